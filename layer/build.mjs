@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// Builds every artifact under dist/ with esbuild. Entries whose source does not exist yet are
+// skipped, so the build works at every stage of the project. `--layer` also writes dist/layer.zip.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const wantZip = process.argv.includes('--layer');
+
+/** One bundle per entry. `layer` bundles run inside Lambda on Node 20, 22 and 24. */
+const entries = [
+  // The CLI (emulator, replay, publish/attach, ...): one ESM file with a shebang.
+  { src: 'src/cli/main.ts', out: 'dist/cli.mjs', format: 'esm', banner: '#!/usr/bin/env node', executable: true },
+  // The emulated Node.js managed runtime the local emulator launches as the function process.
+  { src: 'src/local/runtime/bootstrap.ts', out: 'dist/local/runtime.mjs', format: 'esm' },
+  // The extension process, minified with a source map: every byte here is cold start.
+  { src: 'src/extension/main.ts', out: 'dist/layer/otel-relay/extension.js', format: 'cjs', minify: true, layer: true },
+  // The function-side package, for ESM and CommonJS handlers.
+  { src: 'src/middleware/index.ts', out: 'dist/middleware/index.mjs', format: 'esm', library: true },
+  { src: 'src/middleware/index.ts', out: 'dist/middleware/index.cjs', format: 'cjs', library: true },
+];
+
+const started = Date.now();
+const built = [];
+for (const e of entries) {
+  if (!existsSync(join(root, e.src))) continue;
+  await build({
+    entryPoints: [join(root, e.src)],
+    outfile: join(root, e.out),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: e.format,
+    minify: Boolean(e.minify),
+    sourcemap: e.layer ? 'linked' : 'inline',
+    legalComments: e.layer ? 'external' : 'inline',
+    // The middleware's peers stay with the user's function; everything else is bundled.
+    external: e.library ? ['@opentelemetry/*', '@middy/core'] : [],
+    banner: e.banner ? { js: e.banner } : undefined,
+    logLevel: 'warning',
+  });
+  if (e.executable) chmodSync(join(root, e.out), 0o755);
+  built.push(e.out);
+}
+
+if (existsSync(join(dist, 'layer/otel-relay/extension.js'))) {
+  const launcher = join(dist, 'layer/extensions/otel-relay');
+  mkdirSync(dirname(launcher), { recursive: true });
+  copyFileSync(join(root, 'layer/otel-relay.sh'), launcher);
+  chmodSync(launcher, 0o755);
+  built.push('dist/layer/extensions/otel-relay');
+  if (wantZip) {
+    rmSync(join(dist, 'layer.zip'), { force: true });
+    // -X drops uid/gid extras; the executable bit of the launcher is kept in the zip.
+    execFileSync('zip', ['-q', '-r', '-X', join(dist, 'layer.zip'), '.'], { cwd: join(dist, 'layer') });
+    built.push('dist/layer.zip');
+  }
+}
+
+console.log(`built ${built.length} artifacts in ${Date.now() - started} ms: ${built.join(', ')}`);
