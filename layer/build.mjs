@@ -14,11 +14,23 @@ const wantZip = process.argv.includes('--layer');
 /** One bundle per entry. `layer` bundles run inside Lambda on Node 20, 22 and 24. */
 const entries = [
   // The CLI (emulator, replay, publish/attach, ...): one ESM file with a shebang.
-  { src: 'src/cli/main.ts', out: 'dist/cli.mjs', format: 'esm', banner: '#!/usr/bin/env node', executable: true },
+  {
+    src: 'src/cli/main.ts',
+    out: 'dist/cli.mjs',
+    format: 'esm',
+    banner: '#!/usr/bin/env node',
+    executable: true,
+  },
   // The emulated Node.js managed runtime the local emulator launches as the function process.
   { src: 'src/local/runtime/bootstrap.ts', out: 'dist/local/runtime.mjs', format: 'esm' },
   // The extension process, minified with a source map: every byte here is cold start.
-  { src: 'src/extension/main.ts', out: 'dist/layer/otel-relay/extension.js', format: 'cjs', minify: true, layer: true },
+  {
+    src: 'src/extension/main.ts',
+    out: 'dist/layer/otel-relay/extension.js',
+    format: 'cjs',
+    minify: true,
+    layer: true,
+  },
   // The function-side package, for ESM and CommonJS handlers.
   { src: 'src/middleware/index.ts', out: 'dist/middleware/index.mjs', format: 'esm', library: true },
   { src: 'src/middleware/index.ts', out: 'dist/middleware/index.cjs', format: 'cjs', library: true },
