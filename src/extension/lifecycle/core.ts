@@ -281,6 +281,7 @@ export class RelayCore {
     const { clock, log } = this.opts;
     const cfg = this.config;
     this.invocations++;
+    this.stats.invocations++;
     this.current = ev;
     const now = clock.now();
     this.predictor.arrival(now);

@@ -22,6 +22,8 @@ export interface ExtensionDeps {
   createExporter?: (config: RelayConfig, clock: Clock) => SignalExporter;
   /** Loads the part of the extension that is not needed before `register` (kept off the first ms). */
   loadCore?: () => Promise<typeof import('./core.js')>;
+  /** Called once the relay runs (tests read bound ports and counters from it). */
+  onReady?: (core: RelayCore) => void;
 }
 
 /** Runs until SHUTDOWN; resolves with the process exit code. */
@@ -71,6 +73,7 @@ export async function runExtension(deps: ExtensionDeps): Promise<number> {
       createDelivery: deps.createDelivery,
       createExporter: deps.createExporter,
     });
+    deps.onReady?.(core);
   } catch (err) {
     log.error(
       'otel-relay could not start; running in pass-through mode: the function is unaffected, its telemetry is not collected',

@@ -20,7 +20,13 @@ export class Ingest {
 
   /** Throws OtlpDecodeError (nothing buffered) when the body is not a valid export request. */
   accept(signal: Signal, body: Uint8Array): IngestResult {
-    const summary = validateExportRequest(signal, body);
+    let summary: ReturnType<typeof validateExportRequest>;
+    try {
+      summary = validateExportRequest(signal, body);
+    } catch (err) {
+      this.stats.invalidRequests++;
+      throw err;
+    }
     if (summary.items === 0 && summary.resources === 0) return { accepted: 0, rejected: 0 };
     const pieces =
       body.length <= this.buffer.batchMaxBytes

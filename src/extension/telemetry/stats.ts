@@ -18,7 +18,12 @@ export class RelayStats {
   readonly flushDurationsMs: number[] = [];
   readonly postRuntimeMs: number[] = [];
   invalidRequests = 0;
+  invocations = 0;
   configProblems = 0;
+
+  invocationsSeen(): number {
+    return this.invocations;
+  }
 
   drop(reason: string, signal: Signal, items: number): void {
     if (items <= 0) return;

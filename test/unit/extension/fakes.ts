@@ -182,7 +182,8 @@ export async function startFakeCollector(): Promise<FakeCollector> {
       };
       const answer = () => {
         const r = c.respond(rec);
-        if (r.status >= 200 && r.status < 300) c.requests.push(rec);
+        // A client that gave up (aborted at its budget) never learns the answer: not counted as delivered.
+        if (r.status >= 200 && r.status < 300 && !res.socket?.destroyed) c.requests.push(rec);
         res.writeHead(r.status, r.headers ?? {}).end(r.body ?? new Uint8Array());
       };
       if (c.delayMs > 0) setTimeout(answer, c.delayMs);
