@@ -102,14 +102,30 @@ function skipVarint(pos: number, end: number): number {
   return fault('varint value is longer than 10 bytes', start);
 }
 
-function skipFixed(pos: number, end: number, size: number, what: string): number {
-  if (end - pos < size) fault(`${what} needs ${size} bytes but only ${end - pos} remain`, pos);
+// The field's description is built only when a fault is raised: building it eagerly for every
+// field was the walker's largest cost.
+function skipFixed(
+  pos: number,
+  end: number,
+  size: number,
+  schema: MessageSchema | string | undefined,
+  field: number,
+): number {
+  if (end - pos < size)
+    fault(`${describe(schema, field)} needs ${size} bytes but only ${end - pos} remain`, pos);
   return pos + size;
 }
 
-function lengthOf(pos: number, end: number, what: string): number {
-  const len = varint32(pos, end, `length of ${what}`);
-  if (len > end - next) fault(`${what} declares ${len} bytes but only ${end - next} remain`, pos);
+function lengthOf(
+  pos: number,
+  end: number,
+  schema: MessageSchema | string | undefined,
+  field: number,
+): number {
+  const len = varint32(pos, end, 'length');
+  if (len > end - next) {
+    fault(`${describe(schema, field)} declares ${len} bytes but only ${end - next} remain`, pos);
+  }
   return len;
 }
 
@@ -118,13 +134,13 @@ function skipUnknown(pos: number, end: number, wire: number, tagStart: number, f
     case 0:
       return skipVarint(pos, end);
     case 1:
-      return skipFixed(pos, end, 8, `unknown field ${field}`);
+      return skipFixed(pos, end, 8, undefined, field);
     case 2: {
-      const len = lengthOf(pos, end, `unknown field ${field}`);
+      const len = lengthOf(pos, end, undefined, field);
       return next + len;
     }
     case 5:
-      return skipFixed(pos, end, 4, `unknown field ${field}`);
+      return skipFixed(pos, end, 4, undefined, field);
     case 3:
     case 4:
       return fault(`unknown field ${field} uses the group wire type, which OTLP never uses`, tagStart);
@@ -133,7 +149,9 @@ function skipUnknown(pos: number, end: number, wire: number, tagStart: number, f
   }
 }
 
-function describe(schema: MessageSchema, field: number): string {
+function describe(schema: MessageSchema | string | undefined, field: number): string {
+  if (typeof schema === 'string') return schema;
+  if (!schema) return `unknown field ${field}`;
   return `${shortName(schema.name)}.${schema.fieldNames[field] ?? field}`;
 }
 
@@ -172,21 +190,21 @@ function walkMessage(pos: number, end: number, id: number, depth: number): void 
         break;
       case Kind.I64:
         if (wire !== 1) wrongWire(schema, field, kind, wire, tagStart);
-        pos = skipFixed(pos, end, 8, describe(schema, field));
+        pos = skipFixed(pos, end, 8, schema, field);
         break;
       case Kind.I32:
         if (wire !== 5) wrongWire(schema, field, kind, wire, tagStart);
-        pos = skipFixed(pos, end, 4, describe(schema, field));
+        pos = skipFixed(pos, end, 4, schema, field);
         break;
       case Kind.Bytes: {
         if (wire !== 2) wrongWire(schema, field, kind, wire, tagStart);
-        const len = lengthOf(pos, end, describe(schema, field));
+        const len = lengthOf(pos, end, schema, field);
         pos = next + len;
         break;
       }
       case Kind.String: {
         if (wire !== 2) wrongWire(schema, field, kind, wire, tagStart);
-        const len = lengthOf(pos, end, describe(schema, field));
+        const len = lengthOf(pos, end, schema, field);
         pos = next;
         if (checkUtf8 && len > 0 && !isUtf8(buf.subarray(pos, pos + len))) {
           fault(`${describe(schema, field)} is not valid UTF-8`, pos);
@@ -196,7 +214,7 @@ function walkMessage(pos: number, end: number, id: number, depth: number): void 
       }
       case Kind.Message: {
         if (wire !== 2) wrongWire(schema, field, kind, wire, tagStart);
-        const len = lengthOf(pos, end, describe(schema, field));
+        const len = lengthOf(pos, end, schema, field);
         pos = next;
         if (depth >= maxDepth) {
           fault(
@@ -223,16 +241,16 @@ function walkMessage(pos: number, end: number, id: number, depth: number): void 
       case Kind.PackedVarint:
         if (wire === 0) pos = skipVarint(pos, end);
         else if (wire === 2) {
-          const len = lengthOf(pos, end, describe(schema, field));
+          const len = lengthOf(pos, end, schema, field);
           pos = next;
           const stop = pos + len;
           while (pos < stop) pos = skipVarint(pos, stop);
         } else wrongWire(schema, field, kind, wire, tagStart);
         break;
       case Kind.PackedI64:
-        if (wire === 1) pos = skipFixed(pos, end, 8, describe(schema, field));
+        if (wire === 1) pos = skipFixed(pos, end, 8, schema, field);
         else if (wire === 2) {
-          const len = lengthOf(pos, end, describe(schema, field));
+          const len = lengthOf(pos, end, schema, field);
           if (len % 8 !== 0)
             fault(`packed ${describe(schema, field)} has ${len} bytes, not a multiple of 8`, pos);
           pos = next + len;
@@ -324,7 +342,7 @@ export function splitEntries(body: Uint8Array): Uint8Array[] {
       if (field === 0) fault('field number 0 is not allowed', tagStart);
       if (field === 1) {
         if (wire !== 2) fault(`top-level field 1 has wire type ${WIRE_NAMES[wire] ?? wire}`, tagStart);
-        const len = lengthOf(pos, end, 'top-level entry');
+        const len = lengthOf(pos, end, 'top-level entry', 1);
         pos = next + len;
         entries.push(body.subarray(tagStart, pos));
       } else {
