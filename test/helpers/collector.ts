@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCollector } from '../setup/peers.mjs';
@@ -15,6 +15,7 @@ import {
   type TracesRequestJson,
 } from './otlp-json.js';
 import { PeerProcess } from './peer-process.js';
+import { freePort } from './ports.js';
 
 /** What the collector has received: one OTLP/JSON object per export request, in arrival order. */
 export interface Received {
@@ -53,18 +54,6 @@ export interface CollectorOptions {
   /** Verbosity of the debug exporter, whose output is in logs(): basic (default), normal or detailed. */
   debugVerbosity?: 'basic' | 'normal' | 'detailed';
   startTimeoutMs?: number;
-}
-
-/** A loopback port that was free a moment ago; the caller retries if someone takes it first. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function canConnect(port: number): Promise<boolean> {
