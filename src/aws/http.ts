@@ -2,7 +2,7 @@
 // deadline and can be aborted, and a request on a keep-alive socket that the peer closed while the
 // environment was frozen (ECONNRESET/EPIPE on a reused socket) is retried once on a fresh connection.
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 
 export interface HttpDeadline {
   /** Time left for this call, request and response included. */
@@ -30,10 +30,17 @@ export class HttpRequestError extends Error {
   }
 }
 
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 8 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 8 }),
-};
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+// node:https (and TLS) load only when an https endpoint is used: loopback tests and the emulator
+// never pay for it.
+let httpsModule: Promise<{ mod: typeof https; agent: https.Agent }> | undefined;
+function loadHttps() {
+  httpsModule ??= import('node:https').then((m) => ({
+    mod: m.default,
+    agent: new m.default.Agent({ keepAlive: true, maxSockets: 8 }),
+  }));
+  return httpsModule;
+}
 
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
@@ -42,10 +49,11 @@ export async function httpRequest(
   init: { method: string; headers?: Record<string, string>; body?: Uint8Array },
   deadline: HttpDeadline,
 ): Promise<HttpResponse> {
+  const transport = url.protocol === 'https:' ? await loadHttps() : { mod: http, agent: httpAgent };
   try {
-    return await once(url, init, deadline, true);
+    return await once(transport, url, init, deadline, true);
   } catch (err) {
-    if (err instanceof StaleSocketError) return once(url, init, deadline, false);
+    if (err instanceof StaleSocketError) return once(transport, url, init, deadline, false);
     throw err;
   }
 }
@@ -53,6 +61,7 @@ export async function httpRequest(
 class StaleSocketError extends Error {}
 
 function once(
+  transport: { mod: typeof http | typeof https; agent: http.Agent },
   url: URL,
   init: { method: string; headers?: Record<string, string>; body?: Uint8Array },
   deadline: HttpDeadline,
@@ -67,14 +76,13 @@ function once(
       reject(new HttpRequestError(`${init.method} ${url.host}: no time left to send`, 'timeout'));
       return;
     }
-    const mod = url.protocol === 'https:' ? https : http;
     const headers: Record<string, string | number> = { ...init.headers };
     if (init.body) headers['content-length'] = init.body.byteLength;
-    const req = mod.request(url, {
+    const req = transport.mod.request(url, {
       method: init.method,
       headers,
       // A fresh connection is one the pool does not hand back later.
-      agent: pooled ? agents[url.protocol as 'http:' | 'https:'] : false,
+      agent: pooled ? transport.agent : false,
     });
     let settled = false;
     const finish = (fn: () => void) => {
