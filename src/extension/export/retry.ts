@@ -112,7 +112,15 @@ export type FailureCause = 'unavailable' | 'rejected' | 'budget';
 
 export type RetryOutcome =
   | { delivered: true; attempts: number; rejected: number; message?: string }
-  | { delivered: false; attempts: number; cause: FailureCause; reason: string; retryAfterMs?: number };
+  | {
+      delivered: false;
+      attempts: number;
+      cause: FailureCause;
+      reason: string;
+      retryAfterMs?: number;
+      /** The HTTP status of a `rejected` batch, when there was one. */
+      status?: number;
+    };
 
 /**
  * Runs `attempt` until it succeeds, fails for good, runs out of attempts, or the next wait would
@@ -148,7 +156,14 @@ export async function withRetry(
       }
       // An attempt cut short by the budget says nothing about the backend unless earlier ones did.
       if (result.kind === 'aborted') return giveUp(n, last ? undefined : verdict.reason);
-      return { delivered: false, attempts: n, cause: 'rejected', reason: verdict.reason };
+      const rejected: RetryOutcome = {
+        delivered: false,
+        attempts: n,
+        cause: 'rejected',
+        reason: verdict.reason,
+      };
+      if (result.kind === 'http') rejected.status = result.status;
+      return rejected;
     }
     last =
       verdict.retryAfterMs === undefined
