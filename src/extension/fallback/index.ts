@@ -1,7 +1,26 @@
-// STUB owned by the `fallback` branch, which replaces this file: it must keep exporting
-// `createDelivery: DeliveryFactory` (the seam in src/extension/export/types.ts). main.ts calls it once
-// at init with the exporter, the environment, the clock and the logger.
-import { createSingleAttemptDelivery } from '../export/delivery.js';
+// Public surface of fallback/: the Delivery the extension plugs into its flush seam, and the pieces
+// the `replay` CLI reuses (key layout, spool reader, config).
 import type { DeliveryFactory } from '../export/types.js';
+import { createFallbackDelivery } from './delivery.js';
 
-export const createDelivery: DeliveryFactory = (ctx) => createSingleAttemptDelivery(ctx);
+/** main.ts calls this once at init (the seam in src/extension/export/types.ts). */
+export const createDelivery: DeliveryFactory = (ctx) => createFallbackDelivery(ctx);
+
+export { type FallbackConfig, loadFallbackConfig, type S3SpillConfig } from './config.js';
+export {
+  createFallbackDelivery,
+  type FallbackCounters,
+  type FallbackDelivery,
+  type FallbackDeliveryOptions,
+} from './delivery.js';
+export {
+  minutePartition,
+  objectKey,
+  type ParsedObjectKey,
+  parseObjectKey,
+  parseS3Uri,
+  type S3Location,
+  uuidv7,
+} from './s3-layout.js';
+export { itemsText } from './spill.js';
+export { listSpoolDir, parseSpoolName, Spool, type SpoolEntry, SpoolError } from './spool.js';
