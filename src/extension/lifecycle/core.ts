@@ -335,8 +335,8 @@ export class RelayCore {
     await Promise.all(this.receivers.map((r) => r.close().catch(() => {})));
     this.receivers = [];
     this.maybeEmitSelfTelemetry(true);
-    if (!this.buffer.isEmpty()) await this.flusher.flush(deadline, 'shutdown');
-    else await this.flusher.settle(deadline);
+    // Always a flush run, even with an empty buffer: it is also the Delivery's chance to replay spilled data.
+    await this.flusher.flush(deadline, 'shutdown');
     const lost = SIGNALS.map((s) => [s, this.buffer.items(s)] as const).filter(([, n]) => n > 0);
     for (const [s, n] of lost) this.stats.drop('shutdown_budget', s, n);
     if (lost.length > 0) {

@@ -1,4 +1,7 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/extension/clock.js';
 import type { RelayCore } from '../../../src/extension/lifecycle/core.js';
@@ -15,14 +18,17 @@ import {
 
 let api: FakeLambdaApi;
 let collector: FakeCollector;
+let spoolDir: string;
 
 beforeEach(async () => {
   api = await startFakeLambdaApi();
   collector = await startFakeCollector();
+  spoolDir = mkdtempSync(join(tmpdir(), 'relay-unit-spool-'));
 });
 afterEach(async () => {
   await api.close();
   await collector.close();
+  rmSync(spoolDir, { recursive: true, force: true });
 });
 
 function start(env: Record<string, string> = {}) {
@@ -35,6 +41,7 @@ function start(env: Record<string, string> = {}) {
       OTEL_RELAY_GRPC_PORT: '0',
       OTEL_RELAY_SELF_TELEMETRY: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_RELAY_SPOOL_DIR: spoolDir,
       ...env,
     },
     clock: systemClock,
@@ -157,23 +164,31 @@ describe('extension lifecycle', () => {
     expect(collector.items('traces')).toBe(3);
   });
 
-  it('keeps a batch the collector refused with 503 and delivers it once on a later flush', async () => {
+  it('spools a batch the collector refuses with 503 and re-sends it once the collector is back', async () => {
     let fail = true;
     collector.respond = () => (fail ? { status: 503 } : { status: 200 });
-    const ext = start({ OTEL_RELAY_FLUSH: 'end' });
+    const ext = start({ OTEL_RELAY_FLUSH: 'end', OTEL_RELAY_FLUSH_TIMEOUT_MS: '300' });
     await api.waitForNext(1);
+    const port = ext.core().httpPort!;
     api.push(invoke('k1'));
-    await eventually(() => ext.core().stats.invocationsSeen() === 1, 'INVOKE handled');
-    await post(ext.core().httpPort!, '/v1/logs', await traceRequest(3).then(() => logsRequest()));
-    await post(ext.core().httpPort!, '/relay/v1/invocations/k1/done', new Uint8Array());
+    await eventually(() => ext.core().stats.invocationsSeen() === 1, 'INVOKE k1 handled');
+    await post(port, '/v1/logs', await logsRequest());
+    await post(port, '/relay/v1/invocations/k1/done', new Uint8Array());
     await api.waitForNext(2);
     expect(collector.items()).toBe(0);
-    expect(ext.core().buffer.items('logs')).toBe(1);
+    expect(ext.core().buffer.isEmpty()).toBe(true);
+    expect(readdirSync(spoolDir).length).toBeGreaterThan(0);
+    expect(ext.core().stats.spilled.logs).toBe(1);
     fail = false;
+    api.push(invoke('k2'));
+    await eventually(() => ext.core().stats.invocationsSeen() === 2, 'INVOKE k2 handled');
+    await post(port, '/v1/logs', await logsRequest());
+    await post(port, '/relay/v1/invocations/k2/done', new Uint8Array());
+    await api.waitForNext(3);
     api.push(shutdown());
     expect(await ext.exit).toBe(0);
-    expect(collector.items('logs')).toBe(1);
-    expect(collector.requests).toHaveLength(1);
+    expect(collector.items('logs')).toBe(2);
+    expect(collector.requests).toHaveLength(2);
   });
 
   it('calls next within the flush budget when the collector is slow, with the batch kept', async () => {
