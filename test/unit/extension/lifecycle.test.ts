@@ -145,7 +145,11 @@ describe('extension lifecycle', () => {
   });
 
   it('carries data across quick invocations under adaptive and exports it during the next one', async () => {
-    const ext = start({ OTEL_RELAY_FLUSH: 'adaptive', OTEL_RELAY_MAX_AGE_MS: '60000' });
+    const ext = start({
+      OTEL_RELAY_FLUSH: 'adaptive',
+      OTEL_RELAY_MAX_AGE_MS: '60000',
+      OTEL_RELAY_BATCH_AGE_MS: '0',
+    });
     await api.waitForNext(1);
     const port = ext.core().httpPort!;
     for (let i = 1; i <= 3; i++) {
