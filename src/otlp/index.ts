@@ -3,6 +3,15 @@
 // conversion, full decode/encode) are behind async functions that import them on first use.
 
 export {
+  decodeGrpcFrames,
+  encodeGrpcFrame,
+  GRPC_DEFAULT_MAX_MESSAGE_BYTES,
+  GrpcFrameDecoder,
+  GrpcFrameError,
+  type GrpcFrameProblem,
+  type GrpcMessage,
+} from './grpc.js';
+export {
   decodeExportResponse,
   decodeStatus,
   encodeExportResponse,
