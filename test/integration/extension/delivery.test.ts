@@ -62,6 +62,26 @@ describe('relay delivery in the emulator', () => {
     });
   }
 
+  it('exports to the collector over OTLP/gRPC, and over OTLP/HTTP without compression', async () => {
+    for (const env of [
+      { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: collector.grpcEndpoint },
+      { OTEL_EXPORTER_OTLP_COMPRESSION: 'none' },
+    ]) {
+      relay = await startRelayEnv(collector, { flush: 'end', env });
+      const sent = emptyIds();
+      for (let i = 0; i < 4; i++) {
+        collect(
+          sent,
+          (await relay.env.invoke({ tag: `exp-${i}-${Date.now()}`, spans: 2, logs: 1, points: 1 })).response,
+        );
+      }
+      await relay.env.shutdown();
+      await expectExactlyOnce(collector, sent);
+      await relay.env.dispose();
+      relay = undefined;
+    }
+  });
+
   it('batches across invocations under periodic and adaptive: far fewer collector requests than invocations', async () => {
     for (const flush of ['periodic:1000', 'adaptive']) {
       relay = await startRelayEnv(collector, { flush });
