@@ -306,7 +306,7 @@ export class RelayCore {
       const sum = await this.flusher.flush(deadline, 'invoke');
       if (this.buffer.isEmpty()) this.lastFlushAt = clock.now();
       if (sum.outOfBudget) {
-        log.info(
+        log.debug(
           `flush budget of ${deadline - endedAt} ms ran out; ${this.buffer.items()} items stay buffered`,
         );
       }
