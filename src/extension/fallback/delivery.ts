@@ -226,8 +226,11 @@ export function createFallbackDelivery(
     },
 
     async replay(budget) {
-      if (budget.reason === 'shutdown') return;
+      const shutdown = budget.reason === 'shutdown';
       if (spoolBacklog === 0) return;
+      // At SHUTDOWN the batches still in memory come first: spooled ones are durable and wait for the
+      // next environment, so they are re-sent only to a collector known to be healthy.
+      if (shutdown && collectorBreaker.state !== 'closed') return;
       let entries: SpoolEntry[];
       try {
         entries = await spool.list();
@@ -238,8 +241,8 @@ export function createFallbackDelivery(
       }
       spoolBacklog = entries.length;
       if (entries.length === 0) return;
-      // Half of the budget at most: new data must still get its turn in this flush.
-      const replayDeadline = now() + Math.floor((budget.deadline - now()) / 2);
+      // Half of the budget at most (a quarter at SHUTDOWN): new data must still get its turn.
+      const replayDeadline = now() + Math.floor((budget.deadline - now()) / (shutdown ? 4 : 2));
       for (const entry of entries) {
         if (budget.abort.aborted || now() >= replayDeadline) return;
         if (!collectorBreaker.tryAcquire()) return;
