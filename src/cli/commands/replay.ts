@@ -22,7 +22,8 @@ is deleted only after the collector accepted it.
   --since TIME, --until TIME   time range: ISO 8601, or an age like 30m, 6h, 2d
   --signal LIST                traces,metrics,logs (default: all)
   --header K=V                 extra header for the collector (repeatable)
-  --s3-endpoint URL            S3-compatible endpoint, path-style (default $OTEL_RELAY_S3_ENDPOINT)
+  --s3-endpoint URL            S3-compatible endpoint, path-style (default $OTEL_RELAY_S3_ENDPOINT,
+                               then $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL)
   --region REGION              default $AWS_REGION
   --timeout MS                 per-item send budget, retries included (default 30000)
   --dry-run                    list what would be sent; send and delete nothing
@@ -135,7 +136,11 @@ export async function run(argv: string[]): Promise<number> {
     }
     const client = new S3Client({
       region: values.region ?? regionFromEnv(),
-      endpoint: values['s3-endpoint'] ?? process.env.OTEL_RELAY_S3_ENDPOINT,
+      endpoint:
+        values['s3-endpoint'] ??
+        process.env.OTEL_RELAY_S3_ENDPOINT ??
+        process.env.AWS_ENDPOINT_URL_S3 ??
+        process.env.AWS_ENDPOINT_URL,
     });
     source = values.from;
     listing = await listS3(client, location, range, signals);
