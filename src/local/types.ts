@@ -107,8 +107,8 @@ export interface TelemetryRecord {
 }
 
 export interface OutputLine {
-  /** 'runtime' or 'extension'. */
-  role: ProcessRole;
+  /** 'runtime', 'extension', or 'platform' for the emulator's own notes (resets, init failures). */
+  role: ProcessRole | 'platform';
   /** Extension name, or 'function' for the runtime. */
   name: string;
   stream: 'stdout' | 'stderr' | 'telemetry';

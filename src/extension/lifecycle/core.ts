@@ -105,8 +105,8 @@ export class RelayCore {
       flusher,
       delivery,
     );
-    await core.startReceivers();
-    await core.startTelemetry();
+    // Independent, so concurrent: the sandbox.localdomain lookup should not wait for the receivers.
+    await Promise.all([core.startReceivers(), core.startTelemetry()]);
     if (opts.managedInstances) core.startBackgroundFlushing();
     if (config.flush.kind === 'continuous') buffer.onAdd(() => core.scheduleContinuous());
     log.info('otel-relay ready', {
