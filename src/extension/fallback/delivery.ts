@@ -186,12 +186,11 @@ export function createFallbackDelivery(
         if (!collectorBreaker.tryAcquire()) {
           return await spill(batch, budget, 'collector breaker open');
         }
-        // At SHUTDOWN the export leaves time for S3 and the spool; otherwise an unfinished export is
-        // simply retained for the next flush.
-        const reserve =
-          budget.reason === 'shutdown'
-            ? SPOOL_RESERVE_MS + (s3 && s3.breaker.state !== 'open' ? config.shutdownS3ReserveMs : 0)
-            : 0;
+        // The export leaves time for the fallback, so a batch the collector does not take is spilled
+        // in this same flush instead of riding along in memory (and, at SHUTDOWN, being lost).
+        const left = budget.deadline - now();
+        const s3Reserve = s3 && s3.breaker.state !== 'open' ? Math.min(config.s3ReserveMs, left * 0.4) : 0;
+        const reserve = s3Reserve + (budget.reason === 'shutdown' ? SPOOL_RESERVE_MS : 0);
         const exportDeadline = Math.max(now(), budget.deadline - reserve);
         const out = await exportWithRetry(batch.signal, batch.body, exportDeadline, budget);
         if (out.delivered) {

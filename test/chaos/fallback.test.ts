@@ -1,0 +1,137 @@
+// Chaos: the real extension (dist/layer) in the local emulator, a real collector, a real S3 server
+// (moto), and faults injected between them. Each scenario accounts for every span by id across the
+// collector, the S3 bucket and the /tmp spool, and checks that no invocation spent more post-runtime
+// time than its flush budget allowed.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type CollectorPeer, startCollector } from '../helpers/collector.js';
+import { printLogsOnFailure } from '../helpers/peer-logs.js';
+import { freePort } from '../helpers/ports.js';
+import { type S3Peer, startS3 } from '../helpers/s3.js';
+import { checkExactlyOnce, spanIdsInCollector, spanIdsInS3, spanIdsInSpool } from './accounting.js';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+import { type RelayEnv, startRelayEnv } from './relay-env.js';
+
+let collector: CollectorPeer;
+let s3: S3Peer;
+let relay: RelayEnv | undefined;
+const proxies: FaultProxy[] = [];
+let scenario = 0;
+
+// The post-runtime budget is the flush timeout; scheduling on a shared 2-core machine gets this much
+// on top before we call it a budget overrun (the extension must never be why an invoke times out).
+const SCHEDULING_SLACK_MS = 250;
+
+beforeAll(async () => {
+  [collector, s3] = await Promise.all([startCollector(), startS3()]);
+  await s3.createBucket('chaos');
+});
+afterAll(async () => {
+  await Promise.all([collector?.stop(), s3?.stop()]);
+});
+afterEach(async () => {
+  await relay?.env.dispose();
+  relay = undefined;
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
+});
+printLogsOnFailure('emulator', () => (relay ? { logs: () => relay?.env.output() ?? '' } : undefined));
+printLogsOnFailure('otelcol', () => collector);
+
+async function proxy(target: string, mode: Parameters<typeof startFaultProxy>[1]) {
+  const p = await startFaultProxy(target, mode);
+  proxies.push(p);
+  return p;
+}
+
+/** Invokes `n` times with `spans` spans each; returns the span ids the function produced. */
+async function invokeMany(r: RelayEnv, n: number, spans: number, tag: string) {
+  const ids: string[] = [];
+  const postRuntime: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await r.env.invoke({ spans, tag: `${tag}-${i}` });
+    expect(res.status).toBe('success');
+    ids.push(...(res.response as { spanIds: string[] }).spanIds);
+    postRuntime.push(res.postRuntimeMs);
+  }
+  return { ids, postRuntime };
+}
+
+function expectWithinBudget(r: RelayEnv, postRuntime: number[]) {
+  for (const ms of postRuntime) expect(ms).toBeLessThanOrEqual(r.flushTimeoutMs + SCHEDULING_SLACK_MS);
+}
+
+async function account(prefix: string, r: RelayEnv) {
+  return {
+    collector: await spanIdsInCollector(collector),
+    s3: await spanIdsInS3(s3, 'chaos', prefix),
+    spool: await spanIdsInSpool(r.spoolDir),
+  };
+}
+
+/** The collector's spans from this scenario only (it is shared across scenarios). */
+function only(ids: string[], sent: string[]) {
+  const s = new Set(sent);
+  return ids.filter((id) => s.has(id));
+}
+
+describe('chaos: fallback', () => {
+  it('spills every span to S3 when the collector is down from the start, within the flush budget', async () => {
+    const prefix = `s${++scenario}`;
+    const deadPort = await freePort();
+    relay = await startRelayEnv({
+      collectorUrl: `http://127.0.0.1:${deadPort}`,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+    });
+    const { ids, postRuntime } = await invokeMany(relay, 6, 3, prefix);
+    const shutdown = await relay.env.shutdown();
+    expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
+
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+    expect(where.s3.length, relay.env.output()).toBe(ids.length);
+    expectWithinBudget(relay, postRuntime);
+    expect(relay.env.output()).toMatch(/3 spans spilled to s3:\/\/chaos\/s1\/year=/);
+  });
+
+  it('spools to /tmp when collector and S3 are both down, and replays the spool once the collector is back', async () => {
+    const prefix = `s${++scenario}`;
+    const collectorProxy = await proxy(collector.httpEndpoint, { kind: 'reset' });
+    const s3Proxy = await proxy(s3.endpoint, { kind: 'reset' });
+    relay = await startRelayEnv({
+      collectorUrl: collectorProxy.url,
+      s3: { peer: s3, endpoint: s3Proxy.url, uri: `s3://chaos/${prefix}` },
+      extra: { OTEL_RELAY_BREAKER_OPEN_MS: '200' },
+    });
+    const down = await invokeMany(relay, 4, 2, `${prefix}-down`);
+    const spooled = await spanIdsInSpool(relay.spoolDir);
+    expect(spooled.sort()).toEqual([...down.ids].sort());
+    expectWithinBudget(relay, down.postRuntime);
+
+    collectorProxy.setMode({ kind: 'pass' });
+    await new Promise((r) => setTimeout(r, 300));
+    const up = await invokeMany(relay, 3, 1, `${prefix}-up`);
+    await relay.env.shutdown();
+    const sent = [...down.ids, ...up.ids];
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(sent, { ...where, collector: only(where.collector, sent) })).toEqual([]);
+    expect(where.spool).toEqual([]);
+    expect(only(where.collector, sent).length).toBe(sent.length);
+  });
+
+  it('at SHUTDOWN with a dead collector, spills the buffered spans to S3 and exits before the deadline', async () => {
+    const prefix = `s${++scenario}`;
+    const deadPort = await freePort();
+    relay = await startRelayEnv({
+      collectorUrl: `http://127.0.0.1:${deadPort}`,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+      // Keep everything in memory until SHUTDOWN.
+      flush: 'periodic:3600000',
+    });
+    const { ids } = await invokeMany(relay, 5, 4, prefix);
+    const shutdown = await relay.env.shutdown();
+    expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
+    expect(shutdown.durationMs).toBeLessThan(2000);
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+    expect(where.s3.length + where.spool.length).toBe(ids.length);
+  });
+});
