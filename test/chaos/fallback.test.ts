@@ -135,3 +135,169 @@ describe('chaos: fallback', () => {
     expect(where.s3.length + where.spool.length).toBe(ids.length);
   });
 });
+
+describe('chaos: collector faults', () => {
+  it('spills the rest to S3 when the collector dies mid-run, losing and duplicating nothing', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, { kind: 'pass-then-reset', n: 2 });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+    });
+    const { ids, postRuntime } = await invokeMany(relay, 5, 2, prefix);
+    await relay.env.shutdown();
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+    expect(only(where.collector, ids)).toHaveLength(4);
+    expect(where.s3).toHaveLength(6);
+    expectWithinBudget(relay, postRuntime);
+  });
+
+  it('never waits past the flush budget for a collector slower than the budget, and loses nothing', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, { kind: 'hang' });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+    });
+    const { ids, postRuntime } = await invokeMany(relay, 5, 2, prefix);
+    await relay.env.shutdown();
+    expectWithinBudget(relay, postRuntime);
+    const where = await account(prefix, relay);
+    // A hung collector never answers, so nothing is delivered twice: all of it is in S3.
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+    expect(where.s3).toHaveLength(ids.length);
+  });
+
+  it('spills batches the collector fails with 500 to S3', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, { kind: 'status', status: 500 });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+    });
+    const { ids } = await invokeMany(relay, 3, 2, prefix);
+    await relay.env.shutdown();
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+    expect(where.s3).toHaveLength(ids.length);
+    // 500 is not retryable: one request per batch.
+    expect(p.requests).toHaveLength(3);
+  });
+
+  it('drops and counts batches the collector rejects with 400, without retrying or spilling them', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, { kind: 'status', status: 400, body: 'bad data' });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+    });
+    await invokeMany(relay, 2, 3, prefix);
+    await relay.env.shutdown();
+    const where = await account(prefix, relay);
+    expect(where.s3).toEqual([]);
+    expect(where.spool).toEqual([]);
+    expect(p.requests).toHaveLength(2);
+    expect(relay.env.output()).toMatch(/3 spans dropped: HTTP 400/);
+    expect(relay.env.output()).toMatch(/"dropped":6/);
+  });
+
+  it('honours Retry-After on 429: no retry inside the budget, S3 instead, and the collector left alone', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, {
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '30' },
+    });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+      extra: { OTEL_RELAY_BREAKER_THRESHOLD: '1' },
+    });
+    const { ids, postRuntime } = await invokeMany(relay, 4, 1, prefix);
+    await relay.env.shutdown();
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+    expect(where.s3).toHaveLength(ids.length);
+    // One attempt, then the breaker stays open for the 30 s the collector asked for.
+    expect(p.requests).toHaveLength(1);
+    expectWithinBudget(relay, postRuntime);
+  });
+
+  it('re-sends on a fresh connection when a kept-alive one was closed during the freeze', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, { kind: 'pass' });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+    });
+    const sent: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await relay.env.invoke({ spans: 2, tag: `${prefix}-${i}` });
+      sent.push(...(r.response as { spanIds: string[] }).spanIds);
+      p.dropConnections();
+    }
+    await relay.env.shutdown();
+    const got = await collector.waitFor(
+      (r) =>
+        only(
+          r.spans().map((s) => s.spanId),
+          sent,
+        ).length >= sent.length,
+      10_000,
+    );
+    const where = {
+      collector: got.spans().map((s) => s.spanId),
+      s3: await spanIdsInS3(s3, 'chaos', prefix),
+      spool: await spanIdsInSpool(relay.spoolDir),
+    };
+    expect(checkExactlyOnce(sent, { ...where, collector: only(where.collector, sent) })).toEqual([]);
+    expect(where.s3).toEqual([]);
+  });
+});
+
+describe('chaos: S3 faults', () => {
+  for (const [name, mode] of [
+    ['is down', { kind: 'reset' }],
+    [
+      'answers 403 AccessDenied',
+      {
+        kind: 'status',
+        status: 403,
+        body: '<Error><Code>AccessDenied</Code><Message>denied</Message></Error>',
+      },
+    ],
+    ['is slower than the budget', { kind: 'hang' }],
+  ] as const) {
+    it(`spools to /tmp when the collector is down and S3 ${name}`, async () => {
+      const prefix = `s${++scenario}`;
+      const s3Proxy = await proxy(s3.endpoint, mode);
+      relay = await startRelayEnv({
+        collectorUrl: `http://127.0.0.1:${await freePort()}`,
+        s3: { peer: s3, endpoint: s3Proxy.url, uri: `s3://chaos/${prefix}` },
+      });
+      const { ids, postRuntime } = await invokeMany(relay, 4, 2, prefix);
+      const shutdown = await relay.env.shutdown();
+      expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
+      const where = await account(prefix, relay);
+      expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+      expect(where.spool).toHaveLength(ids.length);
+      expectWithinBudget(relay, postRuntime);
+    });
+  }
+
+  it('drops and counts what does not fit when /tmp is full, and says so', async () => {
+    const prefix = `s${++scenario}`;
+    relay = await startRelayEnv({
+      collectorUrl: `http://127.0.0.1:${await freePort()}`,
+      extra: { OTEL_RELAY_SPOOL_MAX_BYTES: '1' },
+      flush: 'periodic:3600000',
+    });
+    const { ids } = await invokeMany(relay, 2, 2, prefix);
+    const shutdown = await relay.env.shutdown();
+    expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
+    expect(await spanIdsInSpool(relay.spoolDir)).toEqual([]);
+    expect(relay.env.output()).toMatch(new RegExp(`${ids.length} spans dropped: .*does not fit`));
+    expect(relay.env.output()).toMatch(new RegExp(`"dropped":${ids.length}`));
+  });
+});

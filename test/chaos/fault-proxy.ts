@@ -21,6 +21,8 @@ export interface FaultProxy {
   url: string;
   port: number;
   setMode(mode: FaultMode): void;
+  /** Closes every open connection, as a peer or NAT does to idle keep-alive sockets during a freeze. */
+  dropConnections(): void;
   /** Requests seen (forwarded or not), by path. */
   requests: Array<{ method: string; path: string; mode: FaultMode['kind'] }>;
   close(): Promise<void>;
@@ -86,6 +88,9 @@ export async function startFaultProxy(
       current = next;
       // Kept-alive connections must see the new mode too.
       if (next.kind !== 'pass') for (const s of sockets) s.destroy();
+    },
+    dropConnections() {
+      for (const s of sockets) s.destroy();
     },
     close: () =>
       new Promise<void>((resolve) => {
