@@ -2,6 +2,8 @@
 // (moto), and faults injected between them. Each scenario accounts for every span by id across the
 // collector, the S3 bucket and the /tmp spool, and checks that no invocation spent more post-runtime
 // time than its flush budget allowed.
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CollectorPeer, startCollector } from '../helpers/collector.js';
 import { printLogsOnFailure } from '../helpers/peer-logs.js';
@@ -299,5 +301,48 @@ describe('chaos: S3 faults', () => {
     expect(await spanIdsInSpool(relay.spoolDir)).toEqual([]);
     expect(relay.env.output()).toMatch(new RegExp(`${ids.length} spans dropped: .*does not fit`));
     expect(relay.env.output()).toMatch(new RegExp(`"dropped":${ids.length}`));
+  });
+});
+
+describe('chaos: the environment goes away', () => {
+  it('spills what the timed-out invocation sent when the timeout resets the environment', async () => {
+    const prefix = `s${++scenario}`;
+    relay = await startRelayEnv({
+      collectorUrl: `http://127.0.0.1:${await freePort()}`,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+      codeDir: resolve(import.meta.dirname, 'fixtures/slow-function'),
+      timeoutMs: 1000,
+      flush: 'periodic:3600000',
+    });
+    const traceId = randomBytes(16).toString('hex');
+    const spanIds = [1, 2, 3].map(() => randomBytes(8).toString('hex'));
+    const res = await relay.env.invoke({ traceId, spanIds, sleepMs: 5000 });
+    expect(res.status).toBe('timeout');
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(spanIds, { ...where, collector: only(where.collector, spanIds) })).toEqual([]);
+    expect(where.s3.sort()).toEqual([...spanIds].sort());
+  });
+
+  // A SIGKILL loses only what was in the extension's memory; with `end` flushing that is nothing
+  // between invocations, and what was spooled survives in /tmp for the next extension.
+  it('keeps what it spooled when the extension is SIGKILLed, and the next extension replays it', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, { kind: 'reset' });
+    relay = await startRelayEnv({ collectorUrl: p.url, extra: { OTEL_RELAY_BREAKER_OPEN_MS: '100' } });
+    const before = await invokeMany(relay, 3, 2, `${prefix}-before`);
+    expect((await spanIdsInSpool(relay.spoolDir)).sort()).toEqual([...before.ids].sort());
+    const ext = relay.env.processes().find((x) => x.role === 'extension');
+    expect(ext).toBeDefined();
+    process.kill(ext?.pid ?? -1, 'SIGKILL');
+    p.setMode({ kind: 'pass' });
+    // The next invoke finds the crashed extension, resets the environment and re-runs init.
+    const crashed = await relay.env.invoke({ spans: 1, tag: `${prefix}-crash` });
+    expect(crashed.status).not.toBe('success');
+    const after = await invokeMany(relay, 2, 1, `${prefix}-after`);
+    await relay.env.shutdown();
+    const sent = [...before.ids, ...after.ids];
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(sent, { ...where, collector: only(where.collector, sent) })).toEqual([]);
+    expect(where.spool).toEqual([]);
   });
 });

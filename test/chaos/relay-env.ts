@@ -24,6 +24,8 @@ export async function startRelayEnv(opts: {
   flushTimeoutMs?: number;
   timeoutMs?: number;
   extra?: Record<string, string>;
+  /** A function directory instead of the extension's fixture function. */
+  codeDir?: string;
 }): Promise<RelayEnv> {
   const tmpDir = mkdtempSync(join(tmpdir(), 'chaos-tmp-'));
   const flushTimeoutMs = opts.flushTimeoutMs ?? 400;
@@ -45,7 +47,7 @@ export async function startRelayEnv(opts: {
     });
   }
   const env = await LambdaEnvironment.start({
-    codeDir: join(root, 'test/fixtures/extension/function'),
+    codeDir: opts.codeDir ?? join(root, 'test/fixtures/extension/function'),
     handler: 'index.handler',
     layers: [join(root, 'dist/layer')],
     functionName: 'chaos',
