@@ -24,8 +24,11 @@ export interface FallbackConfig {
   /** First cool-down of an open breaker; doubles on each failed probe. */
   breakerOpenMs: number;
   breakerMaxOpenMs: number;
-  /** On SHUTDOWN, time kept back from the export for the S3 spill. */
-  shutdownS3ReserveMs: number;
+  /**
+   * Time a flush keeps back from the export for the S3 spill (at most 40 % of the flush budget), so
+   * that a dead collector's batch still reaches S3 within the same flush.
+   */
+  s3ReserveMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -54,7 +57,7 @@ export function loadFallbackConfig(env: Env): { config: FallbackConfig; problems
     breakerThreshold: int('OTEL_RELAY_BREAKER_THRESHOLD', 3, 1, 1000),
     breakerOpenMs: int('OTEL_RELAY_BREAKER_OPEN_MS', 10_000, 1, 3_600_000),
     breakerMaxOpenMs: int('OTEL_RELAY_BREAKER_MAX_OPEN_MS', 300_000, 1, 86_400_000),
-    shutdownS3ReserveMs: int('OTEL_RELAY_SHUTDOWN_S3_RESERVE_MS', 400, 0, 2000),
+    s3ReserveMs: int('OTEL_RELAY_S3_RESERVE_MS', 300, 0, 2000),
   };
   if (config.breakerMaxOpenMs < config.breakerOpenMs) config.breakerMaxOpenMs = config.breakerOpenMs;
 

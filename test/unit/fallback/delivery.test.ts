@@ -41,7 +41,7 @@ function harness(script: (call: number) => ExportOutcome, config: Partial<Fallba
         breakerThreshold: 3,
         breakerOpenMs: 10_000,
         breakerMaxOpenMs: 60_000,
-        shutdownS3ReserveMs: 400,
+        s3ReserveMs: 300,
         ...config,
       },
       sleep: async (ms) => {
