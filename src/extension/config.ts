@@ -42,6 +42,8 @@ export interface RelayConfig {
   shutdownMarginMs: number;
   /** Adaptive: data older than this is flushed before `next` rather than carried across a freeze. */
   maxAgeMs: number;
+  /** Adaptive: how long young data may wait to be batched with later invocations' data. */
+  batchAgeMs: number;
   /** Background flush interval where there are no INVOKE events (Managed Instances). */
   backgroundIntervalMs: number;
   logLevel: LogLevel;
@@ -142,6 +144,7 @@ export function loadConfig(env: Env): LoadedConfig {
     deadlineMarginMs: int('OTEL_RELAY_DEADLINE_MARGIN_MS', 100, 0, 60_000),
     shutdownMarginMs: int('OTEL_RELAY_SHUTDOWN_MARGIN_MS', 200, 0, 2_000),
     maxAgeMs: int('OTEL_RELAY_MAX_AGE_MS', 10_000, 0, 86_400_000),
+    batchAgeMs: int('OTEL_RELAY_BATCH_AGE_MS', 1000, 0, 86_400_000),
     backgroundIntervalMs: int('OTEL_RELAY_BACKGROUND_INTERVAL_MS', 1000, 10, 3_600_000),
     logLevel,
     selfTelemetry: bool('OTEL_RELAY_SELF_TELEMETRY', true),

@@ -22,6 +22,11 @@ export interface PolicyLimits {
   sizeLimitBytes: number;
   /** Adaptive: oldest data is never carried past this age if a flush could have sent it. */
   maxAgeMs: number;
+  /**
+   * Adaptive: data younger than this is not worth an export request of its own while more is expected
+   * soon; it waits to be batched with the next invocations' data.
+   */
+  batchAgeMs: number;
 }
 
 export interface Decision {
@@ -30,10 +35,17 @@ export interface Decision {
 }
 
 /** At INVOKE: start exporting what earlier invocations left, overlapping this handler? */
-export function exportAtInvokeStart(strategy: FlushStrategy, s: PolicyState): boolean {
+export function exportAtInvokeStart(strategy: FlushStrategy, s: PolicyState, limits: PolicyLimits): boolean {
   if (s.buffer.oldestAcceptedAt === undefined) return false;
-  if (strategy.kind === 'periodic') return s.now - s.lastFlushAt >= strategy.intervalMs;
-  return true;
+  if (s.buffer.bytes >= limits.sizeLimitBytes) return true;
+  switch (strategy.kind) {
+    case 'periodic':
+      return s.now - s.lastFlushAt >= strategy.intervalMs;
+    case 'adaptive':
+      return s.now - s.buffer.oldestAcceptedAt >= limits.batchAgeMs;
+    default:
+      return true;
+  }
 }
 
 /** At the end of an invocation, before `next`: flush now under a budget, or carry data across the freeze? */

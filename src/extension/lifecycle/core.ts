@@ -117,6 +117,7 @@ export class RelayCore {
         SIGNALS.map((s) => [s, `${config.exporters[s].protocol} ${config.exporters[s].url.href}`]),
       ),
       managedInstances: opts.managedInstances,
+      node: process.version,
     });
     return core;
   }
@@ -288,7 +289,7 @@ export class RelayCore {
     const endCap = ev.deadlineMs - cfg.deadlineMarginMs;
 
     // 1. What earlier invocations left goes out now, while the handler runs (its time is free for us).
-    if (exportAtInvokeStart(cfg.flush, this.policyState(now))) {
+    if (exportAtInvokeStart(cfg.flush, this.policyState(now), this.limits())) {
       this.flusher.startBackground(endCap, 'invoke');
     }
     // 2. Wait for the end of this invocation.
@@ -298,17 +299,14 @@ export class RelayCore {
     this.current = undefined;
 
     // 3. Decide, and flush under the budget; or carry the data across the freeze.
-    const decision = decideAtInvocationEnd(cfg.flush, this.policyState(endedAt), {
-      sizeLimitBytes: cfg.batchMaxBytes,
-      maxAgeMs: cfg.maxAgeMs,
-    });
+    const decision = decideAtInvocationEnd(cfg.flush, this.policyState(endedAt), this.limits());
     const deadline = invokeFlushDeadline(endedAt, ev.deadlineMs, cfg.flushTimeoutMs, cfg.deadlineMarginMs);
     if (decision.flush) {
       this.maybeEmitSelfTelemetry(false);
       const sum = await this.flusher.flush(deadline, 'invoke');
       if (this.buffer.isEmpty()) this.lastFlushAt = clock.now();
       if (sum.outOfBudget) {
-        log.info(
+        log.debug(
           `flush budget of ${deadline - endedAt} ms ran out; ${this.buffer.items()} items stay buffered`,
         );
       }
@@ -390,6 +388,14 @@ export class RelayCore {
           : undefined;
       if (deadline !== undefined) this.flusher.startBackground(deadline, inv ? 'invoke' : 'background');
     });
+  }
+
+  private limits() {
+    return {
+      sizeLimitBytes: this.config.batchMaxBytes,
+      maxAgeMs: this.config.maxAgeMs,
+      batchAgeMs: this.config.batchAgeMs,
+    };
   }
 
   private policyState(now: number) {

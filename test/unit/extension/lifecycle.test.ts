@@ -145,7 +145,11 @@ describe('extension lifecycle', () => {
   });
 
   it('carries data across quick invocations under adaptive and exports it during the next one', async () => {
-    const ext = start({ OTEL_RELAY_FLUSH: 'adaptive', OTEL_RELAY_MAX_AGE_MS: '60000' });
+    const ext = start({
+      OTEL_RELAY_FLUSH: 'adaptive',
+      OTEL_RELAY_MAX_AGE_MS: '60000',
+      OTEL_RELAY_BATCH_AGE_MS: '0',
+    });
     await api.waitForNext(1);
     const port = ext.core().httpPort!;
     for (let i = 1; i <= 3; i++) {
@@ -295,3 +299,48 @@ async function logsRequest(): Promise<Uint8Array> {
   await provider.forceFlush();
   return ProtobufLogsSerializer.serializeRequest(exporter.getFinishedLogRecords())!;
 }
+
+describe('thaw and SnapStart restore', () => {
+  it('drops pooled collector connections when the monotonic clock jumps back or a long freeze passed', async () => {
+    let wallOffset = 0;
+    let monoOffset = 0;
+    const clock = { now: () => Date.now() + wallOffset, monotonic: () => performance.now() + monoOffset };
+    let resets = 0;
+    const exit = runExtension({
+      env: {
+        AWS_LAMBDA_RUNTIME_API: api.runtimeApi,
+        OTEL_RELAY_HTTP_PORT: '0',
+        OTEL_RELAY_GRPC_PORT: '0',
+        OTEL_RELAY_SELF_TELEMETRY: 'false',
+        OTEL_RELAY_SPOOL_DIR: spoolDir,
+      },
+      clock,
+      log: recordingLog(),
+      createExporter: () => ({
+        export: async () => ({ kind: 'success' }),
+        resetConnections: () => {
+          resets++;
+        },
+        close: () => {},
+      }),
+    });
+    await api.waitForNext(1);
+    const shortInvoke = (id: string) => ({ ...invoke(id), deadlineMs: clock.now() + 150 });
+    api.push(shortInvoke('n1'));
+    await api.waitForNext(2);
+    expect(resets).toBe(0);
+    // A SnapStart restore: CLOCK_MONOTONIC went backwards while parked in next.
+    monoOffset -= 10_000;
+    api.push(shortInvoke('n2'));
+    await api.waitForNext(3);
+    expect(resets).toBe(1);
+    // A one-minute freeze: both clocks moved on; the collector likely closed our idle sockets.
+    wallOffset += 60_000;
+    monoOffset += 60_000;
+    api.push(shortInvoke('n3'));
+    await api.waitForNext(4);
+    expect(resets).toBe(2);
+    api.push({ ...shutdown(), deadlineMs: clock.now() + 2000 });
+    expect(await exit).toBe(0);
+  });
+});

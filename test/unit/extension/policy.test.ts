@@ -7,7 +7,7 @@ import {
   type PolicyState,
 } from '../../../src/extension/flush/policy.js';
 
-const limits = { sizeLimitBytes: 1000, maxAgeMs: 10_000 };
+const limits = { sizeLimitBytes: 1000, maxAgeMs: 10_000, batchAgeMs: 1000 };
 const state = (over: Partial<PolicyState> & { bytes?: number; age?: number }): PolicyState => {
   const now = over.now ?? 100_000;
   const bytes = over.bytes ?? 100;
@@ -75,15 +75,19 @@ describe('decideAtInvocationEnd', () => {
 });
 
 describe('exportAtInvokeStart', () => {
-  it('starts exporting leftovers at INVOKE, except under periodic before the interval', () => {
-    expect(exportAtInvokeStart({ kind: 'adaptive' }, state({}))).toBe(true);
-    expect(exportAtInvokeStart({ kind: 'adaptive' }, state({ bytes: 0 }))).toBe(false);
-    expect(
-      exportAtInvokeStart({ kind: 'periodic', intervalMs: 500 }, state({ lastFlushAt: 100_000 - 10 })),
-    ).toBe(false);
-    expect(
-      exportAtInvokeStart({ kind: 'periodic', intervalMs: 500 }, state({ lastFlushAt: 100_000 - 500 })),
-    ).toBe(true);
+  it('starts exporting leftovers at INVOKE under end and continuous whenever there are any', () => {
+    expect(exportAtInvokeStart({ kind: 'end' }, state({}), limits)).toBe(true);
+    expect(exportAtInvokeStart({ kind: 'continuous' }, state({}), limits)).toBe(true);
+    expect(exportAtInvokeStart({ kind: 'continuous' }, state({ bytes: 0 }), limits)).toBe(false);
+  });
+
+  it('waits under periodic for the interval and under adaptive for the batch age, unless past the size limit', () => {
+    const periodic = { kind: 'periodic' as const, intervalMs: 500 };
+    expect(exportAtInvokeStart(periodic, state({ lastFlushAt: 100_000 - 10 }), limits)).toBe(false);
+    expect(exportAtInvokeStart(periodic, state({ lastFlushAt: 100_000 - 500 }), limits)).toBe(true);
+    expect(exportAtInvokeStart({ kind: 'adaptive' }, state({ age: 999 }), limits)).toBe(false);
+    expect(exportAtInvokeStart({ kind: 'adaptive' }, state({ age: 1000 }), limits)).toBe(true);
+    expect(exportAtInvokeStart({ kind: 'adaptive' }, state({ age: 0, bytes: 1000 }), limits)).toBe(true);
   });
 });
 
