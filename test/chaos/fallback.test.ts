@@ -94,6 +94,22 @@ describe('chaos: fallback', () => {
     expect(relay.env.output()).toMatch(/3 spans spilled to s3:\/\/chaos\/s1\/year=/);
   });
 
+  it('while the breaker is open, batches spills into fewer objects and still spills everything by SHUTDOWN', async () => {
+    const prefix = `s${++scenario}`;
+    relay = await startRelayEnv({
+      collectorUrl: `http://127.0.0.1:${await freePort()}`,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+    });
+    const { ids } = await invokeMany(relay, 10, 2, prefix);
+    const shutdown = await relay.env.shutdown();
+    expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+    expect(where.s3).toHaveLength(ids.length);
+    // Three spills open the breaker; the other seven invocations' batches leave as one object at SHUTDOWN.
+    expect((await s3.listObjects('chaos', `${prefix}/`)).length).toBe(4);
+  });
+
   it('spools to /tmp when collector and S3 are both down, and replays the spool once the collector is back', async () => {
     const prefix = `s${++scenario}`;
     const collectorProxy = await proxy(collector.httpEndpoint, { kind: 'reset' });
@@ -101,7 +117,8 @@ describe('chaos: fallback', () => {
     relay = await startRelayEnv({
       collectorUrl: collectorProxy.url,
       s3: { peer: s3, endpoint: s3Proxy.url, uri: `s3://chaos/${prefix}` },
-      extra: { OTEL_RELAY_BREAKER_OPEN_MS: '200' },
+      // Spill every batch at once (no batching of spills while the breaker is open).
+      extra: { OTEL_RELAY_BREAKER_OPEN_MS: '200', OTEL_RELAY_SPILL_MIN_BYTES: '0' },
     });
     const down = await invokeMany(relay, 4, 2, `${prefix}-down`);
     const spooled = await spanIdsInSpool(relay.spoolDir);
@@ -328,7 +345,10 @@ describe('chaos: the environment goes away', () => {
   it('keeps what it spooled when the extension is SIGKILLed, and the next extension replays it', async () => {
     const prefix = `s${++scenario}`;
     const p = await proxy(collector.httpEndpoint, { kind: 'reset' });
-    relay = await startRelayEnv({ collectorUrl: p.url, extra: { OTEL_RELAY_BREAKER_OPEN_MS: '100' } });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      extra: { OTEL_RELAY_BREAKER_OPEN_MS: '100', OTEL_RELAY_SPILL_MIN_BYTES: '0' },
+    });
     const before = await invokeMany(relay, 3, 2, `${prefix}-before`);
     expect((await spanIdsInSpool(relay.spoolDir)).sort()).toEqual([...before.ids].sort());
     const ext = relay.env.processes().find((x) => x.role === 'extension');

@@ -100,7 +100,14 @@ export function createFallbackDelivery(
       // The S3 client (and TLS) load on the first spill, never on the init path.
       client: () => {
         client ??= import('../../aws/index.js').then(
-          (aws) => new aws.S3Client({ region: s3Config.region, endpoint: s3Config.endpoint, clock }),
+          (aws) =>
+            new aws.S3Client({
+              region: s3Config.region,
+              endpoint: s3Config.endpoint,
+              // The extension's environment, not this process's: they differ in tests and embeddings.
+              credentials: aws.defaultCredentialProvider(ctx.env, now),
+              clock,
+            }),
         );
         return client;
       },
@@ -184,6 +191,15 @@ export function createFallbackDelivery(
     async deliver(batch, budget) {
       try {
         if (!collectorBreaker.tryAcquire()) {
+          const small = batch.body.byteLength < config.spillMinBytes;
+          const young = now() - batch.oldestAcceptedAt < config.spillMaxAgeMs;
+          if (budget.reason !== 'shutdown' && small && young) {
+            return {
+              kind: 'retained',
+              items: batch.items,
+              reason: 'collector breaker open; spilling in larger batches',
+            };
+          }
           return await spill(batch, budget, 'collector breaker open');
         }
         // The export leaves time for the fallback, so a batch the collector does not take is spilled
