@@ -1,7 +1,6 @@
 // The relay itself, once registered: receivers → buffer → flush policy → delivery, driven by the
 // lifecycle events. Loaded after `register` so nothing here costs the function's cold start more
 // than it must.
-import { isIP } from 'node:net';
 import type { Signal } from '../../otlp/index.js';
 import { TelemetryBuffer } from '../buffer/index.js';
 import { formatFlushStrategy, loadConfig, type RelayConfig } from '../config.js';
@@ -180,13 +179,13 @@ export class RelayCore {
     for (const s of SIGNALS) {
       const u = this.config.exporters[s].url;
       const host = u.hostname.replace(/^\[|\]$/g, '');
-      const local =
-        host === 'localhost' ||
-        host.startsWith('127.') ||
-        host === '::1' ||
-        (isIP(host) === 0 && host === '0.0.0.0');
+      const local = host === 'localhost' || host.startsWith('127.') || host === '::1' || host === '0.0.0.0';
       const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
-      if (local && own.has(port)) return `OTEL_EXPORTER_OTLP_ENDPOINT (${s}: ${u.host})`;
+      if (!local || !own.has(port)) continue;
+      const set = ['', `${s.toUpperCase()}_`].some((x) => this.opts.env[`OTEL_EXPORTER_OTLP_${x}ENDPOINT`]);
+      return set
+        ? `OTEL_EXPORTER_OTLP_ENDPOINT (${s}: ${u.host})`
+        : `OTEL_EXPORTER_OTLP_ENDPOINT is not set, and its default (${u.host})`;
     }
     return undefined;
   }
