@@ -169,7 +169,7 @@ export async function ensurePythonVenv({ verbose = false } = {}) {
 /** The collector builder's own version; the components' versions are in builder.yaml. */
 export const OTELCOL_BUILDER_VERSION = 'v0.158.0';
 // The checksum database has no entry for this module version although the proxy serves it, so Go
-// would refuse it; it is exempted from that one check (go.sum still pins its hash for rebuilds).
+// would refuse it; this one module is exempted from the lookup and the proxy's copy is taken as is.
 const OTELCOL_NOSUMDB = 'github.com/open-telemetry/opentelemetry-collector-contrib/receiver/awss3receiver';
 const builderConfigFile = join(peersDir, 'otelcol/builder.yaml');
 const OTELCOL_NAME = 'otelcol-relay-test';

@@ -2,9 +2,10 @@
 // reflection (protojson.fromJson + encode) converted ~6k spans/s; this schema-driven encoder goes
 // straight from the parsed JSON to bytes and is many times faster (see test/bench/ingest.bench.mjs),
 // which matters because the OpenTelemetry JS SDK's default HTTP exporter sends JSON.
-// The field tables come from the checked-in descriptor (../proto/otlp.json), built on first use.
+// The field tables come from the checked-in descriptor (../proto/otlp-descriptor.ts, generated with
+// otlp.json from the .proto files), built on first use.
 
-import descriptor from '../proto/otlp.json' with { type: 'json' };
+import { OTLP_DESCRIPTOR_JSON } from '../proto/otlp-descriptor.js';
 import { OtlpDecodeError, SIGNALS, type Signal } from '../types.js';
 import { DEFAULT_MAX_DEPTH } from '../wire/walk.js';
 
@@ -115,7 +116,7 @@ function buildTables(): Record<Signal, MessageInfo> {
       collect(child, full);
     }
   };
-  collect(descriptor as DescriptorNode, '');
+  collect(JSON.parse(OTLP_DESCRIPTOR_JSON) as DescriptorNode, '');
 
   // protobuf name resolution: the reference relative to the message's scope, then outward.
   const resolve = (scope: string, ref: string): string => {

@@ -344,3 +344,23 @@ describe('thaw and SnapStart restore', () => {
     expect(await exit).toBe(0);
   });
 });
+
+describe('SHUTDOWN', () => {
+  it('exits before the SHUTDOWN deadline with a collector that never answers, keeping the data in the spool', async () => {
+    collector.delayMs = 10_000;
+    const ext = start({ OTEL_RELAY_FLUSH: 'periodic:600000', OTEL_RELAY_SHUTDOWN_MARGIN_MS: '200' });
+    await api.waitForNext(1);
+    api.push(invoke('z1'));
+    await eventually(() => ext.core().stats.invocationsSeen() === 1, 'INVOKE handled');
+    await post(ext.core().httpPort!, '/v1/traces', await traceRequest(7));
+    await post(ext.core().httpPort!, '/relay/v1/invocations/z1/done', new Uint8Array());
+    await api.waitForNext(2);
+    const deadlineMs = Date.now() + 800;
+    api.push({ eventType: 'SHUTDOWN', shutdownReason: 'spindown', deadlineMs });
+    expect(await ext.exit).toBe(0);
+    expect(Date.now()).toBeLessThan(deadlineMs);
+    expect(collector.items()).toBe(0);
+    expect(ext.core().stats.spilled.traces).toBe(7);
+    expect(readdirSync(spoolDir).length).toBeGreaterThan(0);
+  });
+});

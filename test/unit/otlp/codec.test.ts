@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { jsonToProtobufWithProtobufjs } from '../../../src/otlp/codec.js';
+import { decodeExportRequest, loadOtlpCodec } from '../../../src/otlp/decode.js';
 import {
-  decodeExportRequest,
   encodeExportRequest,
-  loadOtlpCodec,
   OtlpDecodeError,
   otlpJsonToProtobuf,
   validateExportRequest,
