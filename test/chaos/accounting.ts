@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parseObjectKey } from '../../src/extension/fallback/index.js';
-import { decodeExportRequest } from '../../src/otlp/index.js';
+import { decodeExportRequest } from '../../src/otlp/decode.js';
 import type { CollectorPeer } from '../helpers/collector.js';
 import type { S3Peer } from '../helpers/s3.js';
 

@@ -340,6 +340,25 @@ describe('chaos: the environment goes away', () => {
     expect(where.s3.sort()).toEqual([...spanIds].sort());
   });
 
+  it('SHUTDOWN during an export in flight still spills everything and exits before the deadline', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, { kind: 'hang' });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+      // Exports run in the background, overlapping invocations: one is in flight at SHUTDOWN.
+      flush: 'continuous',
+      extra: { OTEL_EXPORTER_OTLP_TIMEOUT: '10000', OTEL_RELAY_BREAKER_THRESHOLD: '100' },
+    });
+    const { ids } = await invokeMany(relay, 3, 3, prefix);
+    expect(p.requests.length).toBeGreaterThan(0);
+    const shutdown = await relay.env.shutdown();
+    expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
+    expect(shutdown.durationMs).toBeLessThan(2000);
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+  });
+
   // A SIGKILL loses only what was in the extension's memory; with `end` flushing that is nothing
   // between invocations, and what was spooled survives in /tmp for the next extension.
   it('keeps what it spooled when the extension is SIGKILLed, and the next extension replays it', async () => {

@@ -234,6 +234,7 @@ export function createFallbackDelivery(
         return await spill(batch, budget, `collector unavailable: ${out.reason}`);
       } catch (err) {
         // Delivery must never throw: an unexpected failure keeps the batch for the next flush.
+        collectorBreaker.release();
         log.error(`delivery failed unexpectedly: ${(err as Error).message}`);
         if (budget.reason === 'shutdown') return spill(batch, budget, 'unexpected error');
         return { kind: 'retained', items: batch.items, reason: (err as Error).message };
@@ -265,6 +266,8 @@ export function createFallbackDelivery(
         try {
           body = await spool.read(entry);
         } catch {
+          // Gone or unreadable: not a verdict on the collector, so a half-open probe slot is handed back.
+          collectorBreaker.release();
           spoolBacklog = Math.max(0, spoolBacklog - 1);
           continue;
         }

@@ -100,6 +100,38 @@ describe('replay', () => {
     expect((await collector.received()).spans()).toHaveLength(3);
   });
 
+  it('re-sends otlp_json objects written by a collector awss3exporter as OTLP/JSON', async () => {
+    const spanId = '00f067aa0ba902b7';
+    const key = objectKey({ bucket: 'replay-src', prefix: 'json' }, 'traces', Date.now()).replace(
+      '.binpb.gz',
+      '.json',
+    );
+    const json = {
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+                  spanId,
+                  name: 'from-json',
+                  startTimeUnixNano: '1',
+                  endTimeUnixNano: '2',
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    await s3.putObject('replay-src', key, JSON.stringify(json));
+    const res = await cli(['--from', 's3://replay-src/json', '--to', collector.httpEndpoint]);
+    expect(res.code).toBe(0);
+    await collector.waitFor((r) => r.spans().some((s) => s.spanId === spanId), 20_000);
+    expect(await s3.listObjects('replay-src', 'json/')).toEqual([]);
+  });
+
   it('keeps every spool file and exits 1 when the collector is unreachable', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'replay-spool-'));
     const spool = new Spool({ dir, maxBytes: 1 << 20 });

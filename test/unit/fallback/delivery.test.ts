@@ -198,3 +198,26 @@ describe('fallback Delivery while the collector breaker is open', () => {
     expect((await h.delivery.deliver(young, h.budget(1000, 'shutdown'))).kind).toBe('spilled');
   });
 });
+
+describe('fallback Delivery replay and the half-open probe', () => {
+  it('hands the probe back when a spool file vanished, so the next flush can still probe', async () => {
+    let healthy = false;
+    const h = harness(() => (healthy ? { kind: 'success' } : down));
+    for (let i = 0; i < 3; i++) await h.delivery.deliver(batch(), h.budget(1000));
+    const files = await h.delivery.spool.list();
+    expect(files).toHaveLength(3);
+    // Another replayer (the CLI) took the files away after this one listed them.
+    const { rmSync } = await import('node:fs');
+    const list = h.delivery.spool.list.bind(h.delivery.spool);
+    h.delivery.spool.list = async () => {
+      const entries = await list();
+      for (const e of entries) rmSync(e.path);
+      return entries;
+    };
+    h.advance(10_000);
+    healthy = true;
+    await h.delivery.replay?.(h.budget(1000));
+    expect((await h.delivery.deliver(batch(1), h.budget(1000))).kind).toBe('exported');
+    expect(h.delivery.collectorBreaker.state).toBe('closed');
+  });
+});
