@@ -332,8 +332,9 @@ export class RelayCore {
     clearInterval(this.backgroundTimer);
     const deadlineMs = Number.isFinite(ev.deadlineMs) ? ev.deadlineMs : clock.now() + 1_500;
     const deadline = deadlineMs - this.config.shutdownMarginMs;
-    // The runtime is gone by now (it is shut down first): no more data can arrive.
-    await Promise.all(this.receivers.map((r) => r.close().catch(() => {})));
+    // The runtime is gone by now (it is shut down first): no more data can arrive. Not awaited: a
+    // lingering client connection must not eat into the flush budget.
+    for (const r of this.receivers) r.close().catch(() => {});
     this.receivers = [];
     this.maybeEmitSelfTelemetry(true);
     // Always a flush run, even with an empty buffer: it is also the Delivery's chance to replay spilled data.
@@ -355,12 +356,19 @@ export class RelayCore {
     await this.close();
   }
 
+  /** Stops listening and drops connections; bounded, so exiting never waits on a peer. */
   async close(): Promise<void> {
     clearInterval(this.backgroundTimer);
-    await Promise.all(this.receivers.map((r) => r.close().catch(() => {})));
-    this.receivers = [];
-    await this.telemetry?.close().catch(() => {});
     this.exporter.close();
+    const closing = Promise.all([
+      ...this.receivers.map((r) => r.close().catch(() => {})),
+      this.telemetry?.close().catch(() => {}),
+    ]);
+    this.receivers = [];
+    this.telemetry = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closing, new Promise((r) => (timer = setTimeout(r, 100)))]);
+    clearTimeout(timer);
   }
 
   // ---- background flushing -----------------------------------------------------------------------

@@ -225,6 +225,22 @@ describe('extension lifecycle', () => {
     expect(collector.items('traces')).toBe(6);
   });
 
+  it('flushes on each done signal under end on Managed Instances, without waiting for the timer', async () => {
+    const ext = start({
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'lambda-managed-instances',
+      OTEL_RELAY_FLUSH: 'end',
+      OTEL_RELAY_BACKGROUND_INTERVAL_MS: '3600000',
+    });
+    await api.waitForNext(1);
+    const port = ext.core().httpPort!;
+    await post(port, '/v1/traces', await traceRequest(2));
+    await post(port, '/relay/v1/invocations/m1/done', new Uint8Array());
+    await eventually(() => collector.items('traces') === 2, 'flush after the done signal');
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+    expect(collector.items('traces')).toBe(2);
+  });
+
   it('stays in pass-through mode and keeps calling next when the relay cannot start', async () => {
     const log = recordingLog();
     const exit = runExtension({
