@@ -9,7 +9,12 @@ import type { Clock, Delivery, DeliveryFactory, Logger, SignalExporter } from '.
 import { createDelivery as createFallbackDelivery } from '../fallback/index.js';
 import { invokeFlushDeadline } from '../flush/budget.js';
 import { Flusher } from '../flush/flusher.js';
-import { ArrivalPredictor, decideAtInvocationEnd, exportAtInvokeStart } from '../flush/policy.js';
+import {
+  ArrivalPredictor,
+  decideAtInvocationEnd,
+  deferWithoutWaiting,
+  exportAtInvokeStart,
+} from '../flush/policy.js';
 import { startGrpcReceiver } from '../receive/grpc.js';
 import { type Receiver, startHttpReceiver } from '../receive/http.js';
 import { Ingest } from '../receive/ingest.js';
@@ -294,6 +299,20 @@ export class RelayCore {
     // 1. What earlier invocations left goes out now, while the handler runs (its time is free for us).
     if (exportAtInvokeStart(cfg.flush, this.policyState(now), this.limits())) {
       this.flusher.startBackground(endCap, 'invoke');
+    }
+    // Adaptive on a busy function: no flush will be due at the end, so do not wait for it.
+    if (deferWithoutWaiting(cfg.flush, this.policyState(now), this.limits())) {
+      this.current = undefined;
+      await this.flusher.settle(
+        invokeFlushDeadline(now, ev.deadlineMs, cfg.flushTimeoutMs, cfg.deadlineMarginMs),
+      );
+      log.debug('invocation', {
+        requestId: ev.requestId,
+        end: 'not awaited',
+        flush: false,
+        why: 'busy, data young',
+      });
+      return;
     }
     // 2. Wait for the end of this invocation.
     const how = await this.waitForEnd(ev.requestId, endCap);
