@@ -59,7 +59,6 @@ export class RelayCore {
   private telemetry: TelemetryListener | undefined;
   private backgroundTimer: NodeJS.Timeout | undefined;
   private current: InvokeEvent | undefined;
-  private lastFlushAt: number;
   private lastNextWall = 0;
   private lastNextMono = 0;
   private invocations = 0;
@@ -82,7 +81,6 @@ export class RelayCore {
     readonly delivery: Delivery,
   ) {
     const now = opts.clock.now();
-    this.lastFlushAt = now;
     this.lastSelfEmitAt = now;
     this.startNs = BigInt(now) * 1_000_000n;
     this.lastSelfEmitNs = this.startNs;
@@ -300,7 +298,7 @@ export class RelayCore {
     if (exportAtInvokeStart(cfg.flush, this.policyState(now), this.limits())) {
       this.flusher.startBackground(endCap, 'invoke');
     }
-    // Adaptive on a busy function: no flush will be due at the end, so do not wait for it.
+    // A busy function under adaptive or periodic: no flush will be due at the end, so do not wait for it.
     if (deferWithoutWaiting(cfg.flush, this.policyState(now), this.limits())) {
       this.current = undefined;
       await this.flusher.settle(
@@ -326,7 +324,6 @@ export class RelayCore {
     if (decision.flush) {
       this.maybeEmitSelfTelemetry(false);
       const sum = await this.flusher.flush(deadline, 'invoke');
-      if (this.buffer.isEmpty()) this.lastFlushAt = clock.now();
       if (sum.outOfBudget) {
         log.debug(
           `flush budget of ${deadline - endedAt} ms ran out; ${this.buffer.items()} items stay buffered`,
@@ -335,7 +332,6 @@ export class RelayCore {
     } else {
       // 4. Nothing may be in flight at `next`: finish or abort what step 1 started.
       await this.flusher.settle(deadline);
-      if (this.buffer.isEmpty() && this.stats.flushDurationsMs.length > 0) this.lastFlushAt = clock.now();
     }
     this.stats.postRuntimeMs.push(clock.monotonic() - endedMono);
     log.debug('invocation', {
@@ -432,7 +428,7 @@ export class RelayCore {
     return {
       now,
       buffer: { bytes: this.buffer.bytes(), oldestAcceptedAt: this.buffer.oldestAcceptedAt() },
-      lastFlushAt: this.lastFlushAt,
+      lastFlushAt: this.flusher.lastFlushAt,
       predictedGapMs: this.predictor.predictGap(now),
     };
   }
