@@ -24,6 +24,12 @@ import {
 
 export const DEFAULT_MAX_DEPTH = 64;
 
+/** One top-level entry of a request, still encoded (tag + length + payload), and its item count. */
+export interface RequestEntry {
+  bytes: Uint8Array;
+  items: number;
+}
+
 const WIRE_NAMES = ['varint', 'fixed64', 'length-delimited', 'group start', 'group end', 'fixed32'];
 const EXPECTED_WIRE: Record<number, string> = {
   [Kind.Varint]: 'varint',
@@ -57,6 +63,8 @@ let maxDepth = DEFAULT_MAX_DEPTH;
 let checkUtf8 = true;
 /** Position after the last varint read. */
 let next = 0;
+/** When set, each top-level entry is recorded here as it is walked (validateAndSplit). */
+let entrySink: RequestEntry[] | undefined;
 
 function fault(detail: string, offset: number): never {
   throw new WalkFault(detail, offset);
@@ -237,6 +245,7 @@ function walkMessage(pos: number, end: number, id: number, depth: number): void 
             fault('a Metric carries more than one data field (gauge, sum, histogram, …)', tagStart);
           hasMetricData = true;
         }
+        const itemsBefore = items;
         try {
           walkMessage(pos, pos + len, spec >>> 8, depth + 1);
         } catch (err) {
@@ -244,6 +253,9 @@ function walkMessage(pos: number, end: number, id: number, depth: number): void 
           throw err;
         }
         pos += len;
+        if (entrySink !== undefined && spec & FLAG_RESOURCE) {
+          entrySink.push({ bytes: buf.subarray(tagStart, pos), items: items - itemsBefore });
+        }
         break;
       }
       case Kind.PackedVarint:
@@ -324,6 +336,26 @@ export function validateExportRequest(
   } finally {
     // Drop the reference so a large request body is not kept alive by this module.
     buf = EMPTY;
+  }
+}
+
+/**
+ * validateExportRequest and splitEntries in one walk: the summary, and every top-level entry (a
+ * view into `body`, no copy) with its own item count, so a caller that batches entries needs no
+ * second walk to count them.
+ * @throws OtlpDecodeError like validateExportRequest.
+ */
+export function validateAndSplit(
+  signal: Signal,
+  body: Uint8Array,
+  limits?: WalkLimits,
+): { summary: ExportRequestSummary; entries: RequestEntry[] } {
+  const entries: RequestEntry[] = [];
+  entrySink = entries;
+  try {
+    return { summary: validateExportRequest(signal, body, limits), entries };
+  } finally {
+    entrySink = undefined;
   }
 }
 

@@ -3,6 +3,7 @@ import {
   DEFAULT_MAX_DEPTH,
   OtlpDecodeError,
   splitEntries,
+  validateAndSplit,
   validateExportRequest,
 } from '../../../src/otlp/index.js';
 import {
@@ -249,5 +250,29 @@ describe('splitEntries', () => {
     const err = decodeError(() => splitEntries(body.subarray(0, body.length - 1)));
     expect(err.message).toMatch(/cannot be split: .* at byte \d+/);
     expect(() => splitEntries(u8((1 << 3) | 0, 1))).toThrow(OtlpDecodeError);
+  });
+});
+
+describe('validateAndSplit', () => {
+  it('returns the summary and each entry with its own item count in one walk', async () => {
+    const body = concat(
+      traceProtobuf(makeSpans(5)),
+      traceProtobuf(makeSpans(2)),
+      u8((9 << 3) | 0, 1),
+      traceProtobuf(makeSpans(4)),
+    );
+    const { summary, entries } = validateAndSplit('traces', body);
+    expect(summary).toEqual(validateExportRequest('traces', body));
+    expect(entries.map((e) => e.items)).toEqual([5, 2, 4]);
+    expect(entries.map((e) => Buffer.from(e.bytes))).toEqual(splitEntries(body).map((e) => Buffer.from(e)));
+    const metrics = metricsProtobuf(await makeMetrics(3));
+    expect(validateAndSplit('metrics', metrics).entries.map((e) => e.items)).toEqual([15]);
+  });
+
+  it('throws OtlpDecodeError and records nothing for a malformed request', () => {
+    const body = traceProtobuf(makeSpans(3));
+    expect(() => validateAndSplit('traces', body.subarray(0, body.length - 2))).toThrow(OtlpDecodeError);
+    // The sink is cleared: a later plain walk works as before.
+    expect(validateExportRequest('traces', body).items).toBe(3);
   });
 });
