@@ -159,8 +159,16 @@ function skipUnknown(pos: number, end: number, wire: number, tagStart: number, f
 
 /** Most OTLP strings are ASCII: scan them here and leave only the rest to the native UTF-8 check. */
 function isAsciiOrUtf8(start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    if (buf[i]! >= 0x80) return isUtf8(buf.subarray(i, end));
+  const b = buf;
+  // OR-ing bytes and testing once per 8 keeps the common all-ASCII case to a tight loop.
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    if ((b[i]! | b[i + 1]! | b[i + 2]! | b[i + 3]! | b[i + 4]! | b[i + 5]! | b[i + 6]! | b[i + 7]!) >= 0x80) {
+      return isUtf8(b.subarray(i, end));
+    }
+  }
+  for (; i < end; i++) {
+    if (b[i]! >= 0x80) return isUtf8(b.subarray(i, end));
   }
   return true;
 }

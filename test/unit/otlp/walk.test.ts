@@ -209,9 +209,17 @@ describe('validateExportRequest', () => {
     expect(validateExportRequest('traces', traceWithSpan(span), { checkUtf8: false }).items).toBe(1);
   });
 
-  it('accepts multi-byte UTF-8 in strings', () => {
-    const span = ld(5, str('größe ✓ 🚀'));
-    expect(validateExportRequest('traces', traceWithSpan(span)).items).toBe(1);
+  it('accepts multi-byte UTF-8 in strings, wherever it falls', () => {
+    for (const name of ['größe ✓ 🚀', 'abcdefg✓hijklmnop', `${'x'.repeat(15)}🚀${'y'.repeat(9)}é`]) {
+      expect(validateExportRequest('traces', traceWithSpan(ld(5, str(name)))).items, name).toBe(1);
+    }
+  });
+
+  it('finds an invalid UTF-8 byte past the first eight bytes of a long string', () => {
+    const bytes = [...str('0123456789abcdefgh')];
+    bytes[17] = 0xc0;
+    const err = decodeError(() => validateExportRequest('traces', traceWithSpan(ld(5, bytes))));
+    expect(err.message).toContain('Span.name is not valid UTF-8');
   });
 
   it('rejects an unknown signal name', () => {
