@@ -304,13 +304,31 @@ function requestId(signal: Signal): number {
   return id;
 }
 
-function toDecodeError(signal: Signal, err: unknown): unknown {
+function toDecodeError(signal: Signal, err: unknown, body: Uint8Array): unknown {
   if (!(err instanceof WalkFault)) return err;
   const path = err.path.reverse().join(' > ');
   return new OtlpDecodeError(
-    `OTLP ${signal} request is not valid protobuf: ${err.detail} at byte ${err.offset}${path ? ` (in ${path})` : ''}`,
+    `OTLP ${signal} request is not valid protobuf: ${err.detail} at byte ${err.offset}${path ? ` (in ${path})` : ''}${hint(body)}`,
     err.offset,
   );
+}
+
+/** The two usual reasons a body is not protobuf at all, named so the sender can fix its setup. */
+function hint(body: Uint8Array): string {
+  if (body[0] === 0x1f && body[1] === 0x8b) {
+    return '; the body looks gzip-compressed: send it with Content-Encoding: gzip (gRPC: grpc-encoding: gzip)';
+  }
+  let i = 0;
+  while (
+    i < body.length &&
+    i < 64 &&
+    (body[i] === 0x20 || body[i] === 0x0a || body[i] === 0x0d || body[i] === 0x09)
+  )
+    i++;
+  if (body[i] === 0x7b || body[i] === 0x5b) {
+    return '; the body looks like JSON: send it with Content-Type: application/json';
+  }
+  return '';
 }
 
 /**
@@ -340,7 +358,7 @@ export function validateExportRequest(
     walkMessage(0, body.length, id, 0);
     return { signal, resources, items, bytes: body.length };
   } catch (err) {
-    throw toDecodeError(signal, err);
+    throw toDecodeError(signal, err, body);
   } finally {
     // Drop the reference so a large request body is not kept alive by this module.
     buf = EMPTY;

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MAX_DEPTH,
@@ -220,6 +221,13 @@ describe('validateExportRequest', () => {
     bytes[17] = 0xc0;
     const err = decodeError(() => validateExportRequest('traces', traceWithSpan(ld(5, bytes))));
     expect(err.message).toContain('Span.name is not valid UTF-8');
+  });
+
+  it('says so when the body is JSON or gzip rather than protobuf', () => {
+    const json = decodeError(() => validateExportRequest('traces', str(' {"resourceSpans":[]}')));
+    expect(json.message).toContain('looks like JSON: send it with Content-Type: application/json');
+    const gzipped = decodeError(() => validateExportRequest('logs', gzipSync(logsProtobuf(makeLogs(2)))));
+    expect(gzipped.message).toContain('looks gzip-compressed');
   });
 
   it('rejects an unknown signal name', () => {
