@@ -960,7 +960,9 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     const body = JSON.stringify({ eventType: 'SHUTDOWN', shutdownReason: reason, deadlineMs });
     for (const s of this.slots) {
       if (s.internal || !s.proc?.alive) continue;
-      if (s.id && s.events.includes('SHUTDOWN') && !s.reportedError) this.deliver(s, { body, headers: {} });
+      // An extension that reported init/exit error is on its way out: it gets until the deadline.
+      if (s.reportedError) continue;
+      if (s.id && s.events.includes('SHUTDOWN')) this.deliver(s, { body, headers: {} });
       else s.proc.signal('SIGKILL');
     }
     // 4. SIGKILL whatever is still alive at the deadline.
