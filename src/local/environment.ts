@@ -16,6 +16,7 @@ import {
   extensionVariables,
   logStreamName,
   mergeLayers,
+  nodeMajorOf,
   runtimeVariables,
 } from './layout.js';
 import { checkExecutable, isStopped, LaunchError, ManagedProcess, peakMemoryKb } from './processes.js';
@@ -163,6 +164,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
   private extensionEnv: Record<string, string> = {};
   private readonly bootstrap: string;
   private readonly nodePath: string;
+  private readonly nodeMajor: number;
   private readonly outputLines: string[] = [];
 
   private phase: Phase = 'init';
@@ -215,7 +217,8 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     this.tmpDir = config.tmpDir ? resolve(config.tmpDir) : join(this.workDir, 'tmp');
     mkdirSync(this.tmpDir, { recursive: true });
     this.bootstrap = config.runtimeBootstrap ?? defaultRuntimeBootstrap();
-    this.nodePath = config.nodePath ?? process.execPath;
+    this.nodePath = config.nodePath ? resolve(config.nodePath) : process.execPath;
+    this.nodeMajor = nodeMajorOf(this.nodePath);
     this.relay = new TelemetryRelay({
       clock,
       onRecord: (rec) => this.emit('telemetry', rec),
@@ -249,6 +252,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
         tmpDir: env.tmpDir,
         handler: env.cfg.handler,
         nodePath: env.nodePath,
+        nodeMajor: env.nodeMajor,
         runtimeDir: dirname(env.bootstrap),
         maxConcurrency: env.mode === 'managed-instances' ? env.maxConcurrency : undefined,
         customer: config.env ?? {},
@@ -358,7 +362,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       phase,
       functionName: this.cfg.functionName,
       functionVersion: this.cfg.functionVersion,
-      runtimeVersion: `nodejs:${process.versions.node.split('.')[0]}.local`,
+      runtimeVersion: `nodejs:${this.nodeMajor}.local`,
     });
     this.registrationOpen = true;
     this.subscriptionOpen = true;
