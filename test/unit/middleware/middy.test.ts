@@ -43,7 +43,10 @@ describe('otelRelay (middy)', () => {
     }).use(otelRelay({ endpoint: receiver.endpoint }));
 
     // Act
-    const result = await handler(ev.apiGatewayRest({ traceparent: ev.TRACEPARENT }), ev.lambdaContext('req-1'));
+    const result = await handler(
+      ev.apiGatewayRest({ traceparent: ev.TRACEPARENT }),
+      ev.lambdaContext('req-1'),
+    );
 
     // Assess
     expect(result).toEqual({ statusCode: 200, body: '{}' });
@@ -99,7 +102,10 @@ describe('otelRelay (middy)', () => {
     expect(batch.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
     expect(batch.links.map((l) => l.context.spanId)).toEqual(senders.map((s) => s.spanId));
     expect(batch.links.map((l) => l.context.traceId)).toEqual(senders.map((s) => s.traceId));
-    expect(batch.attributes).toMatchObject({ 'messaging.system': 'aws_sqs', 'messaging.batch.message_count': 4 });
+    expect(batch.attributes).toMatchObject({
+      'messaging.system': 'aws_sqs',
+      'messaging.batch.message_count': 4,
+    });
     const perMessage = tracing.spans().filter((s) => s.name === 'process-message');
     expect(perMessage).toHaveLength(4);
     for (const s of perMessage) expect(s.parentSpanContext?.spanId).toBe(batch.spanContext().spanId);
@@ -108,7 +114,10 @@ describe('otelRelay (middy)', () => {
   it('links AWSTraceHeader senders only when xray is configured', async () => {
     const xray = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
     const event = ev.sqs([{ awsTraceHeader: xray }]);
-    await middy(async () => 'ok').use(otelRelay({ endpoint: receiver.endpoint }))(event, ev.lambdaContext('a'));
+    await middy(async () => 'ok').use(otelRelay({ endpoint: receiver.endpoint }))(
+      event,
+      ev.lambdaContext('a'),
+    );
     expect(tracing.byName('process orders-queue').links).toEqual([]);
     tracing.exporter.reset();
     await middy(async () => 'ok').use(otelRelay({ endpoint: receiver.endpoint, xray: true }))(
@@ -121,9 +130,13 @@ describe('otelRelay (middy)', () => {
   });
 
   it('uses _X_AMZN_TRACE_ID as the parent only when xray is configured', async () => {
-    process.env._X_AMZN_TRACE_ID = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+    process.env._X_AMZN_TRACE_ID =
+      'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
     try {
-      await middy(async () => 'ok').use(otelRelay({ endpoint: receiver.endpoint }))({}, ev.lambdaContext('a'));
+      await middy(async () => 'ok').use(otelRelay({ endpoint: receiver.endpoint }))(
+        {},
+        ev.lambdaContext('a'),
+      );
       expect(tracing.byName('orders-api').parentSpanContext).toBeUndefined();
       tracing.exporter.reset();
       await middy(async () => 'ok').use(otelRelay({ endpoint: receiver.endpoint, xray: true }))(
@@ -270,7 +283,9 @@ describe('otelRelay (middy)', () => {
   it('warns once and stops signalling when no extension listens', async () => {
     const log = logCapture();
     const port = await closedPort();
-    const handler = middy(async () => 'fine').use(otelRelay({ endpoint: `http://127.0.0.1:${port}`, log: log.sink }));
+    const handler = middy(async () => 'fine').use(
+      otelRelay({ endpoint: `http://127.0.0.1:${port}`, log: log.sink }),
+    );
     expect(await handler({}, ev.lambdaContext('absent-0'))).toBe('fine');
     // Something listens there now; the middleware must not look again in this environment.
     const late = await startDoneReceiver(port);

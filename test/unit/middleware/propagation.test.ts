@@ -58,8 +58,12 @@ describe('extractParentContext', () => {
 
   it('prefers the event headers over the X-Ray header', () => {
     const xray = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
-    expect(trace.getSpanContext(extractParentContext({ traceparent: TRACEPARENT }, xray))?.traceId).toBe(TRACE_ID);
-    expect(trace.getSpanContext(extractParentContext({}, xray))?.traceId).toBe('5759e988bd862e3fe1be46a994272793');
+    expect(trace.getSpanContext(extractParentContext({ traceparent: TRACEPARENT }, xray))?.traceId).toBe(
+      TRACE_ID,
+    );
+    expect(trace.getSpanContext(extractParentContext({}, xray))?.traceId).toBe(
+      '5759e988bd862e3fe1be46a994272793',
+    );
   });
 
   it('starts from the root context, not the active one, when nothing is carried', () => {

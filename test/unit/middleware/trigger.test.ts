@@ -132,7 +132,14 @@ describe('detectTrigger', () => {
   });
 
   it('falls back to faas.trigger=other for direct invocations and odd events', () => {
-    for (const e of [{ orderId: 1 }, null, 'text', [1, 2], { Records: [] }, { Records: [{ eventSource: 'x' }] }]) {
+    for (const e of [
+      { orderId: 1 },
+      null,
+      'text',
+      [1, 2],
+      { Records: [] },
+      { Records: [{ eventSource: 'x' }] },
+    ]) {
       const t = detectTrigger(e);
       expect(t.trigger).toBe('other');
       expect(t.attributes['faas.trigger']).toBe('other');
