@@ -3,7 +3,7 @@
 // a bad environment variable never throws: it is logged and the default is used.
 import type { TracerProvider } from '@opentelemetry/api';
 import { RelayLog } from './log.js';
-import type { Clock, Flushable, OtelRelayOptions } from './types.js';
+import type { Clock, Flushable, HandoffTiming, OtelRelayOptions } from './types.js';
 
 export const DEFAULT_RELAY_PORT = 4318;
 export const DEFAULT_FLUSH_TIMEOUT_MS = 1000;
@@ -14,6 +14,7 @@ export interface RelayConfig {
   autoSetup: boolean;
   flush: Flushable[] | undefined;
   flushTimeoutMs: number;
+  handoff: HandoffTiming;
   signalDone: boolean;
   xray: boolean;
   messageLinks: boolean;
@@ -76,7 +77,14 @@ export function resolveConfig(options: OtelRelayOptions = {}, env = process.env)
       );
     }
   }
+  const handoff = options.handoff ?? 'after-response';
+  if (handoff !== 'after-response' && handoff !== 'before-response') {
+    throw new TypeError(
+      `otelRelay: handoff must be 'after-response' or 'before-response', got ${String(handoff)}`,
+    );
+  }
   return {
+    handoff,
     endpoint: options.endpoint ? parseEndpoint(options.endpoint) : localEndpoint(env, log),
     tracerProvider: options.tracerProvider,
     autoSetup: options.autoSetup ?? true,

@@ -11,6 +11,7 @@ export type {
   CallbackLambdaHandler,
   Clock,
   Flushable,
+  HandoffTiming,
   LambdaCallback,
   LambdaContext,
   LambdaHandler,

@@ -211,6 +211,16 @@ export class InvocationTracer {
   }
 
   /**
+   * Ends the invocation and hands it off: awaited with 'before-response'; started and left running
+   * with 'after-response', so the caller can return the result now. Never throws.
+   */
+  complete(scope: InvocationScope, outcome: InvocationOutcome): Promise<void> | undefined {
+    this.end(scope, outcome);
+    const handoff = this.finish(scope);
+    return this.config.handoff === 'before-response' ? handoff : undefined;
+  }
+
+  /**
    * After `end`: flushes the function's buffered telemetry to the extension and then signals
    * "invocation done", together bounded by min(flushTimeoutMs, remaining time - margin). Never throws:
    * telemetry trouble is logged and never replaces the handler's result.
@@ -235,7 +245,8 @@ export class InvocationTracer {
             'out with the next invocation (or is lost if the environment shuts down first)',
           { requestId: scope.requestId },
         );
-      } else if (outcome !== 'done') {
+      } else if (outcome !== 'done' && !(this.flushesToExtension && refused(outcome.error))) {
+        // (A refused connection to the extension is reported once, by the hand-off that follows.)
         log.once(
           'flush-error',
           'warn',
@@ -249,6 +260,10 @@ export class InvocationTracer {
       if (left > 0) await this.handoff.signalDone(scope.requestId, left);
     }
   }
+}
+
+function refused(err: unknown): boolean {
+  return errorMessage(err).includes('ECONNREFUSED');
 }
 
 /** Waits for `work` at most `ms`; the timer is unref'd so it never keeps a frozen process busy. */

@@ -70,16 +70,15 @@ export function otelRelay<TEvent = unknown, TResult = unknown>(
   const publish = async (request: MiddyRequest<TEvent, TResult>): Promise<void> => {
     const scope = request.internal[MIDDY_INTERNAL_KEY] as InvocationScope | undefined;
     if (!scope || scope.ended) return;
-    core.end(
+    // The invocation is over: code that runs later in this flow no longer belongs to it.
+    const cell = request.internal[CELL_KEY] as ContextCell | undefined;
+    if (cell) cell.ctx = ROOT_CONTEXT;
+    await core.complete(
       scope,
       request.error !== undefined && request.error !== null
         ? { error: request.error }
         : { result: request.response },
     );
-    // The invocation is over: code that runs later in this flow no longer belongs to it.
-    const cell = request.internal[CELL_KEY] as ContextCell | undefined;
-    if (cell) cell.ctx = ROOT_CONTEXT;
-    await core.finish(scope);
   };
 
   const otelRelayAfter = (request: MiddyRequest<TEvent, TResult>) => publish(request);

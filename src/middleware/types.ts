@@ -63,6 +63,8 @@ export interface Flushable {
   forceFlush(): Promise<unknown>;
 }
 
+export type HandoffTiming = 'after-response' | 'before-response';
+
 /** Options shared by `otelRelay()` and `wrapHandler()`. Every field is optional. */
 export interface OtelRelayOptions {
   /**
@@ -85,6 +87,16 @@ export interface OtelRelayOptions {
   flush?: Flushable | Flushable[];
   /** Upper bound for the local flush, in ms; also capped by the invocation's remaining time. Default 1000. */
   flushTimeoutMs?: number;
+  /**
+   * When the local flush and the "invocation done" signal happen relative to the response:
+   * - 'after-response' (default): the handler's result goes back to the runtime at once and the flush
+   *   and hand-off run right after, while the extension holds the environment unfrozen until it gets
+   *   the signal. The client never waits for telemetry.
+   * - 'before-response': the result is returned only after the flush and hand-off (bounded by
+   *   flushTimeoutMs). Use it when no otel-relay extension holds the freeze (e.g. `endpoint` names a
+   *   plain collector), so that nothing is left in flight when the environment freezes.
+   */
+  handoff?: HandoffTiming;
   /** Send the "invocation done" signal to the extension. Default true. */
   signalDone?: boolean;
   /**

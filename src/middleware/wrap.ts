@@ -55,8 +55,7 @@ export function wrapHandler<TEvent, TResult>(
     } catch (error) {
       outcome = { ok: false, error };
     }
-    core.end(scope, outcome.ok ? { result: outcome.result } : { error: outcome.error });
-    await core.finish(scope);
+    await core.complete(scope, outcome.ok ? { result: outcome.result } : { error: outcome.error });
     return outcome;
   };
 

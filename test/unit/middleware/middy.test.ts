@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cleanupOtelRelay, InvocationContextManager, otelRelay } from '../../../src/middleware/index.js';
 import * as ev from '../../fixtures/middleware/events.js';
 import {
@@ -14,19 +14,17 @@ import {
 const tracing = inMemoryTracing();
 let receiver: DoneReceiver;
 
-beforeAll(async () => {
+beforeAll(() => {
   context.setGlobalContextManager(new InvocationContextManager());
   trace.setGlobalTracerProvider(tracing.provider);
+});
+// A receiver per test: hand-offs still running from an earlier test (after-response) go to its own.
+beforeEach(async () => {
+  tracing.exporter.reset();
   receiver = await startDoneReceiver();
 });
-afterAll(async () => {
+afterEach(async () => {
   await receiver.close();
-});
-beforeEach(() => {
-  tracing.exporter.reset();
-  receiver.dones.length = 0;
-  receiver.events.length = 0;
-  receiver.status = 204;
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -70,7 +68,7 @@ describe('otelRelay (middy)', () => {
       expect(child.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
       expect(child.spanContext().traceId).toBe(ev.TRACE_ID);
     }
-    expect(receiver.dones).toEqual(['req-1']);
+    expect(await receiver.waitForDones(1)).toEqual(['req-1']);
   });
 
   it('names the span after the function and starts a new trace when no context is carried', async () => {
@@ -161,7 +159,7 @@ describe('otelRelay (middy)', () => {
     expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'payment service down' });
     expect(span.attributes['error.type']).toBe('Error');
     expect(span.events.map((e) => e.name)).toContain('exception');
-    expect(receiver.dones).toEqual(['req-err']);
+    expect(await receiver.waitForDones(1)).toEqual(['req-err']);
   });
 
   it('marks a 5xx HTTP response as an error but leaves a 4xx one unset', async () => {
@@ -196,12 +194,12 @@ describe('otelRelay (middy)', () => {
     const err = await handler({}, ev.lambdaContext('req-timeout', 80)).catch((e: unknown) => e);
 
     expect((err as Error).name).toBe('TimeoutError');
+    expect(await receiver.waitForDones(1)).toEqual(['req-timeout']);
     const span = tracing.byName('orders-api');
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.status.message).toMatch(/timed out/);
     expect(span.attributes['error.type']).toBe('timeout');
     expect(flushed).toEqual(['flushed']);
-    expect(receiver.dones).toEqual(['req-timeout']);
   });
 
   it('ends and hands off the invocation when another middleware returns early and calls the cleanup', async () => {
@@ -220,7 +218,7 @@ describe('otelRelay (middy)', () => {
       body: 'cached',
     });
     expect(tracing.spans().map((s) => s.name)).toEqual(['POST /orders']);
-    expect(receiver.dones).toEqual(['req-cached']);
+    expect(await receiver.waitForDones(1)).toEqual(['req-cached']);
   });
 
   it('flushes locally before it signals done', async () => {
@@ -234,7 +232,44 @@ describe('otelRelay (middy)', () => {
       }),
     );
     await handler({}, ev.lambdaContext('req-order'));
+    await receiver.waitForDones(1);
     expect(receiver.events).toEqual(['flush:traces', 'flush:metrics', 'done:req-order']);
+  });
+
+  it('returns the result before the flush finishes, and signals done once it has (after-response)', async () => {
+    let release: () => void = () => {};
+    const flushGate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const handler = middy(async () => 'early').use(
+      otelRelay({
+        endpoint: receiver.endpoint,
+        flush: {
+          forceFlush: async () => {
+            await flushGate;
+            receiver.events.push('flushed');
+          },
+        },
+      }),
+    );
+    expect(await handler({}, ev.lambdaContext('req-early'))).toBe('early');
+    receiver.events.push('returned');
+    release();
+    await receiver.waitForDones(1);
+    expect(receiver.events).toEqual(['returned', 'flushed', 'done:req-early']);
+  });
+
+  it('returns only after the flush and hand-off with before-response', async () => {
+    const handler = middy(async () => 'late').use(
+      otelRelay({
+        endpoint: receiver.endpoint,
+        handoff: 'before-response',
+        flush: { forceFlush: async () => void receiver.events.push('flushed') },
+      }),
+    );
+    expect(await handler({}, ev.lambdaContext('req-late'))).toBe('late');
+    receiver.events.push('returned');
+    expect(receiver.events).toEqual(['flushed', 'done:req-late', 'returned']);
   });
 
   it('returns the handler result when the flush fails, and logs it once', async () => {
@@ -250,9 +285,9 @@ describe('otelRelay (middy)', () => {
     );
     expect(await handler({}, ev.lambdaContext('f1'))).toBe('result');
     expect(await handler({}, ev.lambdaContext('f2'))).toBe('result');
+    expect(await receiver.waitForDones(2)).toEqual(['f1', 'f2']);
     expect(log.lines).toHaveLength(1);
     expect(log.lines[0]).toMatchObject({ level: 'warn', error: 'exporter exploded' });
-    expect(receiver.dones).toEqual(['f1', 'f2']);
   });
 
   it('gives up on a flush that outlives flushTimeoutMs and still returns the result', async () => {
@@ -261,6 +296,7 @@ describe('otelRelay (middy)', () => {
       otelRelay({
         endpoint: receiver.endpoint,
         log: log.sink,
+        handoff: 'before-response',
         flushTimeoutMs: 20,
         flush: { forceFlush: () => new Promise(() => {}) },
       }),
@@ -272,7 +308,11 @@ describe('otelRelay (middy)', () => {
   it('keeps the flush inside the invocation remaining time', async () => {
     let flushes = 0;
     const handler = middy(async () => 'result', { timeoutEarlyInMillis: 0 }).use(
-      otelRelay({ endpoint: receiver.endpoint, flush: { forceFlush: async () => void flushes++ } }),
+      otelRelay({
+        endpoint: receiver.endpoint,
+        handoff: 'before-response',
+        flush: { forceFlush: async () => void flushes++ },
+      }),
     );
     // 1 ms left: less than the safety margin, so neither flush nor hand-off is attempted.
     expect(await handler({}, ev.lambdaContext('late', 1))).toBe('result');
@@ -284,7 +324,7 @@ describe('otelRelay (middy)', () => {
     const log = logCapture();
     const port = await closedPort();
     const handler = middy(async () => 'fine').use(
-      otelRelay({ endpoint: `http://127.0.0.1:${port}`, log: log.sink }),
+      otelRelay({ endpoint: `http://127.0.0.1:${port}`, log: log.sink, handoff: 'before-response' }),
     );
     expect(await handler({}, ev.lambdaContext('absent-0'))).toBe('fine');
     // Something listens there now; the middleware must not look again in this environment.
@@ -321,7 +361,7 @@ describe('otelRelay (middy)', () => {
       expect(work.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
     }
     expect(new Set(servers.map((s) => s.spanContext().traceId)).size).toBe(4);
-    expect([...receiver.dones].sort()).toEqual(ids.map((id) => `req-${id}`));
+    expect([...(await receiver.waitForDones(4))].sort()).toEqual(ids.map((id) => `req-${id}`));
   });
 
   it('does not let one invocation become the parent of the next', async () => {
@@ -338,5 +378,6 @@ describe('otelRelay (middy)', () => {
     expect(() => otelRelay({ endpoint: 'https://127.0.0.1:4318' })).toThrow(/must be http/);
     expect(() => otelRelay({ flushTimeoutMs: -1 })).toThrow(/flushTimeoutMs/);
     expect(() => otelRelay({ flush: {} as never })).toThrow(/forceFlush/);
+    expect(() => otelRelay({ handoff: 'never' as never })).toThrow(/handoff must be/);
   });
 });

@@ -38,6 +38,16 @@ async function capture(): Promise<{ server: Server; port: number; requests: Capt
   return { server, port: (server.address() as AddressInfo).port, requests };
 }
 
+/** Waits (bounded) until the done signal of `requestId` arrived: the hand-off runs after the response. */
+async function handedOff(requestId: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  const path = `/relay/v1/invocations/${requestId}/done`;
+  while (!relay.requests.some((r) => r.path === path)) {
+    if (Date.now() > deadline) throw new Error(`no done signal for ${requestId} within 5 s`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
 let relay: Awaited<ReturnType<typeof capture>>;
 let upstream: Awaited<ReturnType<typeof capture>>;
 
@@ -73,6 +83,7 @@ describe('otelRelay() with no options', () => {
     }).use(otelRelay());
 
     expect(await handler(ev.apiGatewayHttp(), ev.lambdaContext('setup-1'))).toEqual({ statusCode: 201 });
+    await handedOff('setup-1');
 
     const paths = relay.requests.map((r) => r.path);
     expect(paths.slice(-1)).toEqual(['/relay/v1/invocations/setup-1/done']);
@@ -98,6 +109,7 @@ describe('otelRelay() with no options', () => {
       return 'ok';
     });
     await handler({}, ev.lambdaContext('setup-2'));
+    await handedOff('setup-2');
     const mine = relay.requests.slice(before).map((r) => r.path);
     expect(mine.filter((p) => p === '/v1/traces')).toHaveLength(1);
     expect(mine.slice(-1)).toEqual(['/relay/v1/invocations/setup-2/done']);

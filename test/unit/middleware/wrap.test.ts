@@ -3,7 +3,7 @@
 import middy from '@middy/core';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LambdaContext, otelRelay, wrapHandler } from '../../../src/middleware/index.js';
 import * as ev from '../../fixtures/middleware/events.js';
 import { type DoneReceiver, inMemoryTracing, startDoneReceiver } from '../../fixtures/middleware/harness.js';
@@ -12,18 +12,16 @@ const tracing = inMemoryTracing();
 let receiver: DoneReceiver;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-beforeAll(async () => {
+beforeAll(() => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager());
   trace.setGlobalTracerProvider(tracing.provider);
+});
+beforeEach(async () => {
+  tracing.exporter.reset();
   receiver = await startDoneReceiver();
 });
-afterAll(async () => {
+afterEach(async () => {
   await receiver.close();
-});
-beforeEach(() => {
-  tracing.exporter.reset();
-  receiver.dones.length = 0;
-  receiver.events.length = 0;
 });
 
 describe('wrapHandler', () => {
@@ -43,6 +41,7 @@ describe('wrapHandler', () => {
     const result = await handler({ n: 21 }, ev.lambdaContext('w-1'));
 
     expect(result).toEqual({ doubled: 42, id: 'w-1' });
+    await receiver.waitForDones(1);
     const server = tracing.byName('orders-api');
     expect(server.kind).toBe(SpanKind.SERVER);
     expect(tracing.byName('compute').parentSpanContext?.spanId).toBe(server.spanContext().spanId);
@@ -61,10 +60,10 @@ describe('wrapHandler', () => {
     const span = tracing.byName('GET /orders/{id}');
     expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'bad order' });
     expect(span.attributes['error.type']).toBe('TypeError');
-    expect(receiver.dones).toEqual(['w-err']);
+    expect(await receiver.waitForDones(1)).toEqual(['w-err']);
   });
 
-  it('keeps a callback-style handler callback-style and calls back after the hand-off', async () => {
+  it('keeps a callback-style handler callback-style and calls back before the hand-off by default', async () => {
     const handler = wrapHandler(
       (event: { n: number }, _ctx: LambdaContext, callback: (e?: Error | null, r?: number) => void) => {
         trace.getTracer('user').startSpan('in-callback-handler').end();
@@ -84,10 +83,26 @@ describe('wrapHandler', () => {
     });
 
     expect(result).toBe(2);
-    expect(receiver.events).toEqual(['done:cb-1', 'callback']);
+    await receiver.waitForDones(1);
+    expect(receiver.events).toEqual(['callback', 'done:cb-1']);
     expect(tracing.byName('in-callback-handler').parentSpanContext?.spanId).toBe(
       tracing.byName('orders-api').spanContext().spanId,
     );
+  });
+
+  it('calls back after the hand-off with before-response', async () => {
+    const handler = wrapHandler(
+      (_e: unknown, _c: LambdaContext, callback: (e?: Error | null, r?: string) => void) =>
+        callback(null, 'x'),
+      { endpoint: receiver.endpoint, handoff: 'before-response' },
+    );
+    await new Promise((resolve) =>
+      handler({}, ev.lambdaContext('cb-2'), (_e, r) => {
+        receiver.events.push('callback');
+        resolve(r);
+      }),
+    );
+    expect(receiver.events).toEqual(['done:cb-2', 'callback']);
   });
 
   it('passes a callback error through and records it', async () => {
