@@ -216,8 +216,11 @@ export class InvocationTracer {
    */
   complete(scope: InvocationScope, outcome: InvocationOutcome): Promise<void> | undefined {
     this.end(scope, outcome);
-    const handoff = this.finish(scope);
-    return this.config.handoff === 'before-response' ? handoff : undefined;
+    if (this.config.handoff === 'before-response') return this.finish(scope);
+    // Not even the synchronous start of the flush (span serialisation) runs before the runtime has
+    // the result: setImmediate lets the response go out first.
+    setImmediate(() => void this.finish(scope));
+    return undefined;
   }
 
   /**

@@ -183,7 +183,7 @@ describe('otelRelay (middy)', () => {
         await new Promise((resolve) => signal.addEventListener('abort', resolve));
         return 'too late';
       },
-      { timeoutEarlyInMillis: 40 },
+      { timeoutEarlyInMillis: 300 },
     ).use(
       otelRelay({
         endpoint: receiver.endpoint,
@@ -191,7 +191,7 @@ describe('otelRelay (middy)', () => {
       }),
     );
 
-    const err = await handler({}, ev.lambdaContext('req-timeout', 80)).catch((e: unknown) => e);
+    const err = await handler({}, ev.lambdaContext('req-timeout', 400)).catch((e: unknown) => e);
 
     expect((err as Error).name).toBe('TimeoutError');
     expect(await receiver.waitForDones(1)).toEqual(['req-timeout']);
