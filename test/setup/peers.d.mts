@@ -1,0 +1,27 @@
+// Types for peers.mjs, which stays plain JavaScript because deps.mjs runs it before anything is built.
+
+export interface PythonVenv {
+  dir: string;
+  python: string;
+  motoServer: string;
+}
+
+export interface RunStepOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  verbose?: boolean;
+  label: string;
+}
+
+export const OTELCOL_BUILDER_VERSION: string;
+export const NODE_VERSIONS: { 22: string; 24: string };
+
+export function cacheDir(): string;
+export function pythonVenvDir(): string;
+export function ensurePythonVenv(opts?: { verbose?: boolean }): Promise<PythonVenv>;
+export function collectorDir(): string;
+export function ensureCollector(opts?: { verbose?: boolean }): Promise<string>;
+export function ensureNodeBinary(major: 20 | 22 | 24, opts?: { verbose?: boolean }): Promise<string>;
+export function runStep(command: string, args: string[], opts: RunStepOptions): Promise<string>;
+export function preparePeers(): Promise<void>;
