@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LambdaEnvironment } from '../../../src/local/index.js';
+import { LambdaEnvironment, type LocalFunctionConfig } from '../../../src/local/index.js';
 import { bundleFunction, repoRoot } from '../../fixtures/middleware/bundle.js';
 import * as ev from '../../fixtures/middleware/events.js';
 import { type CollectorPeer, startCollector } from '../../helpers/collector.js';
@@ -49,6 +49,7 @@ describe('middleware in the emulator with the otel-relay layer and the real coll
     example: string,
     functionName: string,
     upstream = collector.httpEndpoint,
+    config: Partial<LocalFunctionConfig> = {},
   ): Promise<LambdaEnvironment> {
     const codeDir = await bundleFunction(`examples/${example}/index.mjs`);
     codeDirs.push(codeDir);
@@ -58,6 +59,7 @@ describe('middleware in the emulator with the otel-relay layer and the real coll
       layers: [resolve(repoRoot, 'dist/layer')],
       functionName,
       timeoutMs: 10_000,
+      ...config,
       env: {
         OTEL_RELAY_HTTP_PORT: String(await freePort()),
         OTEL_RELAY_GRPC_PORT: String(await freePort()),
@@ -177,6 +179,59 @@ describe('middleware in the emulator with the otel-relay layer and the real coll
       for (const s of sockets) s.destroy();
       blackhole.close();
     }
+  });
+
+  it('keeps concurrent invocations apart on Lambda Managed Instances', async () => {
+    // Prepare
+    const functionName = `orders-api-lmi-${randomUUID().slice(0, 8)}`;
+    env = await start('orders-api', functionName, collector.httpEndpoint, {
+      mode: 'managed-instances',
+      maxConcurrency: 4,
+    });
+    const callers = Array.from({ length: 8 }, (_, i) => ev.traceparentFor(i + 40));
+
+    // Act: two waves of four invocations at once, in one runtime process (four async workers).
+    const results = [];
+    for (const wave of [callers.slice(0, 4), callers.slice(4)]) {
+      results.push(
+        ...(await Promise.all(
+          wave.map((caller) =>
+            env!.invoke({ ...ev.apiGatewayHttp({ traceparent: caller.header }), body: '{"items":["A-1"]}' }),
+          ),
+        )),
+      );
+    }
+    await env.shutdown();
+
+    // Assess
+    for (const r of results) expect(r.status).toBe('success');
+    const received = await collector.waitFor(
+      (x) => x.spans().filter((s) => s.resource['faas.name'] === functionName).length >= 8 * 3,
+      15_000,
+    );
+    const mine = received.spans().filter((s) => s.resource['faas.name'] === functionName);
+    // The invocations did run at the same time: some server spans overlap.
+    const servers = mine.filter((s) => kindOf(s) === SPAN_KIND_SERVER);
+    const time = (s: ReceivedSpan, k: 'startTimeUnixNano' | 'endTimeUnixNano') => BigInt(s.raw[k] ?? '0');
+    const overlapping = servers.filter((a) =>
+      servers.some(
+        (b) =>
+          a !== b &&
+          time(a, 'startTimeUnixNano') < time(b, 'endTimeUnixNano') &&
+          time(b, 'startTimeUnixNano') < time(a, 'endTimeUnixNano'),
+      ),
+    );
+    expect(overlapping.length).toBeGreaterThan(1);
+    results.forEach((r, i) => {
+      const server = mine.find((s) => s.attributes['faas.invocation_id'] === r.requestId)!;
+      expect(server).toMatchObject({ traceId: callers[i]!.traceId, parentSpanId: callers[i]!.spanId });
+      // Managed Instances initialise ahead of traffic: no invocation is a cold start.
+      expect(server.attributes['faas.coldstart']).toBe(false);
+      for (const name of ['validate-order', 'price-order']) {
+        const children = mine.filter((s) => s.name === name && s.traceId === server.traceId);
+        expect(children.map((c) => c.parentSpanId)).toEqual([server.spanId]);
+      }
+    });
   });
 
   it(`links each SQS batch span to the senders of its messages over ${N} invocations`, async () => {
