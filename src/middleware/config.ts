@@ -77,7 +77,13 @@ export function resolveConfig(options: OtelRelayOptions = {}, env = process.env)
       );
     }
   }
-  const handoff = options.handoff ?? 'after-response';
+  // On Managed Instances the extension cannot hold the environment for us (it receives no INVOKE), and
+  // a shutdown may follow a response at once: there the data must be handed over before the response.
+  const handoff =
+    options.handoff ??
+    (env.AWS_LAMBDA_INITIALIZATION_TYPE === 'lambda-managed-instances'
+      ? 'before-response'
+      : 'after-response');
   if (handoff !== 'after-response' && handoff !== 'before-response') {
     throw new TypeError(
       `otelRelay: handoff must be 'after-response' or 'before-response', got ${String(handoff)}`,

@@ -12,7 +12,6 @@ import {
   SpanKind,
   SpanStatusCode,
   type Tracer,
-  type TracerProvider,
   trace,
 } from '@opentelemetry/api';
 import { processColdStart } from './coldstart.js';

@@ -64,9 +64,9 @@ export function parseXRayHeader(header: string | undefined): SpanContext | undef
     else if (key === 'parent') parent = value.toLowerCase();
     else if (key === 'sampled') sampled = value === '1';
   }
-  const rootParts = root?.split('-');
-  if (!rootParts || rootParts.length !== 3 || rootParts[0] !== '1' || !parent) return undefined;
-  const traceId = `${rootParts[1]}${rootParts[2]}`.toLowerCase();
+  const [version, epoch, unique, ...extra] = root?.split('-') ?? [];
+  if (version !== '1' || !epoch || !unique || extra.length > 0 || !parent) return undefined;
+  const traceId = `${epoch}${unique}`.toLowerCase();
   const ctx: SpanContext = {
     traceId,
     spanId: parent,

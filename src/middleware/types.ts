@@ -89,12 +89,13 @@ export interface OtelRelayOptions {
   flushTimeoutMs?: number;
   /**
    * When the local flush and the "invocation done" signal happen relative to the response:
-   * - 'after-response' (default): the handler's result goes back to the runtime at once and the flush
+   * - 'after-response' (default, except on Managed Instances): the handler's result goes back to the runtime at once and the flush
    *   and hand-off run right after, while the extension holds the environment unfrozen until it gets
    *   the signal. The client never waits for telemetry.
    * - 'before-response': the result is returned only after the flush and hand-off (bounded by
-   *   flushTimeoutMs). Use it when no otel-relay extension holds the freeze (e.g. `endpoint` names a
-   *   plain collector), so that nothing is left in flight when the environment freezes.
+   *   flushTimeoutMs). The default on Lambda Managed Instances, where the extension gets no INVOKE
+   *   event and cannot hold anything; use it too when no otel-relay extension holds the freeze (e.g.
+   *   `endpoint` names a plain collector), so that nothing is left in flight when the environment freezes.
    */
   handoff?: HandoffTiming;
   /** Send the "invocation done" signal to the extension. Default true. */

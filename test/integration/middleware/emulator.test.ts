@@ -93,8 +93,13 @@ describe('middleware in the emulator with the otel-relay layer and the real coll
     }
 
     // Assess
+    const logBody = /^order ord-.* placed$/;
     const received = await collector.waitFor(
-      (x) => x.spans().filter((s) => s.resource['faas.name'] === functionName).length >= N * 3,
+      (x) =>
+        x.spans().filter((s) => s.resource['faas.name'] === functionName).length >= N * 3 &&
+        x.logRecords().filter((l) => l.resource['faas.name'] === functionName && logBody.test(String(l.body)))
+          .length >= N &&
+        x.dataPoints().some((p) => p.metric === 'orders.placed' && p.resource['faas.name'] === functionName),
       15_000,
     );
     const mine = received.spans().filter((s) => s.resource['faas.name'] === functionName);
@@ -135,10 +140,11 @@ describe('middleware in the emulator with the otel-relay layer and the real coll
       'faas.name': functionName,
     });
     expect(mine[0]?.resource['faas.instance']).toBeTruthy();
-    const logs = received.logRecords().filter((l) => String(l.body).match(/^order ord-.* placed$/));
-    expect(logs.length).toBeGreaterThanOrEqual(N);
-    const points = received.dataPoints().filter((p) => p.metric === 'orders.placed');
-    expect(points.length).toBeGreaterThan(0);
+    const logs = received
+      .logRecords()
+      .filter((l) => l.resource['faas.name'] === functionName && logBody.test(String(l.body)));
+    // Each log record was emitted inside the invocation: it carries that invocation's trace.
+    expect(new Set(logs.map((l) => l.traceId))).toEqual(new Set(callers.map((c) => c.traceId)));
 
     const shutdown = await env.shutdown();
     expect(shutdown.extensions).toEqual([
