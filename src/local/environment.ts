@@ -528,7 +528,12 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       this.failure ??= failure;
       this.terminated = true;
       this.poke();
-      if (this.phase !== 'init') void this.serial(() => this.shutdownProcesses('failure'));
+      if (this.phase !== 'init') {
+        void this.serial(async () => {
+          const result = await this.shutdownProcesses('failure');
+          this.emit('terminated', result);
+        });
+      }
       return;
     }
     if (this.phase === 'init' || this.phase === 'invoke') {

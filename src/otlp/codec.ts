@@ -1,6 +1,7 @@
-// The protobufjs-backed OTLP codec: OTLP/JSON to protobuf on ingest, and full decode/encode for
-// tests, `replay --dry-run` and self-telemetry. index.ts imports this module only on first use, so
-// the extension's init path never pays for protobufjs (~7 ms minimal, more with reflection).
+// The protobufjs-backed OTLP codec: full decode for tests, `replay --dry-run` and the demo summary,
+// plus protobufjs's own OTLP/JSON encoding, kept as the reference the fast hand-written encoder
+// (json/encode.ts) is tested against. index.ts imports this module only on first use, so the
+// extension's init and ingest paths never pay for protobufjs.
 
 import protojson from 'protobufjs/ext/protojson.js';
 import protobuf from 'protobufjs/light.js';
@@ -78,12 +79,12 @@ function base64IdsToHex(value: unknown): unknown {
 }
 
 /**
- * Encodes an OTLP/JSON-shaped request object as protobuf. Accepts lowerCamelCase and snake_case
+ * Reference encoder (protobufjs protojson; ~6k spans/s): encodes an OTLP/JSON-shaped request object as protobuf. Accepts lowerCamelCase and snake_case
  * field names, hex ids, enums as numbers or names, 64-bit integers as strings or numbers. Unknown
  * field names are ignored, as the OTLP spec requires of JSON receivers.
  * @throws OtlpDecodeError when the object does not have the shape of an export request.
  */
-export function encodeExportRequest(signal: Signal, request: unknown): Uint8Array {
+export function encodeWithProtobufjs(signal: Signal, request: unknown): Uint8Array {
   const type = requestType(signal);
   if (request === null || typeof request !== 'object' || Array.isArray(request)) {
     throw new OtlpDecodeError(
@@ -106,8 +107,8 @@ export function encodeExportRequest(signal: Signal, request: unknown): Uint8Arra
   return type.encode(message).finish();
 }
 
-/** Parses OTLP/JSON text (or its UTF-8 bytes) and encodes it as protobuf. @throws OtlpDecodeError */
-export function otlpJsonToProtobuf(signal: Signal, json: string | Uint8Array): Uint8Array {
+/** Reference converter: parses OTLP/JSON text (or its UTF-8 bytes) and encodes it with protobufjs. @throws OtlpDecodeError */
+export function jsonToProtobufWithProtobufjs(signal: Signal, json: string | Uint8Array): Uint8Array {
   const text =
     typeof json === 'string'
       ? json
@@ -124,7 +125,7 @@ export function otlpJsonToProtobuf(signal: Signal, json: string | Uint8Array): U
       },
     );
   }
-  return encodeExportRequest(signal, parsed);
+  return encodeWithProtobufjs(signal, parsed);
 }
 
 /**

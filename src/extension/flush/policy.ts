@@ -48,6 +48,21 @@ export function exportAtInvokeStart(strategy: FlushStrategy, s: PolicyState, lim
   }
 }
 
+/**
+ * At INVOKE, adaptive only: is it already clear that this invocation will not flush before `next`?
+ * Then the relay need not wait for the end of the invocation at all (which, without the middleware's
+ * done signal, costs Lambda's ≥ 25 ms Telemetry API buffering in billed post-runtime time): it calls
+ * `next` at once and keeps receiving while the handler runs; the data leaves during a later invocation.
+ * Only when invocations arrive steadily and often, and the buffer is young and far from full.
+ */
+export function deferWithoutWaiting(strategy: FlushStrategy, s: PolicyState, limits: PolicyLimits): boolean {
+  if (strategy.kind !== 'adaptive' || s.predictedGapMs === undefined) return false;
+  if (s.buffer.bytes * 2 >= limits.sizeLimitBytes) return false;
+  const age = s.buffer.oldestAcceptedAt === undefined ? 0 : s.now - s.buffer.oldestAcceptedAt;
+  // Room for this invocation and the next gap, twice over: the prediction can be wrong.
+  return age + 2 * s.predictedGapMs < limits.maxAgeMs / 2;
+}
+
 /** At the end of an invocation, before `next`: flush now under a budget, or carry data across the freeze? */
 export function decideAtInvocationEnd(
   strategy: FlushStrategy,

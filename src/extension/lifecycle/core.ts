@@ -1,7 +1,6 @@
 // The relay itself, once registered: receivers → buffer → flush policy → delivery, driven by the
 // lifecycle events. Loaded after `register` so nothing here costs the function's cold start more
 // than it must.
-import { isIP } from 'node:net';
 import type { Signal } from '../../otlp/index.js';
 import { TelemetryBuffer } from '../buffer/index.js';
 import { formatFlushStrategy, loadConfig, type RelayConfig } from '../config.js';
@@ -10,7 +9,12 @@ import type { Clock, Delivery, DeliveryFactory, Logger, SignalExporter } from '.
 import { createDelivery as createFallbackDelivery } from '../fallback/index.js';
 import { invokeFlushDeadline } from '../flush/budget.js';
 import { Flusher } from '../flush/flusher.js';
-import { ArrivalPredictor, decideAtInvocationEnd, exportAtInvokeStart } from '../flush/policy.js';
+import {
+  ArrivalPredictor,
+  decideAtInvocationEnd,
+  deferWithoutWaiting,
+  exportAtInvokeStart,
+} from '../flush/policy.js';
 import { startGrpcReceiver } from '../receive/grpc.js';
 import { type Receiver, startHttpReceiver } from '../receive/http.js';
 import { Ingest } from '../receive/ingest.js';
@@ -113,8 +117,12 @@ export class RelayCore {
       flush: formatFlushStrategy(config.flush),
       http: core.httpPort ?? 'off',
       grpc: core.grpcPort ?? 'off',
+      // Without userinfo or query: either may hold a credential.
       endpoints: Object.fromEntries(
-        SIGNALS.map((s) => [s, `${config.exporters[s].protocol} ${config.exporters[s].url.href}`]),
+        SIGNALS.map((s) => {
+          const u = config.exporters[s].url;
+          return [s, `${config.exporters[s].protocol} ${u.protocol}//${u.host}${u.pathname}`];
+        }),
       ),
       managedInstances: opts.managedInstances,
       node: process.version,
@@ -176,13 +184,13 @@ export class RelayCore {
     for (const s of SIGNALS) {
       const u = this.config.exporters[s].url;
       const host = u.hostname.replace(/^\[|\]$/g, '');
-      const local =
-        host === 'localhost' ||
-        host.startsWith('127.') ||
-        host === '::1' ||
-        (isIP(host) === 0 && host === '0.0.0.0');
+      const local = host === 'localhost' || host.startsWith('127.') || host === '::1' || host === '0.0.0.0';
       const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
-      if (local && own.has(port)) return `OTEL_EXPORTER_OTLP_ENDPOINT (${s}: ${u.host})`;
+      if (!local || !own.has(port)) continue;
+      const set = ['', `${s.toUpperCase()}_`].some((x) => this.opts.env[`OTEL_EXPORTER_OTLP_${x}ENDPOINT`]);
+      return set
+        ? `OTEL_EXPORTER_OTLP_ENDPOINT (${s}: ${u.host})`
+        : `OTEL_EXPORTER_OTLP_ENDPOINT is not set, and its default (${u.host})`;
     }
     return undefined;
   }
@@ -225,7 +233,7 @@ export class RelayCore {
       waiter(how);
       return;
     }
-    if (this.config.managedInstances && this.config.flush.kind === 'end' && how === 'done') {
+    if (this.opts.managedInstances && this.config.flush.kind === 'end' && how === 'done') {
       this.flusher.startBackground(this.opts.clock.now() + this.config.flushTimeoutMs, 'background');
     }
     this.endedIds.set(requestId, how);
@@ -292,6 +300,20 @@ export class RelayCore {
     if (exportAtInvokeStart(cfg.flush, this.policyState(now), this.limits())) {
       this.flusher.startBackground(endCap, 'invoke');
     }
+    // Adaptive on a busy function: no flush will be due at the end, so do not wait for it.
+    if (deferWithoutWaiting(cfg.flush, this.policyState(now), this.limits())) {
+      this.current = undefined;
+      await this.flusher.settle(
+        invokeFlushDeadline(now, ev.deadlineMs, cfg.flushTimeoutMs, cfg.deadlineMarginMs),
+      );
+      log.debug('invocation', {
+        requestId: ev.requestId,
+        end: 'not awaited',
+        flush: false,
+        why: 'busy, data young',
+      });
+      return;
+    }
     // 2. Wait for the end of this invocation.
     const how = await this.waitForEnd(ev.requestId, endCap);
     const endedAt = clock.now();
@@ -306,7 +328,7 @@ export class RelayCore {
       const sum = await this.flusher.flush(deadline, 'invoke');
       if (this.buffer.isEmpty()) this.lastFlushAt = clock.now();
       if (sum.outOfBudget) {
-        log.info(
+        log.debug(
           `flush budget of ${deadline - endedAt} ms ran out; ${this.buffer.items()} items stay buffered`,
         );
       }
@@ -329,8 +351,9 @@ export class RelayCore {
     clearInterval(this.backgroundTimer);
     const deadlineMs = Number.isFinite(ev.deadlineMs) ? ev.deadlineMs : clock.now() + 1_500;
     const deadline = deadlineMs - this.config.shutdownMarginMs;
-    // The runtime is gone by now (it is shut down first): no more data can arrive.
-    await Promise.all(this.receivers.map((r) => r.close().catch(() => {})));
+    // The runtime is gone by now (it is shut down first): no more data can arrive. Not awaited: a
+    // lingering client connection must not eat into the flush budget.
+    for (const r of this.receivers) r.close().catch(() => {});
     this.receivers = [];
     this.maybeEmitSelfTelemetry(true);
     // Always a flush run, even with an empty buffer: it is also the Delivery's chance to replay spilled data.
@@ -352,12 +375,19 @@ export class RelayCore {
     await this.close();
   }
 
+  /** Stops listening and drops connections; bounded, so exiting never waits on a peer. */
   async close(): Promise<void> {
     clearInterval(this.backgroundTimer);
-    await Promise.all(this.receivers.map((r) => r.close().catch(() => {})));
-    this.receivers = [];
-    await this.telemetry?.close().catch(() => {});
     this.exporter.close();
+    const closing = Promise.all([
+      ...this.receivers.map((r) => r.close().catch(() => {})),
+      this.telemetry?.close().catch(() => {}),
+    ]);
+    this.receivers = [];
+    this.telemetry = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closing, new Promise((r) => (timer = setTimeout(r, 100)))]);
+    clearTimeout(timer);
   }
 
   // ---- background flushing -----------------------------------------------------------------------
@@ -383,7 +413,7 @@ export class RelayCore {
       const inv = this.current;
       const deadline = inv
         ? inv.deadlineMs - this.config.deadlineMarginMs
-        : this.config.managedInstances
+        : this.opts.managedInstances
           ? this.opts.clock.now() + this.config.flushTimeoutMs
           : undefined;
       if (deadline !== undefined) this.flusher.startBackground(deadline, inv ? 'invoke' : 'background');

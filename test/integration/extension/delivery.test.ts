@@ -63,10 +63,11 @@ describe('relay delivery in the emulator', () => {
   }
 
   it('exports to the collector over OTLP/gRPC, and over OTLP/HTTP without compression', async () => {
-    for (const env of [
+    const variants: Record<string, string>[] = [
       { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: collector.grpcEndpoint },
       { OTEL_EXPORTER_OTLP_COMPRESSION: 'none' },
-    ]) {
+    ];
+    for (const env of variants) {
       relay = await startRelayEnv(collector, { flush: 'end', env });
       const sent = emptyIds();
       for (let i = 0; i < 4; i++) {

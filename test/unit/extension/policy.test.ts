@@ -3,6 +3,7 @@ import { invokeFlushDeadline } from '../../../src/extension/flush/budget.js';
 import {
   ArrivalPredictor,
   decideAtInvocationEnd,
+  deferWithoutWaiting,
   exportAtInvokeStart,
   type PolicyState,
 } from '../../../src/extension/flush/policy.js';
@@ -88,6 +89,23 @@ describe('exportAtInvokeStart', () => {
     expect(exportAtInvokeStart({ kind: 'adaptive' }, state({ age: 999 }), limits)).toBe(false);
     expect(exportAtInvokeStart({ kind: 'adaptive' }, state({ age: 1000 }), limits)).toBe(true);
     expect(exportAtInvokeStart({ kind: 'adaptive' }, state({ age: 0, bytes: 1000 }), limits)).toBe(true);
+  });
+});
+
+describe('deferWithoutWaiting', () => {
+  it('skips waiting for the end only under adaptive, with history, a young buffer and frequent invocations', () => {
+    const a = { kind: 'adaptive' as const };
+    expect(deferWithoutWaiting(a, state({ predictedGapMs: 100, age: 100 }), limits)).toBe(true);
+    expect(deferWithoutWaiting(a, state({ predictedGapMs: 100, bytes: 0 }), limits)).toBe(true);
+    expect(deferWithoutWaiting(a, state({ predictedGapMs: undefined }), limits)).toBe(false);
+    expect(deferWithoutWaiting(a, state({ predictedGapMs: 2_000, age: 0 }), limits)).toBe(true);
+    expect(deferWithoutWaiting(a, state({ predictedGapMs: 2_500, age: 0 }), limits)).toBe(false);
+    expect(deferWithoutWaiting(a, state({ predictedGapMs: 100, age: 4_900 }), limits)).toBe(false);
+    expect(deferWithoutWaiting(a, state({ predictedGapMs: 100, bytes: 500 }), limits)).toBe(false);
+    expect(deferWithoutWaiting({ kind: 'end' }, state({ predictedGapMs: 100 }), limits)).toBe(false);
+    expect(
+      deferWithoutWaiting({ kind: 'periodic', intervalMs: 10 }, state({ predictedGapMs: 100 }), limits),
+    ).toBe(false);
   });
 });
 

@@ -5,9 +5,11 @@
 //   OTLP_FUZZ_SEED=<seed> OTLP_FUZZ_ITERATIONS=1 npx vitest run test/unit/otlp/fuzz.test.ts
 import type protobuf from 'protobufjs/light.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeExportRequest, lookupType, otlpJsonToProtobuf } from '../../../src/otlp/codec.js';
+import { decodeExportRequest, jsonToProtobufWithProtobufjs, lookupType } from '../../../src/otlp/codec.js';
 import {
+  encodeExportRequest,
   OtlpDecodeError,
+  otlpJsonToProtobuf,
   SIGNALS,
   type Signal,
   splitEntries,
@@ -41,6 +43,28 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Drops proto3 default values, which one encoder may write and another omit. */
+function withoutDefaults(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutDefaults);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const clean = withoutDefaults(v);
+    const empty =
+      clean === 0 ||
+      clean === '0' ||
+      clean === '' ||
+      clean === false ||
+      (Array.isArray(clean) && clean.length === 0) ||
+      (clean !== null &&
+        typeof clean === 'object' &&
+        !Array.isArray(clean) &&
+        Object.keys(clean).length === 0);
+    if (!empty) out[k] = clean;
+  }
+  return out;
 }
 
 const REQUEST: Record<Signal, string> = {
@@ -311,6 +335,7 @@ describe('fuzzing the wire walker', () => {
     ];
     const alphabet = '{}[]":,0123456789abcdefAZ-. \\nulltruefalse';
     let converted = 0;
+    let agreed = 0;
     for (let i = 0; i < JSON_ITERATIONS; i++) {
       const seed = (BASE_SEED ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0;
       const random = rng(seed);
@@ -325,8 +350,9 @@ describe('fuzzing the wire walker', () => {
         else chars.splice(at, 0, alphabet[int(random, alphabet.length)]!);
       }
       const mutant = chars.join('');
+      let bytes: Uint8Array;
       try {
-        const bytes = otlpJsonToProtobuf(signal, mutant);
+        bytes = otlpJsonToProtobuf(signal, mutant);
         validateExportRequest(signal, bytes);
         converted++;
       } catch (err) {
@@ -335,8 +361,23 @@ describe('fuzzing the wire walker', () => {
             cause: err,
           });
         }
+        continue;
+      }
+      // Differential check: when protobufjs's reference encoder also accepts it, the data must match.
+      let reference: Uint8Array | undefined;
+      try {
+        reference = jsonToProtobufWithProtobufjs(signal, mutant);
+      } catch {
+        reference = undefined;
+      }
+      if (reference) {
+        expect(withoutDefaults(decodeExportRequest(signal, bytes)), `json fuzz seed ${seed}`).toEqual(
+          withoutDefaults(decodeExportRequest(signal, reference)),
+        );
+        agreed++;
       }
     }
     expect(converted).toBeGreaterThan(0);
+    expect(agreed).toBeGreaterThan(0);
   });
 });

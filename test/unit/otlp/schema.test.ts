@@ -1,6 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type protobuf from 'protobufjs/light.js';
 import { describe, expect, it } from 'vitest';
 import { lookupType } from '../../../src/otlp/codec.js';
+import { OTLP_DESCRIPTOR_JSON } from '../../../src/otlp/proto/otlp-descriptor.js';
 import { FIELD_DEFS, Kind, REQUEST_TYPES } from '../../../src/otlp/wire/schema.js';
 
 const VARINT = new Set(['int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64', 'bool']);
@@ -46,5 +49,14 @@ describe('walker schema', () => {
     };
     for (const name of Object.values(REQUEST_TYPES)) visit(lookupType(name));
     expect([...seen].sort()).toEqual(Object.keys(FIELD_DEFS).sort());
+  });
+});
+
+describe('generated descriptors', () => {
+  it('are up to date with the .proto files (run src/otlp/proto/generate.mjs after editing them)', () => {
+    // Throws (exit 1, naming the stale file) when either generated file differs from a fresh run.
+    execFileSync(process.execPath, ['src/otlp/proto/generate.mjs', '--check'], { stdio: 'pipe' });
+    const before = readFileSync('src/otlp/proto/otlp.json', 'utf8');
+    expect(JSON.parse(OTLP_DESCRIPTOR_JSON)).toEqual(JSON.parse(before));
   });
 });
