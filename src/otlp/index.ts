@@ -33,4 +33,10 @@ export {
   type WalkLimits,
 } from './types.js';
 export { batchBySize, joinRequests, type Sized } from './wire/batch.js';
-export { DEFAULT_MAX_DEPTH, splitEntries, validateExportRequest } from './wire/walk.js';
+export {
+  DEFAULT_MAX_DEPTH,
+  type RequestEntry,
+  splitEntries,
+  validateAndSplit,
+  validateExportRequest,
+} from './wire/walk.js';

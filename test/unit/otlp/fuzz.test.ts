@@ -13,6 +13,7 @@ import {
   SIGNALS,
   type Signal,
   splitEntries,
+  validateAndSplit,
   validateExportRequest,
 } from '../../../src/otlp/index.js';
 import {
@@ -316,10 +317,17 @@ describe('fuzzing the wire walker', () => {
         });
         const entries = splitEntries(mutant);
         expect(entries.length, where).toBe(summary.resources);
+        const counted = entries.map((e) => validateExportRequest(signal, e).items);
         expect(
-          entries.reduce((n, e) => n + validateExportRequest(signal, e).items, 0),
+          counted.reduce((a, b) => a + b, 0),
           where,
         ).toBe(summary.items);
+        const oneWalk = validateAndSplit(signal, mutant);
+        expect(oneWalk.summary, where).toEqual(summary);
+        expect(
+          oneWalk.entries.map((e) => e.items),
+          where,
+        ).toEqual(counted);
       }
     }
     // Both outcomes must actually occur, or the fuzzer is not exercising anything.
