@@ -29,10 +29,11 @@ const HELP = `usage: lambda-otel-relay attach [FUNCTION...] [options]
 Adds the relay layer to functions (or upgrades the version they have, in place), sets the relay's
 environment variables (other variables are kept), and waits until Lambda has applied the update.
 
-functions (any mix; at least one):
+functions (at least one of):
   FUNCTION, -f, --function NAME|ARN   a function by name or ARN (repeatable)
-  --prefix PREFIX                     every function whose name starts with PREFIX (repeatable)
-  --tag KEY=VALUE                     every function with this tag (repeatable; all must match)
+  --prefix PREFIX                     functions whose name starts with PREFIX (repeatable: any of them)
+  --tag KEY=VALUE                     functions with this tag (repeatable: all of them)
+  (--prefix and --tag together select functions that match both)
 
 layer:
   --layer ARN          the layer version to attach (default: newest version of --layer-name)

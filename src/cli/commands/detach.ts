@@ -22,10 +22,11 @@ const HELP = `usage: lambda-otel-relay detach [FUNCTION...] [options]
 Removes the relay layer (any version) and the relay's environment variables (OTEL_RELAY_*,
 OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS) from functions. Other layers keep their order.
 
-functions (any mix; at least one):
+functions (at least one of):
   FUNCTION, -f, --function NAME|ARN   a function by name or ARN (repeatable)
-  --prefix PREFIX                     every function whose name starts with PREFIX (repeatable)
-  --tag KEY=VALUE                     every function with this tag (repeatable; all must match)
+  --prefix PREFIX                     functions whose name starts with PREFIX (repeatable: any of them)
+  --tag KEY=VALUE                     functions with this tag (repeatable: all of them)
+  (--prefix and --tag together select functions that match both)
 
   --layer ARN          the relay layer, if published under another name (any version of it matches)
   --layer-name NAME    the relay layer's name (default: ${DEFAULT_LAYER_NAME})

@@ -1,13 +1,6 @@
 // Reading, selecting and updating functions. Every loop here is bounded in count and every wait in
 // time: a CLI that hangs on a stuck update is worse than one that says what it left behind.
-import {
-  type FunctionConfiguration,
-  GetFunctionConfigurationCommand,
-  ListFunctionsCommand,
-  type ListFunctionsCommandOutput,
-  ListTagsCommand,
-  UpdateFunctionConfigurationCommand,
-} from '@aws-sdk/client-lambda';
+import type { FunctionConfiguration, ListFunctionsCommandOutput } from '@aws-sdk/client-lambda';
 import { UsageError } from '../usage.js';
 import { parseFunctionArn } from './arn.js';
 import type { Clock } from './clock.js';
@@ -35,7 +28,9 @@ export function toFunctionState(cfg: FunctionConfiguration, region: string): Fun
 
 export async function readFunction(session: LambdaSession, nameOrArn: string): Promise<FunctionState> {
   try {
-    const cfg = await session.client.send(new GetFunctionConfigurationCommand({ FunctionName: nameOrArn }));
+    const cfg = await session.client.send(
+      new session.sdk.GetFunctionConfigurationCommand({ FunctionName: nameOrArn }),
+    );
     return toFunctionState(cfg, session.region);
   } catch (err) {
     throw explainAwsError(err, {
@@ -46,11 +41,13 @@ export async function readFunction(session: LambdaSession, nameOrArn: string): P
   }
 }
 
+/**
+ * Names and ARNs are taken as given. Prefixes and tags narrow together: a listed function must start
+ * with one of the prefixes (when any is given) and carry every tag (when any is given).
+ */
 export interface FunctionSelector {
-  /** Names or ARNs, taken as given. */
   names: string[];
   prefixes: string[];
-  /** Every pair must match (AND). */
   tags: Record<string, string>;
   /** No selector at all: every function in the region (status only). */
   all?: boolean;
@@ -72,7 +69,7 @@ export async function listAllFunctions(session: LambdaSession): Promise<Function
   for (let page = 0; page < MAX_LIST_PAGES; page++) {
     let res: ListFunctionsCommandOutput;
     try {
-      res = await session.client.send(new ListFunctionsCommand({ Marker: marker, MaxItems: 50 }));
+      res = await session.client.send(new session.sdk.ListFunctionsCommand({ Marker: marker, MaxItems: 50 }));
     } catch (err) {
       throw explainAwsError(err, {
         action: 'ListFunctions',
@@ -91,7 +88,7 @@ export async function listAllFunctions(session: LambdaSession): Promise<Function
 
 async function tagsOf(session: LambdaSession, fn: FunctionState): Promise<Record<string, string>> {
   try {
-    const res = await session.client.send(new ListTagsCommand({ Resource: fn.arn }));
+    const res = await session.client.send(new session.sdk.ListTagsCommand({ Resource: fn.arn }));
     return res.Tags ?? {};
   } catch (err) {
     throw explainAwsError(err, { action: 'ListTags', target: fn.name, region: session.region });
@@ -227,7 +224,7 @@ export async function applyPlan(
       if (options.dryRun) return { name, result: 'would-change', changes: plan.changes };
       try {
         await session.client.send(
-          new UpdateFunctionConfigurationCommand({
+          new session.sdk.UpdateFunctionConfigurationCommand({
             FunctionName: fn.arn,
             Layers: plan.layers,
             Environment: { Variables: plan.environment },

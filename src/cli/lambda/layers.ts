@@ -1,12 +1,6 @@
 // Publishing the layer and finding its versions.
 import { readFile, stat } from 'node:fs/promises';
-import {
-  AddLayerVersionPermissionCommand,
-  GetLayerVersionCommand,
-  ListLayerVersionsCommand,
-  PublishLayerVersionCommand,
-  type Runtime,
-} from '@aws-sdk/client-lambda';
+import type { Runtime } from '@aws-sdk/client-lambda';
 import { UsageError } from '../usage.js';
 import { parseLayerVersionArn } from './arn.js';
 import { explainAwsError, LambdaCommandError } from './errors.js';
@@ -52,7 +46,7 @@ export async function publishLayer(session: LambdaSession, req: PublishRequest):
   let version: number | undefined;
   try {
     const res = await session.client.send(
-      new PublishLayerVersionCommand({
+      new session.sdk.PublishLayerVersionCommand({
         LayerName: req.layerName,
         Description: req.description,
         Content: { ZipFile: zip },
@@ -82,7 +76,7 @@ export async function publishLayer(session: LambdaSession, req: PublishRequest):
           : ['public', '*', undefined];
     try {
       await session.client.send(
-        new AddLayerVersionPermissionCommand({
+        new session.sdk.AddLayerVersionPermissionCommand({
           LayerName: req.layerName,
           VersionNumber: version,
           StatementId: statementId,
@@ -112,7 +106,7 @@ export async function latestLayerVersion(
 ): Promise<string | undefined> {
   try {
     const res = await session.client.send(
-      new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 50 }),
+      new session.sdk.ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 50 }),
     );
     const versions = [...(res.LayerVersions ?? [])].sort((a, b) => (b.Version ?? 0) - (a.Version ?? 0));
     return versions[0]?.LayerVersionArn;
@@ -134,7 +128,7 @@ export async function checkLayerVersion(session: LambdaSession, layerVersionArn:
   }
   try {
     await session.client.send(
-      new GetLayerVersionCommand({ LayerName: ref.layerArn, VersionNumber: ref.version }),
+      new session.sdk.GetLayerVersionCommand({ LayerName: ref.layerArn, VersionNumber: ref.version }),
     );
   } catch (err) {
     throw explainAwsError(err, {

@@ -1,11 +1,13 @@
 // One Lambda client per command run. The SDK resolves credentials and the endpoint the standard way
 // (AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_LAMBDA, profiles); the region is checked up front because
 // every ARN check below compares against it.
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { UsageError } from '../usage.js';
 import { type Clock, systemClock } from './clock.js';
+import { type LambdaSdk, loadLambdaSdk } from './sdk.js';
 
 export interface LambdaSession {
+  sdk: LambdaSdk;
   client: LambdaClient;
   region: string;
   clock: Clock;
@@ -19,7 +21,8 @@ export interface SessionOptions {
 }
 
 export async function openSession(options: SessionOptions): Promise<LambdaSession> {
-  const client = options.client ?? new LambdaClient(options.region ? { region: options.region } : {});
+  const sdk = await loadLambdaSdk();
+  const client = options.client ?? new sdk.LambdaClient(options.region ? { region: options.region } : {});
   let region: string;
   try {
     region = await client.config.region();
@@ -27,5 +30,5 @@ export async function openSession(options: SessionOptions): Promise<LambdaSessio
     throw new UsageError('no AWS region: pass --region or set AWS_REGION', { cause });
   }
   if (!region) throw new UsageError('no AWS region: pass --region or set AWS_REGION');
-  return { client, region, clock: options.clock ?? systemClock };
+  return { sdk, client, region, clock: options.clock ?? systemClock };
 }
