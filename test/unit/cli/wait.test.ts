@@ -5,7 +5,14 @@ import { waitUntilUpdated } from '../../../src/cli/lambda/functions.js';
 function manualClock(): Clock & { slept: number[] } {
   let t = 0;
   const slept: number[] = [];
-  return { slept, now: () => t, sleep: async (ms) => void (slept.push(ms), (t += ms)) };
+  return {
+    slept,
+    now: () => t,
+    sleep: async (ms) => {
+      slept.push(ms);
+      t += ms;
+    },
+  };
 }
 
 function statuses(...seq: string[]) {
