@@ -1,7 +1,7 @@
 // The example CDK app, run the way `cdk synth` runs it (cdk.json: tsx app.ts) into a temporary
 // cloud assembly; the synthesized template and the bundled function are checked.
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,13 +19,7 @@ let resources: Record<string, Resource>;
 let cdkJson: { app: string };
 
 beforeAll(async () => {
-  // A layer directory of the real shape; the example takes it through the relayLayerPath context.
-  const layer = join(mkdtempSync(join(tmpdir(), 'cdk-layer-')), 'layer');
-  mkdirSync(join(layer, 'extensions'), { recursive: true });
-  mkdirSync(join(layer, 'otel-relay'), { recursive: true });
-  writeFileSync(join(layer, 'extensions/otel-relay'), '#!/bin/sh\n');
-  chmodSync(join(layer, 'extensions/otel-relay'), 0o755);
-  writeFileSync(join(layer, 'otel-relay/extension.js'), '');
+  // The layer comes from dist/layer, built by the test global setup (npm run build:layer).
   outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
   cdkJson = JSON.parse(readFileSync('infra/cdk.json', 'utf8'));
   expect(cdkJson.app).toBe('npx tsx app.ts');
@@ -36,7 +30,6 @@ beforeAll(async () => {
       ...process.env,
       CDK_OUTDIR: outdir,
       CDK_CONTEXT_JSON: JSON.stringify({
-        relayLayerPath: layer,
         otlpEndpoint: 'https://collector.internal:4318',
         flush: 'end',
       }),
@@ -68,6 +61,16 @@ describe('the example CDK app', () => {
         }),
       },
     });
+  });
+
+  it('publishes the layer from dist/layer with the launcher executable', () => {
+    const [, layer] = only('AWS::Lambda::LayerVersion');
+    const key = (layer.Properties.Content as { S3Key: string }).S3Key;
+    const assetDir = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+    expect(statSync(join(assetDir, 'extensions/otel-relay')).mode & 0o111).not.toBe(0);
+    expect(readFileSync(join(assetDir, 'otel-relay/extension.js'), 'utf8')).toBe(
+      readFileSync('dist/layer/otel-relay/extension.js', 'utf8'),
+    );
   });
 
   it('bundles the handler with the relay middleware in it', () => {
