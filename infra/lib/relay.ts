@@ -18,6 +18,7 @@ export const RELAY_ENVIRONMENT = {
   headersSecretArn: 'OTEL_RELAY_HEADERS_SECRET_ARN',
   flush: 'OTEL_RELAY_FLUSH',
   fallbackS3Uri: 'OTEL_RELAY_FALLBACK_S3_URI',
+  fallbackS3KmsKeyId: 'OTEL_RELAY_FALLBACK_S3_KMS_KEY_ID',
 } as const;
 
 export interface OtelRelayFallbackProps {
@@ -148,7 +149,12 @@ export class OtelRelay extends Construct {
           resources: [bucket.arnForObjects(`${this.fallbackPrefix}*`)],
         }),
       );
-      bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey');
+      if (bucket.encryptionKey) {
+        // A bucket encrypted with a customer key: the relay writes with that key (SSE-KMS), which
+        // takes kms:GenerateDataKey on it and nothing more for a single PutObject.
+        fn.addEnvironment(RELAY_ENVIRONMENT.fallbackS3KmsKeyId, bucket.encryptionKey.keyArn);
+        bucket.encryptionKey.grant(fn, 'kms:GenerateDataKey');
+      }
     }
   }
 }

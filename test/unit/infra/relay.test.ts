@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultLayerPath, OtelRelay, OtelRelayLayer, type OtelRelayProps } from '../../../infra/index.js';
@@ -171,6 +172,32 @@ describe('OtelRelay.addTo', () => {
         },
       }),
     ]);
+  });
+
+  it('writes with the bucket’s KMS key and may only generate data keys with it', () => {
+    const stack = new Stack(new App(), 'Kms');
+    const encryptionKey = new Key(stack, 'SpillKey');
+    const bucket = new Bucket(stack, 'Spill', { encryption: BucketEncryption.KMS, encryptionKey });
+    const relay = new OtelRelay(stack, 'Relay', { layerPath, fallback: { bucket } });
+    relay.addTo(
+      new LambdaFunction(stack, 'Fn', {
+        runtime: Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: Code.fromInline('exports.handler = async () => 1;'),
+      }),
+    );
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          OTEL_RELAY_FALLBACK_S3_KMS_KEY_ID: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SpillKey'), 'Arn'] },
+        }),
+      },
+    });
+    const kms = statements(template)
+      .flatMap(actions)
+      .filter((a) => a.startsWith('kms:'));
+    expect(kms).toEqual(['kms:GenerateDataKey']);
   });
 
   it('reads headers from a secret with GetSecretValue on that secret only', () => {
