@@ -1,7 +1,7 @@
 // publish / attach / detach / status against moto server's real Lambda API, through a proxy that
 // adds what moto does not model (conflicts, access denied, slow updates).
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import {
   GetLayerVersionCommand,
@@ -616,6 +616,13 @@ describe('the built CLI', () => {
       );
 
     // Act
+    const published = await runCli([
+      'publish',
+      '--layer-name',
+      'relay-from-process',
+      '--region',
+      'us-east-1',
+    ]);
     const ok = await runCli(['attach', 'process-fn', '--layer', relayV2, '--region', 'us-east-1']);
     const missing = await runCli([
       'attach',
@@ -628,7 +635,13 @@ describe('the built CLI', () => {
     const noRegion = await runCli(['status']);
     const badFlag = await runCli(['attach', 'process-fn', '--flush', 'sometimes', '--region', 'us-east-1']);
 
-    // Assess
+    // Assess: publish took the real dist/layer.zip by default.
+    expect(published.code, published.stderr).toBe(0);
+    expect(published.stdout.trim()).toBe('arn:aws:lambda:us-east-1:123456789012:layer:relay-from-process:1');
+    const layer = await client.send(
+      new GetLayerVersionCommand({ LayerName: 'relay-from-process', VersionNumber: 1 }),
+    );
+    expect(layer.Content?.CodeSize).toBe(statSync('dist/layer.zip').size);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('process-fn: updated');
     expect(missing.code).toBe(1);
