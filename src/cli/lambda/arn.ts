@@ -30,12 +30,23 @@ export interface FunctionArnRef {
   region: string;
   account: string;
   name: string;
+  /** A version or alias (`:3`, `:live`), when the ARN names one. */
+  qualifier: string | undefined;
 }
 
 const FUNCTION_ARN =
-  /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]+)(?::[A-Za-z0-9$_-]+)?$/;
+  /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]+)(?::([A-Za-z0-9$_-]+))?$/;
 
 export function parseFunctionArn(value: string): FunctionArnRef | undefined {
   const m = FUNCTION_ARN.exec(value);
-  return m ? { region: m[1]!, account: m[2]!, name: m[3]! } : undefined;
+  return m ? { region: m[1]!, account: m[2]!, name: m[3]!, qualifier: m[4] } : undefined;
+}
+
+/** The qualifier of `name:qualifier` or of a qualified ARN; undefined for a plain name or ARN. */
+export function functionQualifier(value: string): string | undefined {
+  const arn = parseFunctionArn(value);
+  if (arn) return arn.qualifier;
+  if (value.startsWith('arn:')) return undefined;
+  const colon = value.indexOf(':');
+  return colon > 0 ? value.slice(colon + 1) : undefined;
 }

@@ -2,7 +2,7 @@
 // time: a CLI that hangs on a stuck update is worse than one that says what it left behind.
 import type { FunctionConfiguration, ListFunctionsCommandOutput } from '@aws-sdk/client-lambda';
 import { UsageError } from '../usage.js';
-import { parseFunctionArn } from './arn.js';
+import { functionQualifier, parseFunctionArn } from './arn.js';
 import type { Clock } from './clock.js';
 import { awsErrorName, explainAwsError, LambdaCommandError } from './errors.js';
 import { type Change, type FunctionState, type Plan, RefusedError } from './plan.js';
@@ -109,6 +109,18 @@ export async function selectFunctions(
         target: name,
         error: new UsageError(
           `${name} is in ${arn.region} but this run uses ${session.region}; pass --region ${arn.region}`,
+        ),
+      });
+      continue;
+    }
+    const qualifier = functionQualifier(name);
+    if (qualifier !== undefined && qualifier !== '$LATEST') {
+      // Published versions are immutable, and an alias points at one: only $LATEST takes layers.
+      problems.push({
+        target: name,
+        error: new UsageError(
+          `${name} names version or alias ${qualifier}, which cannot change; give the function without ` +
+            `":${qualifier}" to update $LATEST, then publish a version`,
         ),
       });
       continue;

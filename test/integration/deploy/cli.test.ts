@@ -353,6 +353,28 @@ describe('attach', () => {
     expect(err.join('\n')).toMatch(/is in eu-west-1 but this run uses us-east-1; pass --region eu-west-1/);
   });
 
+  it('refuses versions and aliases, which cannot take a layer', async () => {
+    // Prepare
+    await createFunction(client, 'versioned-fn');
+    const { io, err } = captured();
+
+    // Act
+    const code = await attach(
+      ['versioned-fn:live', 'arn:aws:lambda:us-east-1:123456789012:function:versioned-fn:3'],
+      {
+        io,
+        clock: virtualClock(),
+      },
+    );
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err).toHaveLength(2);
+    expect(err[0]).toMatch(/versioned-fn:live names version or alias live, which cannot change/);
+    expect(err[1]).toMatch(/names version or alias 3/);
+    expect(proxy.count('PUT', UPDATE)).toBe(0);
+  });
+
   it('explains access denied and changes nothing', async () => {
     // Prepare
     await createFunction(client, 'denied-fn');
