@@ -34,15 +34,13 @@ async function fakeApi(onFirstNext) {
         res.writeHead(200).end('"OK"');
       } else if (req.url?.endsWith('/event/next')) {
         onFirstNext();
-        res
-          .writeHead(200)
-          .end(
-            JSON.stringify({
-              eventType: 'SHUTDOWN',
-              shutdownReason: 'spindown',
-              deadlineMs: Date.now() + 2000,
-            }),
-          );
+        res.writeHead(200).end(
+          JSON.stringify({
+            eventType: 'SHUTDOWN',
+            shutdownReason: 'spindown',
+            deadlineMs: Date.now() + 2000,
+          }),
+        );
       } else res.writeHead(404).end();
     });
   });

@@ -142,6 +142,23 @@ describe('publish', () => {
     expect(statements.map((s) => s.Sid).sort()).toEqual(['account-210987654321', 'org-o-abcdef1234']);
   });
 
+  it('makes the new version usable by every account with --public', async () => {
+    // Act
+    const code = await publish(['--zip', zip, '--layer-name', 'relay-public', '--public'], captured());
+
+    // Assess
+    expect(code).toBe(0);
+    const policy = await client.send(
+      new GetLayerVersionPolicyCommand({ LayerName: 'relay-public', VersionNumber: 1 }),
+    );
+    const [statement] = JSON.parse(policy.Policy ?? '{}').Statement as {
+      Sid: string;
+      Principal: unknown;
+      Action: string;
+    }[];
+    expect(statement).toMatchObject({ Sid: 'public', Principal: '*', Action: 'lambda:GetLayerVersion' });
+  });
+
   it('says how to build the zip when it does not exist', async () => {
     await expect(publish(['--zip', '/nonexistent/layer.zip'], captured())).rejects.toThrow(
       /npm run build:layer/,

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Code, Function as LambdaFunction, LayerVersion, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -252,6 +252,30 @@ describe('OtelRelay.addTo', () => {
     template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
     template.resourceCountIs('AWS::S3::Bucket', 1);
     expect(statements(template).filter((s) => actions(s).includes('s3:PutObject'))).toHaveLength(3);
+  });
+
+  it('uses a published layer version instead of building one, with a per-function flush override', () => {
+    const stack = new Stack(new App(), 'Published');
+    const arn = 'arn:aws:lambda:eu-west-1:123456789012:layer:lambda-otel-relay:9';
+    const relay = new OtelRelay(stack, 'Relay', {
+      layer: LayerVersion.fromLayerVersionArn(stack, 'Published', arn),
+      flush: 'adaptive',
+      fallback: false,
+    });
+    relay.addTo(
+      new LambdaFunction(stack, 'Fn', {
+        runtime: Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: Code.fromInline('exports.handler = async () => 1;'),
+      }),
+      { flush: 'end' },
+    );
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Lambda::LayerVersion', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Layers: [arn],
+      Environment: { Variables: { OTEL_RELAY_FLUSH: 'end' } },
+    });
   });
 
   it('warns that inline headers are readable in the function configuration', () => {
