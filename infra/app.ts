@@ -1,4 +1,4 @@
-// The example CDK app: `cd infra && npx cdk synth -c otlpEndpoint=https://otlp.example.com:4318`
+// The example CDK app: `cd infra && npx aws-cdk synth -c otlpEndpoint=https://otlp.example.com:4318`
 // (cdk.json runs this file with tsx). Build the layer and the middleware first: `npm run build:layer`.
 import { App } from 'aws-cdk-lib';
 import { ExampleStack } from './example/stack.js';
