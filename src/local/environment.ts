@@ -528,7 +528,12 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       this.failure ??= failure;
       this.terminated = true;
       this.poke();
-      if (this.phase !== 'init') void this.serial(() => this.shutdownProcesses('failure'));
+      if (this.phase !== 'init') {
+        void this.serial(async () => {
+          const result = await this.shutdownProcesses('failure');
+          this.emit('terminated', result);
+        });
+      }
       return;
     }
     if (this.phase === 'init' || this.phase === 'invoke') {
@@ -1420,7 +1425,13 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
         else if (this.phase === 'dead') finish(false);
       };
       this.waiters.add(check);
-      cancel = this.clock.setTimeout(() => finish(cond()), deadline - this.clock.now());
+      // Timers may fire a fraction of a millisecond early: re-arm until the deadline has really passed.
+      const arm = (): void => {
+        const left = deadline - this.clock.now();
+        if (left <= 0) finish(cond());
+        else cancel = this.clock.setTimeout(arm, Math.ceil(left));
+      };
+      arm();
     });
   }
 

@@ -8,8 +8,16 @@
 //   } finally {
 //     await env.shutdown();
 //   }
-export { LambdaEnvironment } from './environment.js';
-export type { LocalRunOptions, LocalRunOutput } from './run-local.js';
+
+export type { Clock } from './clock.js';
+export { systemClock } from './clock.js';
+export {
+  defaultRuntimeBootstrap,
+  EnvironmentTerminatedError,
+  LambdaEnvironment,
+  TooManyRequestsError,
+} from './environment.js';
+export type { InvocationLine, LocalRunOptions, LocalRunOutput, ShutdownLine } from './run-local.js';
 export { runLocal } from './run-local.js';
 export type {
   EnvironmentEvents,

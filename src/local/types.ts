@@ -151,6 +151,8 @@ export interface EnvironmentEvents {
   thawed: [];
   /** The environment was reset after a timeout or crash (processes shut down; init re-runs on the next invoke). */
   reset: [ShutdownResult];
+  /** Managed instances: a crash terminated the environment (no reset); invoke() now throws. */
+  terminated: [ShutdownResult];
   /** An init phase ended. */
   init: [InitResult];
   /** A platform/function/extension record was generated. */

@@ -53,7 +53,31 @@ export interface CollectorOptions {
   extraConfig?: string;
   /** Verbosity of the debug exporter, whose output is in logs(): basic (default), normal or detailed. */
   debugVerbosity?: 'basic' | 'normal' | 'detailed';
+  /** Also read telemetry from S3 with the awss3 receiver (time-range mode), into the same files. */
+  awss3?: CollectorS3Source;
+  /** Extra environment for the collector process (e.g. S3Peer.env for the awss3 receiver's credentials). */
+  env?: Record<string, string>;
   startTimeoutMs?: number;
+}
+
+/**
+ * Where the awss3 receiver looks. It lists, for every minute (by default) from startTime to
+ * endTime, keys `<prefix>/year=YYYY/month=MM/day=DD/hour=HH/minute=mm/<filePrefix><signal>_*`, and
+ * decodes `.json` (OTLP/JSON) and `.binpb` (OTLP protobuf), optionally `.gz`-compressed. It reads the
+ * range once, at start.
+ */
+export interface CollectorS3Source {
+  /** The S3 server, e.g. S3Peer.endpoint; addressed path-style. */
+  endpoint: string;
+  bucket: string;
+  prefix: string;
+  region?: string;
+  /** RFC 3339, `YYYY-MM-DD HH:MM` or `YYYY-MM-DD`; partitions are formatted in UTC. */
+  startTime: string;
+  endTime: string;
+  /** strftime format of the time partition; default `year=%Y/month=%m/day=%d/hour=%H/minute=%M`. */
+  partitionFormat?: string;
+  filePrefix?: string;
 }
 
 function canConnect(port: number): Promise<boolean> {
@@ -75,7 +99,34 @@ function canConnect(port: number): Promise<boolean> {
 /** The file a run writes a signal to; the exporter truncates on start, so each run gets its own. */
 const signalFile = (dir: string, signal: string, run: number): string => join(dir, `${signal}-${run}.jsonl`);
 
-function baseConfig(dir: string, run: number, httpPort: number, grpcPort: number, verbosity: string): string {
+function awss3Config(src: CollectorS3Source): string {
+  const q = (v: string): string => JSON.stringify(v);
+  const lines = [
+    '  awss3:',
+    `    starttime: ${q(src.startTime)}`,
+    `    endtime: ${q(src.endTime)}`,
+    '    s3downloader:',
+    `      region: ${q(src.region ?? 'us-east-1')}`,
+    `      s3_bucket: ${q(src.bucket)}`,
+    `      s3_prefix: ${q(src.prefix)}`,
+    `      endpoint: ${q(src.endpoint)}`,
+    '      s3_force_path_style: true',
+    '      s3_partition_timezone: UTC',
+  ];
+  if (src.partitionFormat) lines.push(`      s3_partition_format: ${q(src.partitionFormat)}`);
+  if (src.filePrefix) lines.push(`      file_prefix: ${q(src.filePrefix)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function baseConfig(
+  dir: string,
+  run: number,
+  httpPort: number,
+  grpcPort: number,
+  verbosity: string,
+  s3: CollectorS3Source | undefined,
+): string {
+  const receivers = s3 ? '[otlp, awss3]' : '[otlp]';
   const file = (signal: string): string => `
   file/${signal}:
     path: ${JSON.stringify(signalFile(dir, signal, run))}
@@ -90,7 +141,7 @@ function baseConfig(dir: string, run: number, httpPort: number, grpcPort: number
         endpoint: 127.0.0.1:${httpPort}
       grpc:
         endpoint: 127.0.0.1:${grpcPort}
-exporters:${file('traces')}${file('metrics')}${file('logs')}
+${s3 ? awss3Config(s3) : ''}exporters:${file('traces')}${file('metrics')}${file('logs')}
   debug:
     verbosity: ${verbosity}
 service:
@@ -99,13 +150,13 @@ service:
       level: none
   pipelines:
     traces:
-      receivers: [otlp]
+      receivers: ${receivers}
       exporters: [file/traces, debug]
     metrics:
-      receivers: [otlp]
+      receivers: ${receivers}
       exporters: [file/metrics, debug]
     logs:
-      receivers: [otlp]
+      receivers: ${receivers}
       exporters: [file/logs, debug]
 `;
 }
@@ -166,9 +217,14 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     run++;
     writeFileSync(
       join(dir, 'base.yaml'),
-      baseConfig(dir, run, httpPort, grpcPort, opts.debugVerbosity ?? 'basic'),
+      baseConfig(dir, run, httpPort, grpcPort, opts.debugVerbosity ?? 'basic', opts.awss3),
     );
-    const p = new PeerProcess({ name: 'otelcol', command: binary, args: configArgs() });
+    const p = new PeerProcess({
+      name: 'otelcol',
+      command: binary,
+      args: configArgs(),
+      env: { ...process.env, ...opts.env },
+    });
     proc = p;
     try {
       await p.waitForOutput(/Everything is ready/, timeoutMs);

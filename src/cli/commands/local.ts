@@ -1,5 +1,125 @@
-// Not built yet: see the open issue that owns `local`.
-export async function run(_argv: string[]): Promise<number> {
-  console.error('lambda-otel-relay local: not available in this build yet');
-  return 1;
+// `lambda-otel-relay local`: run a handler and layers in the local Lambda emulator.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type LocalRunOptions, runLocal } from '../../local/index.js';
+import { UsageError } from '../usage.js';
+
+const USAGE = `usage: lambda-otel-relay local --code <dir> --handler <file.export> [options]
+
+  --code <dir>            the function code (LAMBDA_TASK_ROOT)
+  --handler <file.export> e.g. index.handler (ESM .mjs / type:module, or CommonJS)
+  --layer <dir>           a layer directory laid over /opt (repeatable, in order)
+  --event <file>          JSON event for every invocation (default {})
+  --count <n>             number of invocations (default 1)
+  --interval-ms <ms>      pause between invocations; the environment stays frozen (default 0)
+  --timeout-ms <ms>       function timeout (default 3000)
+  --memory-mb <mb>        memory size reported to the function (default 128)
+  --env <K=V>             customer environment variable (repeatable)
+  --mode <mode>           on-demand (default) or managed-instances
+  --max-concurrency <n>   managed-instances only: concurrent invocations (default 4)
+  --node <path>           node binary for the runtime and extensions (default: this node)
+  --json                  one JSON object per line on stdout (invocations, then the shutdown)
+
+Function and extension output goes to stderr, labelled; stdout carries only results.
+Exit code: 0 when every invocation succeeded, 1 otherwise, 2 for a usage error.`;
+
+function positiveInt(name: string, value: string | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
+    throw new UsageError(
+      `--${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`,
+    );
+  }
+  return n;
+}
+
+export function parseLocalArgs(argv: string[]): LocalRunOptions | 'help' {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${USAGE}`, { cause: err });
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  if (!v.code) throw new UsageError(`--code is required\n\n${USAGE}`);
+  if (!v.handler) throw new UsageError(`--handler is required\n\n${USAGE}`);
+  const mode = v.mode ?? 'on-demand';
+  if (mode !== 'on-demand' && mode !== 'managed-instances') {
+    throw new UsageError(`--mode must be on-demand or managed-instances, got "${mode}"`);
+  }
+  const env: Record<string, string> = {};
+  for (const kv of v.env ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env expects K=V, got "${kv}"`);
+    env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  let event: unknown = {};
+  if (v.event) {
+    let text: string;
+    try {
+      text = readFileSync(v.event, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--event ${v.event} cannot be read: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      event = JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`--event ${v.event} is not JSON: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const options: LocalRunOptions = {
+    codeDir: v.code,
+    handler: v.handler,
+    layers: v.layer ?? [],
+    event,
+    count: positiveInt('count', v.count, 1),
+    intervalMs: positiveInt('interval-ms', v['interval-ms'], 0, true),
+    timeoutMs: positiveInt('timeout-ms', v['timeout-ms'], 3_000),
+    memoryMb: positiveInt('memory-mb', v['memory-mb'], 128),
+    env,
+    mode,
+    json: v.json ?? false,
+  };
+  if (v['max-concurrency'] !== undefined)
+    options.maxConcurrency = positiveInt('max-concurrency', v['max-concurrency'], 4);
+  if (v.node) options.nodePath = v.node;
+  return options;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      code: { type: 'string' },
+      handler: { type: 'string' },
+      layer: { type: 'string', multiple: true },
+      event: { type: 'string' },
+      count: { type: 'string' },
+      'interval-ms': { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      'memory-mb': { type: 'string' },
+      env: { type: 'string', multiple: true },
+      mode: { type: 'string' },
+      'max-concurrency': { type: 'string' },
+      node: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const options = parseLocalArgs(argv);
+  if (options === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  return runLocal(options, {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  });
 }

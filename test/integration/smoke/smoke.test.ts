@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LambdaEnvironment } from '../../../src/local/index.js';
 import { type CollectorPeer, startCollector } from '../../helpers/collector.js';
 import { NODE_MAJORS, nodeBinary } from '../../helpers/node-versions.js';
@@ -21,12 +21,16 @@ describe('smoke: function -> extension -> collector', () => {
   afterAll(async () => {
     await collector?.stop();
   });
+  // The reference is kept after dispose so that a failed test can still print the environment's output.
   afterEach(async () => {
     await env?.dispose();
-    env = undefined;
   });
   printLogsOnFailure('otelcol', () => collector);
   printLogsOnFailure('emulator', () => (env ? { logs: () => env?.output() ?? '' } : undefined));
+
+  beforeEach(() => {
+    env = undefined;
+  });
 
   for (const major of NODE_MAJORS) {
     it(`delivers a span from the function to the collector on Node.js ${major}`, async () => {

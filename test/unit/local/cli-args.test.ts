@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseLocalArgs } from '../../../src/cli/commands/local.js';
+import { UsageError } from '../../../src/cli/usage.js';
+
+describe('parseLocalArgs', () => {
+  it('parses every option', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'args-'));
+    try {
+      writeFileSync(join(dir, 'e.json'), '{"a":1}');
+      const o = parseLocalArgs([
+        '--code',
+        'fn',
+        '--handler',
+        'index.handler',
+        '--layer',
+        'l1',
+        '--layer',
+        'l2',
+        '--event',
+        join(dir, 'e.json'),
+        '--count',
+        '5',
+        '--interval-ms',
+        '0',
+        '--timeout-ms',
+        '900',
+        '--memory-mb',
+        '1024',
+        '--env',
+        'A=1',
+        '--env',
+        'B=x=y',
+        '--mode',
+        'managed-instances',
+        '--max-concurrency',
+        '8',
+        '--json',
+      ]);
+      expect(o).toMatchObject({
+        codeDir: 'fn',
+        handler: 'index.handler',
+        layers: ['l1', 'l2'],
+        event: { a: 1 },
+        count: 5,
+        intervalMs: 0,
+        timeoutMs: 900,
+        memoryMb: 1024,
+        env: { A: '1', B: 'x=y' },
+        mode: 'managed-instances',
+        maxConcurrency: 8,
+        json: true,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    [['--handler', 'i.h'], '--code is required'],
+    [['--code', 'c', '--handler', 'i.h', '--count', '0'], '--count must be a positive integer'],
+    [['--code', 'c', '--handler', 'i.h', '--env', 'NOEQUALS'], '--env expects K=V'],
+    [['--code', 'c', '--handler', 'i.h', '--event', '/nonexistent.json'], 'cannot be read'],
+    [['--code', 'c', '--handler', 'i.h', '--bogus'], 'Unknown option'],
+  ])('rejects %j with a usage error', (argv, message) => {
+    expect(() => parseLocalArgs(argv)).toThrow(UsageError);
+    expect(() => parseLocalArgs(argv)).toThrow(message);
+  });
+});
