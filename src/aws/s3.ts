@@ -73,6 +73,8 @@ export class S3Client {
       contentType?: string;
       contentEncoding?: string;
       sse?: ServerSideEncryption;
+      /** User metadata, sent as `x-amz-meta-<name>` (names lower-case ASCII). */
+      metadata?: Record<string, string>;
     },
     budget: CallBudget = {},
   ): Promise<{ etag?: string }> {
@@ -90,7 +92,20 @@ export class S3Client {
   }
 
   async getObject(input: { bucket: string; key: string }, budget: CallBudget = {}): Promise<Uint8Array> {
-    return (await this.send('GET', input.bucket, input.key, [], {}, undefined, budget)).body;
+    return (await this.getObjectWithMetadata(input, budget)).body;
+  }
+
+  /** GetObject, with the object's user metadata (`x-amz-meta-*`, names without the prefix). */
+  async getObjectWithMetadata(
+    input: { bucket: string; key: string },
+    budget: CallBudget = {},
+  ): Promise<{ body: Uint8Array; metadata: Record<string, string> }> {
+    const res = await this.send('GET', input.bucket, input.key, [], {}, undefined, budget);
+    const metadata: Record<string, string> = {};
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (name.startsWith('x-amz-meta-') && typeof value === 'string') metadata[name.slice(11)] = value;
+    }
+    return { body: res.body, metadata };
   }
 
   async deleteObject(input: { bucket: string; key: string }, budget: CallBudget = {}): Promise<void> {

@@ -15,10 +15,16 @@ process.on('unhandledRejection', (err) =>
   log.error('otel-relay unhandled rejection; continuing', { error: err }),
 );
 
-runExtension({ env: process.env, clock: systemClock, log }).then(
-  (code) => process.exit(code),
-  (err) => {
-    log.error('otel-relay stopped unexpectedly', { error: err });
-    process.exit(1);
-  },
-);
+/** Exits once stdout has taken the last log lines (a pipe is asynchronous), or after 100 ms at most. */
+function exit(code: number): void {
+  const timer = setTimeout(() => process.exit(code), 100);
+  process.stdout.write('', () => {
+    clearTimeout(timer);
+    process.exit(code);
+  });
+}
+
+runExtension({ env: process.env, clock: systemClock, log }).then(exit, (err) => {
+  log.error('otel-relay stopped unexpectedly', { error: err });
+  exit(1);
+});

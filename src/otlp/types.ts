@@ -35,9 +35,10 @@ export interface WalkLimits {
    */
   maxDepth?: number;
   /**
-   * Also check that every string field is valid UTF-8 (default false). Off by default because it
-   * costs a native call per string, and invalid UTF-8 in a string never misplaces the fields around
-   * it: protobufjs, for one, decodes it as replacement characters.
+   * Check that every string field is valid UTF-8 (default true). proto3 requires it, and decoders
+   * behind us enforce it (protobufjs 8 throws on it), so a request with a bad string accepted here
+   * would poison every batch it joined. ASCII strings are checked in the walk loop; only strings with
+   * non-ASCII bytes pay for the native check. `false` skips the check entirely.
    */
   checkUtf8?: boolean;
 }

@@ -24,8 +24,18 @@ export interface FallbackConfig {
   /** First cool-down of an open breaker; doubles on each failed probe. */
   breakerOpenMs: number;
   breakerMaxOpenMs: number;
-  /** On SHUTDOWN, time kept back from the export for the S3 spill. */
-  shutdownS3ReserveMs: number;
+  /**
+   * Time a flush keeps back from the export for the S3 spill (at most 40 % of the flush budget), so
+   * that a dead collector's batch still reaches S3 within the same flush.
+   */
+  s3ReserveMs: number;
+  /**
+   * While the collector's breaker is open, an invoke-time flush keeps a batch in memory (free) until it
+   * is at least this big or this old, then spills it as one larger object: an outage then costs an
+   * invocation nothing, and S3 sees fewer, bigger objects. SHUTDOWN always spills.
+   */
+  spillMinBytes: number;
+  spillMaxAgeMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -54,7 +64,9 @@ export function loadFallbackConfig(env: Env): { config: FallbackConfig; problems
     breakerThreshold: int('OTEL_RELAY_BREAKER_THRESHOLD', 3, 1, 1000),
     breakerOpenMs: int('OTEL_RELAY_BREAKER_OPEN_MS', 10_000, 1, 3_600_000),
     breakerMaxOpenMs: int('OTEL_RELAY_BREAKER_MAX_OPEN_MS', 300_000, 1, 86_400_000),
-    shutdownS3ReserveMs: int('OTEL_RELAY_SHUTDOWN_S3_RESERVE_MS', 400, 0, 2000),
+    s3ReserveMs: int('OTEL_RELAY_S3_RESERVE_MS', 300, 0, 2000),
+    spillMinBytes: int('OTEL_RELAY_SPILL_MIN_BYTES', 256 * 1024, 0, 64 * MiB),
+    spillMaxAgeMs: int('OTEL_RELAY_SPILL_MAX_AGE_MS', 30_000, 0, 3_600_000),
   };
   if (config.breakerMaxOpenMs < config.breakerOpenMs) config.breakerMaxOpenMs = config.breakerOpenMs;
 

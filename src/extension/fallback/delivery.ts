@@ -100,7 +100,14 @@ export function createFallbackDelivery(
       // The S3 client (and TLS) load on the first spill, never on the init path.
       client: () => {
         client ??= import('../../aws/index.js').then(
-          (aws) => new aws.S3Client({ region: s3Config.region, endpoint: s3Config.endpoint, clock }),
+          (aws) =>
+            new aws.S3Client({
+              region: s3Config.region,
+              endpoint: s3Config.endpoint,
+              // The extension's environment, not this process's: they differ in tests and embeddings.
+              credentials: aws.defaultCredentialProvider(ctx.env, now),
+              clock,
+            }),
         );
         return client;
       },
@@ -184,14 +191,22 @@ export function createFallbackDelivery(
     async deliver(batch, budget) {
       try {
         if (!collectorBreaker.tryAcquire()) {
+          const small = batch.body.byteLength < config.spillMinBytes;
+          const young = now() - batch.oldestAcceptedAt < config.spillMaxAgeMs;
+          if (budget.reason !== 'shutdown' && small && young) {
+            return {
+              kind: 'retained',
+              items: batch.items,
+              reason: 'collector breaker open; spilling in larger batches',
+            };
+          }
           return await spill(batch, budget, 'collector breaker open');
         }
-        // At SHUTDOWN the export leaves time for S3 and the spool; otherwise an unfinished export is
-        // simply retained for the next flush.
-        const reserve =
-          budget.reason === 'shutdown'
-            ? SPOOL_RESERVE_MS + (s3 && s3.breaker.state !== 'open' ? config.shutdownS3ReserveMs : 0)
-            : 0;
+        // The export leaves time for the fallback, so a batch the collector does not take is spilled
+        // in this same flush instead of riding along in memory (and, at SHUTDOWN, being lost).
+        const left = budget.deadline - now();
+        const s3Reserve = s3 && s3.breaker.state !== 'open' ? Math.min(config.s3ReserveMs, left * 0.4) : 0;
+        const reserve = s3Reserve + (budget.reason === 'shutdown' ? SPOOL_RESERVE_MS : 0);
         const exportDeadline = Math.max(now(), budget.deadline - reserve);
         const out = await exportWithRetry(batch.signal, batch.body, exportDeadline, budget);
         if (out.delivered) {
@@ -226,8 +241,11 @@ export function createFallbackDelivery(
     },
 
     async replay(budget) {
-      if (budget.reason === 'shutdown') return;
+      const shutdown = budget.reason === 'shutdown';
       if (spoolBacklog === 0) return;
+      // At SHUTDOWN the batches still in memory come first: spooled ones are durable and wait for the
+      // next environment, so they are re-sent only to a collector known to be healthy.
+      if (shutdown && collectorBreaker.state !== 'closed') return;
       let entries: SpoolEntry[];
       try {
         entries = await spool.list();
@@ -238,8 +256,8 @@ export function createFallbackDelivery(
       }
       spoolBacklog = entries.length;
       if (entries.length === 0) return;
-      // Half of the budget at most: new data must still get its turn in this flush.
-      const replayDeadline = now() + Math.floor((budget.deadline - now()) / 2);
+      // Half of the budget at most (a quarter at SHUTDOWN): new data must still get its turn.
+      const replayDeadline = now() + Math.floor((budget.deadline - now()) / (shutdown ? 4 : 2));
       for (const entry of entries) {
         if (budget.abort.aborted || now() >= replayDeadline) return;
         if (!collectorBreaker.tryAcquire()) return;

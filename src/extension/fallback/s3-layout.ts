@@ -47,18 +47,25 @@ export function objectKey(location: S3Location, signal: Signal, epochMs: number,
 
 export interface ParsedObjectKey {
   signal: Signal;
-  /** Start of the minute partition, epoch ms (UTC). */
+  /** Start of the minute (or hour) partition, epoch ms (UTC). */
   minute: number;
+  /** `otlp_proto` objects end in .binpb, `otlp_json` ones (the exporter's default) in .json. */
+  format: 'protobuf' | 'json';
   gzip: boolean;
 }
 
 const KEY =
-  /(?:^|\/)year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/hour=(\d{2})\/minute=(\d{2})\/[^/]*?(traces|metrics|logs)_[^/]+\.binpb(\.gz)?$/;
+  /(?:^|\/)year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/hour=(\d{2})(?:\/minute=(\d{2}))?\/[^/]*?(traces|metrics|logs)_[^/]+\.(binpb|json)(\.gz)?$/;
 
 /** Reads signal and time back from a key in the layout above; undefined for anything else. */
 export function parseObjectKey(key: string): ParsedObjectKey | undefined {
   const m = KEY.exec(key);
   if (!m) return undefined;
-  const minute = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
-  return { signal: m[6] as Signal, minute, gzip: m[7] === '.gz' };
+  const minute = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5] ?? 0));
+  return {
+    signal: m[6] as Signal,
+    minute,
+    format: m[7] === 'json' ? 'json' : 'protobuf',
+    gzip: m[8] === '.gz',
+  };
 }

@@ -82,6 +82,8 @@ export async function spillBatch(
             contentType: 'application/x-protobuf',
             contentEncoding: 'gzip',
             sse: config.sse,
+            // Lets `replay` report item counts without decoding the object.
+            metadata: { 'otel-items': String(batch.items), 'otel-signal': batch.signal },
           },
           { deadline, signal },
         );

@@ -41,7 +41,12 @@ export class Flusher {
    */
   async flush(deadline: number, reason: FlushBudget['reason']): Promise<FlushSummary> {
     // A run already going (started at INVOKE, or continuous) is given the same deadline, not its own.
-    for (let i = 0; i < 10 && this.active; i++) await this.settle(deadline);
+    if (this.active) await this.settle(deadline);
+    if (this.active) {
+      // It ignored its abort: never stack a second run on top of a stuck one.
+      this.log.error('a flush did not stop at its deadline; its batches stay with it', { reason });
+      return { ...emptySummary(reason), outOfBudget: true };
+    }
     return this.start(deadline, reason).promise;
   }
 
@@ -66,8 +71,11 @@ export class Flusher {
     clearTimeout(timer);
     if (first === 'timeout') {
       run.abort('next must be called: nothing may be in flight across a freeze');
-      // A Delivery honours its abort signal at once; this bound only guards against one that does not.
-      await Promise.race([run.promise, new Promise((r) => setTimeout(r, 100))]);
+      // A Delivery honours its abort signal at once; this short bound only guards against one that does
+      // not, and stays well inside the deadline margin.
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([run.promise, new Promise((r) => (grace = setTimeout(r, 25)))]);
+      clearTimeout(grace);
     }
   }
 
@@ -83,16 +91,7 @@ export class Flusher {
 
   private async run(budget: FlushBudget): Promise<FlushSummary> {
     const started = this.clock.monotonic();
-    const sum: FlushSummary = {
-      reason: budget.reason,
-      durationMs: 0,
-      batches: 0,
-      exported: 0,
-      spilled: 0,
-      retained: 0,
-      dropped: 0,
-      outOfBudget: false,
-    };
+    const sum = emptySummary(budget.reason);
     try {
       if (this.delivery.replay) await this.delivery.replay(budget);
     } catch (err) {
@@ -153,4 +152,17 @@ export class Flusher {
       }
     }
   }
+}
+
+function emptySummary(reason: FlushBudget['reason']): FlushSummary {
+  return {
+    reason,
+    durationMs: 0,
+    batches: 0,
+    exported: 0,
+    spilled: 0,
+    retained: 0,
+    dropped: 0,
+    outOfBudget: false,
+  };
 }

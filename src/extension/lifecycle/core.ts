@@ -113,8 +113,12 @@ export class RelayCore {
       flush: formatFlushStrategy(config.flush),
       http: core.httpPort ?? 'off',
       grpc: core.grpcPort ?? 'off',
+      // Without userinfo or query: either may hold a credential.
       endpoints: Object.fromEntries(
-        SIGNALS.map((s) => [s, `${config.exporters[s].protocol} ${config.exporters[s].url.href}`]),
+        SIGNALS.map((s) => {
+          const u = config.exporters[s].url;
+          return [s, `${config.exporters[s].protocol} ${u.protocol}//${u.host}${u.pathname}`];
+        }),
       ),
       managedInstances: opts.managedInstances,
       node: process.version,
@@ -225,7 +229,7 @@ export class RelayCore {
       waiter(how);
       return;
     }
-    if (this.config.managedInstances && this.config.flush.kind === 'end' && how === 'done') {
+    if (this.opts.managedInstances && this.config.flush.kind === 'end' && how === 'done') {
       this.flusher.startBackground(this.opts.clock.now() + this.config.flushTimeoutMs, 'background');
     }
     this.endedIds.set(requestId, how);
@@ -306,7 +310,7 @@ export class RelayCore {
       const sum = await this.flusher.flush(deadline, 'invoke');
       if (this.buffer.isEmpty()) this.lastFlushAt = clock.now();
       if (sum.outOfBudget) {
-        log.info(
+        log.debug(
           `flush budget of ${deadline - endedAt} ms ran out; ${this.buffer.items()} items stay buffered`,
         );
       }
@@ -383,7 +387,7 @@ export class RelayCore {
       const inv = this.current;
       const deadline = inv
         ? inv.deadlineMs - this.config.deadlineMarginMs
-        : this.config.managedInstances
+        : this.opts.managedInstances
           ? this.opts.clock.now() + this.config.flushTimeoutMs
           : undefined;
       if (deadline !== undefined) this.flusher.startBackground(deadline, inv ? 'invoke' : 'background');

@@ -35,7 +35,10 @@ export async function runExtension(deps: ExtensionDeps): Promise<number> {
     return 1;
   }
   const api = deps.api ?? createExtensionsApiClient(runtimeApi!);
-  const managedInstances = env.AWS_LAMBDA_INITIALIZATION_TYPE === 'lambda-managed-instances';
+  // Decided before config is read: it changes what may be registered (SHUTDOWN only on Managed Instances).
+  const managedInstances =
+    env.AWS_LAMBDA_INITIALIZATION_TYPE === 'lambda-managed-instances' ||
+    env.OTEL_RELAY_MANAGED_INSTANCES?.trim().toLowerCase() === 'true';
   const name = env.OTEL_RELAY_EXTENSION_NAME?.trim() || 'otel-relay';
 
   // 1. Register before anything else: the runtime does not start until every extension has.

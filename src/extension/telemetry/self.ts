@@ -90,6 +90,9 @@ export function encodeSelfMetrics(
         'Export requests sent to the collector',
         perSignal(stats.exportRequests),
       );
+      sum('otel_relay.config.problems', '{problem}', 'Invalid configuration values replaced by defaults', [
+        { attrs: [], value: stats.configProblems },
+      ]);
       sum('otel_relay.requests.invalid', '{request}', 'Requests refused as malformed', [
         { attrs: [], value: stats.invalidRequests },
       ]);

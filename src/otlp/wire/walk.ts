@@ -54,7 +54,7 @@ let buf: Uint8Array = EMPTY;
 let items = 0;
 let resources = 0;
 let maxDepth = DEFAULT_MAX_DEPTH;
-let checkUtf8 = false;
+let checkUtf8 = true;
 /** Position after the last varint read. */
 let next = 0;
 
@@ -149,6 +149,14 @@ function skipUnknown(pos: number, end: number, wire: number, tagStart: number, f
   }
 }
 
+/** Most OTLP strings are ASCII: scan them here and leave only the rest to the native UTF-8 check. */
+function isAsciiOrUtf8(start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    if (buf[i]! >= 0x80) return isUtf8(buf.subarray(i, end));
+  }
+  return true;
+}
+
 function describe(schema: MessageSchema | string | undefined, field: number): string {
   if (typeof schema === 'string') return schema;
   if (!schema) return `unknown field ${field}`;
@@ -206,7 +214,7 @@ function walkMessage(pos: number, end: number, id: number, depth: number): void 
         if (wire !== 2) wrongWire(schema, field, kind, wire, tagStart);
         const len = lengthOf(pos, end, schema, field);
         pos = next;
-        if (checkUtf8 && len > 0 && !isUtf8(buf.subarray(pos, pos + len))) {
+        if (checkUtf8 && len > 0 && !isAsciiOrUtf8(pos, pos + len)) {
           fault(`${describe(schema, field)} is not valid UTF-8`, pos);
         }
         pos += len;
@@ -289,7 +297,7 @@ function toDecodeError(signal: Signal, err: unknown): unknown {
  * Walks the protobuf wire format of an Export<Signal>ServiceRequest: every tag, wire type, length
  * and nesting level of the known OTLP messages (unknown fields are skipped, as protobuf requires),
  * and counts resources and items (spans; gauge/sum/histogram/exponential-histogram/summary data
- * points; log records). Strings are not checked for valid UTF-8 unless `limits.checkUtf8` is set.
+ * points; log records), and checks that strings are valid UTF-8 (unless `limits.checkUtf8` is false).
  * Stricter than protobuf decoders in three ways that no conforming encoder trips: a known field
  * with the wrong wire type, a group wire type, and a Metric with two data fields are rejected.
  *
@@ -307,7 +315,7 @@ export function validateExportRequest(
   items = 0;
   resources = 0;
   maxDepth = limits?.maxDepth ?? DEFAULT_MAX_DEPTH;
-  checkUtf8 = limits?.checkUtf8 ?? false;
+  checkUtf8 = limits?.checkUtf8 ?? true;
   try {
     walkMessage(0, body.length, id, 0);
     return { signal, resources, items, bytes: body.length };

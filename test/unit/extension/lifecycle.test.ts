@@ -299,3 +299,68 @@ async function logsRequest(): Promise<Uint8Array> {
   await provider.forceFlush();
   return ProtobufLogsSerializer.serializeRequest(exporter.getFinishedLogRecords())!;
 }
+
+describe('thaw and SnapStart restore', () => {
+  it('drops pooled collector connections when the monotonic clock jumps back or a long freeze passed', async () => {
+    let wallOffset = 0;
+    let monoOffset = 0;
+    const clock = { now: () => Date.now() + wallOffset, monotonic: () => performance.now() + monoOffset };
+    let resets = 0;
+    const exit = runExtension({
+      env: {
+        AWS_LAMBDA_RUNTIME_API: api.runtimeApi,
+        OTEL_RELAY_HTTP_PORT: '0',
+        OTEL_RELAY_GRPC_PORT: '0',
+        OTEL_RELAY_SELF_TELEMETRY: 'false',
+        OTEL_RELAY_SPOOL_DIR: spoolDir,
+      },
+      clock,
+      log: recordingLog(),
+      createExporter: () => ({
+        export: async () => ({ kind: 'success' }),
+        resetConnections: () => {
+          resets++;
+        },
+        close: () => {},
+      }),
+    });
+    await api.waitForNext(1);
+    const shortInvoke = (id: string) => ({ ...invoke(id), deadlineMs: clock.now() + 150 });
+    api.push(shortInvoke('n1'));
+    await api.waitForNext(2);
+    expect(resets).toBe(0);
+    // A SnapStart restore: CLOCK_MONOTONIC went backwards while parked in next.
+    monoOffset -= 10_000;
+    api.push(shortInvoke('n2'));
+    await api.waitForNext(3);
+    expect(resets).toBe(1);
+    // A one-minute freeze: both clocks moved on; the collector likely closed our idle sockets.
+    wallOffset += 60_000;
+    monoOffset += 60_000;
+    api.push(shortInvoke('n3'));
+    await api.waitForNext(4);
+    expect(resets).toBe(2);
+    api.push({ ...shutdown(), deadlineMs: clock.now() + 2000 });
+    expect(await exit).toBe(0);
+  });
+});
+
+describe('SHUTDOWN', () => {
+  it('exits before the SHUTDOWN deadline with a collector that never answers, keeping the data in the spool', async () => {
+    collector.delayMs = 10_000;
+    const ext = start({ OTEL_RELAY_FLUSH: 'periodic:600000', OTEL_RELAY_SHUTDOWN_MARGIN_MS: '200' });
+    await api.waitForNext(1);
+    api.push(invoke('z1'));
+    await eventually(() => ext.core().stats.invocationsSeen() === 1, 'INVOKE handled');
+    await post(ext.core().httpPort!, '/v1/traces', await traceRequest(7));
+    await post(ext.core().httpPort!, '/relay/v1/invocations/z1/done', new Uint8Array());
+    await api.waitForNext(2);
+    const deadlineMs = Date.now() + 800;
+    api.push({ eventType: 'SHUTDOWN', shutdownReason: 'spindown', deadlineMs });
+    expect(await ext.exit).toBe(0);
+    expect(Date.now()).toBeLessThan(deadlineMs);
+    expect(collector.items()).toBe(0);
+    expect(ext.core().stats.spilled.traces).toBe(7);
+    expect(readdirSync(spoolDir).length).toBeGreaterThan(0);
+  });
+});

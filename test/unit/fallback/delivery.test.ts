@@ -41,7 +41,9 @@ function harness(script: (call: number) => ExportOutcome, config: Partial<Fallba
         breakerThreshold: 3,
         breakerOpenMs: 10_000,
         breakerMaxOpenMs: 60_000,
-        shutdownS3ReserveMs: 400,
+        s3ReserveMs: 300,
+        spillMinBytes: 0,
+        spillMaxAgeMs: 0,
         ...config,
       },
       sleep: async (ms) => {
@@ -174,5 +176,25 @@ describe('fallback Delivery', () => {
       rejected: 2,
     });
     expect(h.lines.some((l) => l.includes('rejected 2 spans'))).toBe(true);
+  });
+});
+
+describe('fallback Delivery while the collector breaker is open', () => {
+  it('keeps small young batches in memory on invoke flushes and spills them once big or old enough', async () => {
+    const h = harness(() => down, { spillMinBytes: 100, spillMaxAgeMs: 5000 });
+    for (let i = 0; i < 3; i++) await h.delivery.deliver(batch(), h.budget(1000));
+    expect(h.delivery.collectorBreaker.state).toBe('open');
+    const young = { ...batch(3), oldestAcceptedAt: h.now() };
+    expect((await h.delivery.deliver(young, h.budget(1000))).kind).toBe('retained');
+    expect((await h.delivery.deliver(batch(20), h.budget(1000))).kind).toBe('spilled');
+    h.advance(5000);
+    expect((await h.delivery.deliver(young, h.budget(1000))).kind).toBe('spilled');
+  });
+
+  it('spills small batches at SHUTDOWN', async () => {
+    const h = harness(() => down, { spillMinBytes: 1 << 20, spillMaxAgeMs: 3_600_000 });
+    for (let i = 0; i < 3; i++) await h.delivery.deliver(batch(), h.budget(1000));
+    const young = { ...batch(1), oldestAcceptedAt: h.now() };
+    expect((await h.delivery.deliver(young, h.budget(1000, 'shutdown'))).kind).toBe('spilled');
   });
 });

@@ -26,7 +26,16 @@ describe('awss3exporter key layout', () => {
 
   it('parses its own keys back to signal and minute', () => {
     const parsed = parseObjectKey(objectKey({ bucket: 'b', prefix: 'x' }, 'metrics', at));
-    expect(parsed).toEqual({ signal: 'metrics', minute: Date.UTC(2026, 10, 21, 7, 5), gzip: true });
+    expect(parsed).toEqual({
+      signal: 'metrics',
+      minute: Date.UTC(2026, 10, 21, 7, 5),
+      format: 'protobuf',
+      gzip: true,
+    });
+    expect(parseObjectKey('p/year=2026/month=01/day=02/hour=03/minute=04/traces_abc.json')).toMatchObject({
+      format: 'json',
+      gzip: false,
+    });
     expect(parseObjectKey('x/notes.txt')).toBeUndefined();
   });
 

@@ -139,7 +139,7 @@ export const logsJson = (logs: Logs): Uint8Array => JsonLogsSerializer.serialize
 /** Encodes a tag and a length-delimited payload by hand, for malformed-input tests. */
 export function ld(field: number, payload: Uint8Array | number[]): Uint8Array {
   const body = payload instanceof Uint8Array ? payload : Uint8Array.from(payload);
-  return Uint8Array.from([...varint(field * 8 + 2), ...varint(body.length), ...body]);
+  return Buffer.concat([Uint8Array.from([...varint(field * 8 + 2), ...varint(body.length)]), body]);
 }
 
 export function varint(n: number): number[] {

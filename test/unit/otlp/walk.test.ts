@@ -200,11 +200,17 @@ describe('validateExportRequest', () => {
     );
   });
 
-  it('checks UTF-8 only when asked to', () => {
+  it('rejects invalid UTF-8 in a string unless the check is turned off', () => {
     const span = ld(5, [0x6f, 0xff, 0xfe]);
-    expect(validateExportRequest('traces', traceWithSpan(span)).items).toBe(1);
-    const err = decodeError(() => validateExportRequest('traces', traceWithSpan(span), { checkUtf8: true }));
+    const err = decodeError(() => validateExportRequest('traces', traceWithSpan(span)));
     expect(err.message).toContain('Span.name is not valid UTF-8');
+    expect(err.offset).toBe(8);
+    expect(validateExportRequest('traces', traceWithSpan(span), { checkUtf8: false }).items).toBe(1);
+  });
+
+  it('accepts multi-byte UTF-8 in strings', () => {
+    const span = ld(5, str('größe ✓ 🚀'));
+    expect(validateExportRequest('traces', traceWithSpan(span)).items).toBe(1);
   });
 
   it('rejects an unknown signal name', () => {
