@@ -7,6 +7,26 @@
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 
+/** Bundles infra/example/handler.mjs into <outdir>/handler.mjs (ESM, Node 22). */
+async function bundleExampleHandler(root, outdir) {
+  const { build } = require('esbuild');
+  await build({
+    entryPoints: [join(root, 'infra/example/handler.mjs')],
+    outfile: join(outdir, 'handler.mjs'),
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    minify: true,
+    mainFields: ['module', 'main'],
+    // Bundled CommonJS dependencies call require(); ESM output needs one.
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  });
+}
+
 class OtelRelayBundlePlugin {
   constructor(serverless) {
     this.serverless = serverless;
@@ -25,25 +45,11 @@ class OtelRelayBundlePlugin {
         `${layerZip} does not exist: build the relay layer first with \`npm run build:layer\``,
       );
     }
-    const { build } = require('esbuild');
     const started = Date.now();
-    await build({
-      entryPoints: [join(root, 'infra/example/handler.mjs')],
-      outfile: join(root, 'dist/serverless/orders-api/handler.mjs'),
-      bundle: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'esm',
-      minify: true,
-      mainFields: ['module', 'main'],
-      // Bundled CommonJS dependencies call require(); ESM output needs one.
-      banner: {
-        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
-      logLevel: 'warning',
-    });
+    await bundleExampleHandler(root, join(root, 'dist/serverless/orders-api'));
     this.serverless.cli.log(`otel-relay: bundled the example handler in ${Date.now() - started} ms`);
   }
 }
 
 module.exports = OtelRelayBundlePlugin;
+module.exports.bundleExampleHandler = bundleExampleHandler;
