@@ -228,7 +228,15 @@ export async function applyPlan(
       let fn = await readFunction(session, fnArn);
       name = fn.name;
       if (fn.lastUpdateStatus === 'InProgress' && !options.dryRun) {
-        await waitUntilUpdated(() => readFunction(session, fnArn), fn.name, wait);
+        // Someone else's update is being applied; whether it then succeeds or fails, ours can follow.
+        await waitUntilUpdated(
+          async () => ({
+            lastUpdateStatus:
+              (await readFunction(session, fnArn)).lastUpdateStatus === 'InProgress' ? 'InProgress' : 'Done',
+          }),
+          fn.name,
+          wait,
+        );
         fn = await readFunction(session, fnArn);
       }
       const plan = makePlan(fn);

@@ -499,6 +499,35 @@ describe('attach', () => {
     expect(clock.slept).toEqual([250, 500, 1000]);
   });
 
+  it('waits for an update already in progress, even one that then fails, before writing its own', async () => {
+    // Prepare: someone else's update is being applied when attach starts, and it ends Failed.
+    await createFunction(client, 'others-update-fn');
+    let before = 0;
+    proxy.inject({
+      method: 'GET',
+      path: UPDATE,
+      times: 100,
+      rewrite: (body) => {
+        if (proxy.count('PUT', UPDATE) > 0) return body;
+        before++;
+        // The selection read, attach's first read and its first poll say InProgress; then Failed.
+        if (before <= 3) return { ...body, LastUpdateStatus: 'InProgress' };
+        return { ...body, LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'someone else' };
+      },
+    });
+    const clock = virtualClock();
+    const { io, out } = captured();
+
+    // Act
+    const code = await attach(['others-update-fn', '--layer', relayV2], { io, clock });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out[0]).toBe('others-update-fn: updated');
+    expect(clock.slept).toEqual([250]);
+    expect((await configuration(client, 'others-update-fn')).Layers?.map((l) => l.Arn)).toEqual([relayV2]);
+  });
+
   it('reports the reason when Lambda says the update failed', async () => {
     // Prepare
     await createFunction(client, 'failing-fn');
