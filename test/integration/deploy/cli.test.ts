@@ -241,6 +241,23 @@ describe('attach', () => {
     expect(out).toContain(`  ~ layer ${relayV1} -> ${relayV2}`);
   });
 
+  it('takes a function by ARN and lists a function named twice once', async () => {
+    // Prepare
+    const arn = await createFunction(client, 'by-arn-fn');
+    const { io, out } = captured();
+
+    // Act
+    const code = await attach([arn, '--function', 'by-arn-fn', '--layer', relayV2], {
+      io,
+      clock: virtualClock(),
+    });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out.filter((l) => !l.startsWith(' '))).toEqual(['by-arn-fn: updated']);
+    expect(proxy.count('PUT', UPDATE)).toBe(1);
+  });
+
   it('prints the diff and changes nothing with --dry-run', async () => {
     // Prepare
     await createFunction(client, 'dry-fn', { Environment: { Variables: { KEEP: '1' } } });
