@@ -2,8 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { httpRequest } from '../../../src/aws/http.js';
-import { HttpRequestError } from '../../../src/aws/index.js';
+import { HttpRequestError, httpRequest } from '../../../src/aws/index.js';
 
 let server: Server | undefined;
 afterEach(async () => {
