@@ -38,6 +38,10 @@ const entries = [
 
 const started = Date.now();
 const built = [];
+// The layer directory is rebuilt from scratch: a file left by an earlier build (an old LEGAL.txt, a
+// renamed chunk) would otherwise ship in the zip.
+if (existsSync(join(root, 'src/extension/main.ts')))
+  rmSync(join(dist, 'layer'), { recursive: true, force: true });
 for (const e of entries) {
   if (!existsSync(join(root, e.src))) continue;
   await build({

@@ -16,9 +16,10 @@ import {
   extensionVariables,
   logStreamName,
   mergeLayers,
+  nodeMajorOf,
   runtimeVariables,
 } from './layout.js';
-import { checkExecutable, LaunchError, ManagedProcess, peakMemoryKb } from './processes.js';
+import { checkExecutable, isStopped, LaunchError, ManagedProcess, peakMemoryKb } from './processes.js';
 import { parseSubscription, TelemetryRelay } from './telemetry.js';
 import type {
   EnvironmentEvents,
@@ -43,6 +44,8 @@ export const SHUTDOWN_BUDGET_MS = { external: 2_000, internalOnly: 500, none: 0 
 export const RUNTIME_SHUTDOWN_SHARE_MS = 300;
 /** Lambda Managed Instances: init may take max(130 s, function timeout). */
 const LMI_MIN_INIT_MS = 130_000;
+/** How long freeze() waits for the kernel to show the processes stopped. */
+const FREEZE_CONFIRM_MS = 500;
 /** How long to wait for an already SIGKILLed process to be reaped before giving up on it. */
 const REAP_MS = 2_000;
 
@@ -161,6 +164,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
   private extensionEnv: Record<string, string> = {};
   private readonly bootstrap: string;
   private readonly nodePath: string;
+  private readonly nodeMajor: number;
   private readonly outputLines: string[] = [];
 
   private phase: Phase = 'init';
@@ -178,6 +182,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
   private frozen = false;
   private terminated = false;
   private closing = false;
+  private pendingReset = false;
   private finalShutdown: Promise<ShutdownResult> | undefined;
   private current: Invocation | undefined;
   private readonly inflight = new Map<string, Invocation>();
@@ -212,7 +217,8 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     this.tmpDir = config.tmpDir ? resolve(config.tmpDir) : join(this.workDir, 'tmp');
     mkdirSync(this.tmpDir, { recursive: true });
     this.bootstrap = config.runtimeBootstrap ?? defaultRuntimeBootstrap();
-    this.nodePath = config.nodePath ?? process.execPath;
+    this.nodePath = config.nodePath ? resolve(config.nodePath) : process.execPath;
+    this.nodeMajor = nodeMajorOf(this.nodePath);
     this.relay = new TelemetryRelay({
       clock,
       onRecord: (rec) => this.emit('telemetry', rec),
@@ -246,6 +252,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
         tmpDir: env.tmpDir,
         handler: env.cfg.handler,
         nodePath: env.nodePath,
+        nodeMajor: env.nodeMajor,
         runtimeDir: dirname(env.bootstrap),
         maxConcurrency: env.mode === 'managed-instances' ? env.maxConcurrency : undefined,
         customer: config.env ?? {},
@@ -255,7 +262,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       const result = await env.runInit('init', clock.now() + env.cfg.initTimeoutMs);
       if (result.status === 'success') env.coldInitMs = result.durationMs;
       else if (env.mode === 'managed-instances') env.terminated = true;
-      if (result.status === 'success') env.freeze();
+      if (result.status === 'success') await env.freeze();
     } catch (err) {
       await env.dispose();
       throw err;
@@ -355,7 +362,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       phase,
       functionName: this.cfg.functionName,
       functionVersion: this.cfg.functionVersion,
-      runtimeVersion: `nodejs:${process.versions.node.split('.')[0]}.local`,
+      runtimeVersion: `nodejs:${this.nodeMajor}.local`,
     });
     this.registrationOpen = true;
     this.subscriptionOpen = true;
@@ -541,14 +548,19 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       this.poke();
       return;
     }
-    // Idle (frozen or between invokes): reset now, so SHUTDOWN subscribers hear about it.
-    this.phase = 'shutdown';
-    void this.serial(async () => {
-      const result = await this.shutdownProcesses('failure');
-      this.needsInit = true;
-      this.phase = 'idle';
-      this.emit('reset', result);
-    });
+    // Idle (frozen or between invokes): reset now, so SHUTDOWN subscribers hear about it. An invoke
+    // that gets in first performs the same reset before anything else.
+    if (this.pendingReset) return;
+    this.pendingReset = true;
+    void this.serial(() => this.resetIfPending());
+  }
+
+  private async resetIfPending(): Promise<void> {
+    if (!this.pendingReset) return;
+    this.pendingReset = false;
+    const result = await this.shutdownProcesses('failure');
+    this.needsInit = true;
+    this.emit('reset', result);
   }
 
   // ---------------------------------------------------------------- invoke (on-demand)
@@ -579,9 +591,13 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     if (this.terminated || this.phase === 'dead') {
       throw new EnvironmentTerminatedError('the environment has been shut down; start a new one');
     }
+    await this.resetIfPending();
     const inv = this.newInvocation(event, opts);
     // The deadline in the clock's time base (the wire carries epoch ms).
     const deadline = inv.start + this.cfg.timeoutMs;
+    // From here a crash fails this invoke (it no longer resets an idle environment).
+    this.phase = 'invoke';
+    this.failure = undefined;
     this.thaw();
     this.relay.emit('platform.start', {
       requestId: inv.requestId,
@@ -623,7 +639,6 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     const coldStart = initDurationMs !== undefined && this.initResult?.phase === 'init';
 
     this.phase = 'invoke';
-    this.failure = undefined;
     this.current = inv;
     this.inflight.set(inv.requestId, inv);
     this.release(inv);
@@ -730,7 +745,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       this.emit('reset', reset);
     } else {
       this.phase = 'idle';
-      this.freeze();
+      await this.freeze();
     }
     return result;
   }
@@ -892,12 +907,18 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
 
   // ---------------------------------------------------------------- freeze
 
-  private freeze(): void {
+  private async freeze(): Promise<void> {
     if (this.mode === 'managed-instances' || this.frozen) return;
     // Delivery pauses first: nothing may reach a subscriber after the platform decided to freeze.
     this.relay.pause();
-    for (const p of this.allProcesses()) if (p.alive) p.signal('SIGSTOP');
+    const procs = this.allProcesses().filter((p) => p.alive);
+    for (const p of procs) p.signal('SIGSTOP');
     this.frozen = true;
+    // SIGSTOP is asynchronous: report "frozen" once the kernel shows every process stopped.
+    const deadline = this.clock.now() + FREEZE_CONFIRM_MS;
+    while (procs.some((p) => p.alive && !isStopped(p.pid)) && this.clock.now() < deadline) {
+      await new Promise<void>((r) => setTimeout(r, 1));
+    }
     this.emit('frozen');
   }
 
@@ -943,7 +964,9 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     const body = JSON.stringify({ eventType: 'SHUTDOWN', shutdownReason: reason, deadlineMs });
     for (const s of this.slots) {
       if (s.internal || !s.proc?.alive) continue;
-      if (s.id && s.events.includes('SHUTDOWN') && !s.reportedError) this.deliver(s, { body, headers: {} });
+      // An extension that reported init/exit error is on its way out: it gets until the deadline.
+      if (s.reportedError) continue;
+      if (s.id && s.events.includes('SHUTDOWN')) this.deliver(s, { body, headers: {} });
       else s.proc.signal('SIGKILL');
     }
     // 4. SIGKILL whatever is still alive at the deadline.
@@ -1083,7 +1106,9 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       // Internal extensions may register until the runtime's first /next.
       this.registrationOpen = false;
     }
-    this.runtimeParked.push(reply);
+    const queued = this.queued.shift();
+    if (queued) reply.raw(200, queued.event, this.invocationHeaders(queued));
+    else this.runtimeParked.push(reply);
     this.poke();
   }
 

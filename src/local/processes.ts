@@ -210,3 +210,14 @@ export function peakMemoryKb(pid: number): number {
   visit(pid, 0);
   return total;
 }
+
+/** True when /proc shows the process stopped (SIGSTOP) or gone. */
+export function isStopped(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'T' || state === 't' || state === 'Z' || state === 'X';
+  } catch {
+    return true;
+  }
+}

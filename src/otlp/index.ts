@@ -1,9 +1,11 @@
 // src/otlp: the OTLP wire helpers shared by the extension, the CLI and the tests (DESIGN §6).
-// Everything exported here loads with Node built-ins only (OTLP/JSON conversion included, by a
-// hand-written encoder), so the extension can import it on its init path. Full protobuf decoding
-// needs protobufjs and lives in ./decode.ts, which this file deliberately does not import: even a
-// lazy import would put protobufjs in the extension bundle (~130 KB more to parse at cold start).
+// Everything here runs on Node built-ins only (OTLP/JSON conversion included, by a hand-written
+// encoder), so the extension can import it on its init path. The one exception is full protobuf
+// decoding (./decode.ts), which loads protobufjs on first call; a bundle that never calls it drops
+// it entirely (esbuild tree-shakes the unused export and its dynamic import), which
+// test/unit/otlp/bundle.test.ts checks.
 
+export { decodeExportRequest, loadOtlpCodec, type OtlpCodec, type OtlpJsonObject } from './decode.js';
 export {
   decodeGrpcFrames,
   encodeGrpcFrame,
@@ -31,4 +33,10 @@ export {
   type WalkLimits,
 } from './types.js';
 export { batchBySize, joinRequests, type Sized } from './wire/batch.js';
-export { DEFAULT_MAX_DEPTH, splitEntries, validateExportRequest } from './wire/walk.js';
+export {
+  DEFAULT_MAX_DEPTH,
+  type RequestEntry,
+  splitEntries,
+  validateAndSplit,
+  validateExportRequest,
+} from './wire/walk.js';

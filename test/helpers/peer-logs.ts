@@ -8,7 +8,8 @@ export interface HasLogs {
 /**
  * Prints a peer's captured output to stderr whenever a test in the calling file (or describe block)
  * fails, so a red CI log shows what the collector or S3 server saw. `peer` is read lazily because peers
- * are usually started in beforeAll, after this is registered.
+ * are usually started in beforeAll, after this is registered. Failure hooks run after afterEach, so a
+ * peer stopped in afterEach must stay reachable through `peer` (its logs outlive stop()).
  *
  * @example
  * let s3: S3Peer;

@@ -1,7 +1,6 @@
 // The relay itself, once registered: receivers → buffer → flush policy → delivery, driven by the
 // lifecycle events. Loaded after `register` so nothing here costs the function's cold start more
 // than it must.
-import { isIP } from 'node:net';
 import type { Signal } from '../../otlp/index.js';
 import { TelemetryBuffer } from '../buffer/index.js';
 import { formatFlushStrategy, loadConfig, type RelayConfig } from '../config.js';
@@ -10,7 +9,12 @@ import type { Clock, Delivery, DeliveryFactory, Logger, SignalExporter } from '.
 import { createDelivery as createFallbackDelivery } from '../fallback/index.js';
 import { invokeFlushDeadline } from '../flush/budget.js';
 import { Flusher } from '../flush/flusher.js';
-import { ArrivalPredictor, decideAtInvocationEnd, exportAtInvokeStart } from '../flush/policy.js';
+import {
+  ArrivalPredictor,
+  decideAtInvocationEnd,
+  deferWithoutWaiting,
+  exportAtInvokeStart,
+} from '../flush/policy.js';
 import { startGrpcReceiver } from '../receive/grpc.js';
 import { type Receiver, startHttpReceiver } from '../receive/http.js';
 import { Ingest } from '../receive/ingest.js';
@@ -55,7 +59,6 @@ export class RelayCore {
   private telemetry: TelemetryListener | undefined;
   private backgroundTimer: NodeJS.Timeout | undefined;
   private current: InvokeEvent | undefined;
-  private lastFlushAt: number;
   private lastNextWall = 0;
   private lastNextMono = 0;
   private invocations = 0;
@@ -78,7 +81,6 @@ export class RelayCore {
     readonly delivery: Delivery,
   ) {
     const now = opts.clock.now();
-    this.lastFlushAt = now;
     this.lastSelfEmitAt = now;
     this.startNs = BigInt(now) * 1_000_000n;
     this.lastSelfEmitNs = this.startNs;
@@ -180,13 +182,13 @@ export class RelayCore {
     for (const s of SIGNALS) {
       const u = this.config.exporters[s].url;
       const host = u.hostname.replace(/^\[|\]$/g, '');
-      const local =
-        host === 'localhost' ||
-        host.startsWith('127.') ||
-        host === '::1' ||
-        (isIP(host) === 0 && host === '0.0.0.0');
+      const local = host === 'localhost' || host.startsWith('127.') || host === '::1' || host === '0.0.0.0';
       const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
-      if (local && own.has(port)) return `OTEL_EXPORTER_OTLP_ENDPOINT (${s}: ${u.host})`;
+      if (!local || !own.has(port)) continue;
+      const set = ['', `${s.toUpperCase()}_`].some((x) => this.opts.env[`OTEL_EXPORTER_OTLP_${x}ENDPOINT`]);
+      return set
+        ? `OTEL_EXPORTER_OTLP_ENDPOINT (${s}: ${u.host})`
+        : `OTEL_EXPORTER_OTLP_ENDPOINT is not set, and its default (${u.host})`;
     }
     return undefined;
   }
@@ -296,6 +298,20 @@ export class RelayCore {
     if (exportAtInvokeStart(cfg.flush, this.policyState(now), this.limits())) {
       this.flusher.startBackground(endCap, 'invoke');
     }
+    // A busy function under adaptive or periodic: no flush will be due at the end, so do not wait for it.
+    if (deferWithoutWaiting(cfg.flush, this.policyState(now), this.limits())) {
+      this.current = undefined;
+      await this.flusher.settle(
+        invokeFlushDeadline(now, ev.deadlineMs, cfg.flushTimeoutMs, cfg.deadlineMarginMs),
+      );
+      log.debug('invocation', {
+        requestId: ev.requestId,
+        end: 'not awaited',
+        flush: false,
+        why: 'busy, data young',
+      });
+      return;
+    }
     // 2. Wait for the end of this invocation.
     const how = await this.waitForEnd(ev.requestId, endCap);
     const endedAt = clock.now();
@@ -308,7 +324,6 @@ export class RelayCore {
     if (decision.flush) {
       this.maybeEmitSelfTelemetry(false);
       const sum = await this.flusher.flush(deadline, 'invoke');
-      if (this.buffer.isEmpty()) this.lastFlushAt = clock.now();
       if (sum.outOfBudget) {
         log.debug(
           `flush budget of ${deadline - endedAt} ms ran out; ${this.buffer.items()} items stay buffered`,
@@ -317,7 +332,6 @@ export class RelayCore {
     } else {
       // 4. Nothing may be in flight at `next`: finish or abort what step 1 started.
       await this.flusher.settle(deadline);
-      if (this.buffer.isEmpty() && this.stats.flushDurationsMs.length > 0) this.lastFlushAt = clock.now();
     }
     this.stats.postRuntimeMs.push(clock.monotonic() - endedMono);
     log.debug('invocation', {
@@ -333,8 +347,9 @@ export class RelayCore {
     clearInterval(this.backgroundTimer);
     const deadlineMs = Number.isFinite(ev.deadlineMs) ? ev.deadlineMs : clock.now() + 1_500;
     const deadline = deadlineMs - this.config.shutdownMarginMs;
-    // The runtime is gone by now (it is shut down first): no more data can arrive.
-    await Promise.all(this.receivers.map((r) => r.close().catch(() => {})));
+    // The runtime is gone by now (it is shut down first): no more data can arrive. Not awaited: a
+    // lingering client connection must not eat into the flush budget.
+    for (const r of this.receivers) r.close().catch(() => {});
     this.receivers = [];
     this.maybeEmitSelfTelemetry(true);
     // Always a flush run, even with an empty buffer: it is also the Delivery's chance to replay spilled data.
@@ -356,12 +371,19 @@ export class RelayCore {
     await this.close();
   }
 
+  /** Stops listening and drops connections; bounded, so exiting never waits on a peer. */
   async close(): Promise<void> {
     clearInterval(this.backgroundTimer);
-    await Promise.all(this.receivers.map((r) => r.close().catch(() => {})));
-    this.receivers = [];
-    await this.telemetry?.close().catch(() => {});
     this.exporter.close();
+    const closing = Promise.all([
+      ...this.receivers.map((r) => r.close().catch(() => {})),
+      this.telemetry?.close().catch(() => {}),
+    ]);
+    this.receivers = [];
+    this.telemetry = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closing, new Promise((r) => (timer = setTimeout(r, 100)))]);
+    clearTimeout(timer);
   }
 
   // ---- background flushing -----------------------------------------------------------------------
@@ -406,7 +428,7 @@ export class RelayCore {
     return {
       now,
       buffer: { bytes: this.buffer.bytes(), oldestAcceptedAt: this.buffer.oldestAcceptedAt() },
-      lastFlushAt: this.lastFlushAt,
+      lastFlushAt: this.flusher.lastFlushAt,
       predictedGapMs: this.predictor.predictGap(now),
     };
   }

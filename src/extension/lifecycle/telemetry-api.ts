@@ -53,7 +53,6 @@ export async function startTelemetryListener(
     });
     req.on('error', () => res.destroy());
   });
-  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -65,7 +64,12 @@ export async function startTelemetryListener(
   const bound = (server.address() as AddressInfo).port;
   return {
     uri: `http://${SANDBOX_HOST}:${bound}/`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    // Lambda may keep its delivery connection open: close it too, or close() would wait for it.
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

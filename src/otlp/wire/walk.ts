@@ -24,6 +24,12 @@ import {
 
 export const DEFAULT_MAX_DEPTH = 64;
 
+/** One top-level entry of a request, still encoded (tag + length + payload), and its item count. */
+export interface RequestEntry {
+  bytes: Uint8Array;
+  items: number;
+}
+
 const WIRE_NAMES = ['varint', 'fixed64', 'length-delimited', 'group start', 'group end', 'fixed32'];
 const EXPECTED_WIRE: Record<number, string> = {
   [Kind.Varint]: 'varint',
@@ -57,6 +63,8 @@ let maxDepth = DEFAULT_MAX_DEPTH;
 let checkUtf8 = true;
 /** Position after the last varint read. */
 let next = 0;
+/** When set, each top-level entry is recorded here as it is walked (validateAndSplit). */
+let entrySink: RequestEntry[] | undefined;
 
 function fault(detail: string, offset: number): never {
   throw new WalkFault(detail, offset);
@@ -151,8 +159,16 @@ function skipUnknown(pos: number, end: number, wire: number, tagStart: number, f
 
 /** Most OTLP strings are ASCII: scan them here and leave only the rest to the native UTF-8 check. */
 function isAsciiOrUtf8(start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    if (buf[i]! >= 0x80) return isUtf8(buf.subarray(i, end));
+  const b = buf;
+  // OR-ing bytes and testing once per 8 keeps the common all-ASCII case to a tight loop.
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    if ((b[i]! | b[i + 1]! | b[i + 2]! | b[i + 3]! | b[i + 4]! | b[i + 5]! | b[i + 6]! | b[i + 7]!) >= 0x80) {
+      return isUtf8(b.subarray(i, end));
+    }
+  }
+  for (; i < end; i++) {
+    if (b[i]! >= 0x80) return isUtf8(b.subarray(i, end));
   }
   return true;
 }
@@ -237,6 +253,7 @@ function walkMessage(pos: number, end: number, id: number, depth: number): void 
             fault('a Metric carries more than one data field (gauge, sum, histogram, …)', tagStart);
           hasMetricData = true;
         }
+        const itemsBefore = items;
         try {
           walkMessage(pos, pos + len, spec >>> 8, depth + 1);
         } catch (err) {
@@ -244,6 +261,9 @@ function walkMessage(pos: number, end: number, id: number, depth: number): void 
           throw err;
         }
         pos += len;
+        if (entrySink !== undefined && spec & FLAG_RESOURCE) {
+          entrySink.push({ bytes: buf.subarray(tagStart, pos), items: items - itemsBefore });
+        }
         break;
       }
       case Kind.PackedVarint:
@@ -284,13 +304,31 @@ function requestId(signal: Signal): number {
   return id;
 }
 
-function toDecodeError(signal: Signal, err: unknown): unknown {
+function toDecodeError(signal: Signal, err: unknown, body: Uint8Array): unknown {
   if (!(err instanceof WalkFault)) return err;
   const path = err.path.reverse().join(' > ');
   return new OtlpDecodeError(
-    `OTLP ${signal} request is not valid protobuf: ${err.detail} at byte ${err.offset}${path ? ` (in ${path})` : ''}`,
+    `OTLP ${signal} request is not valid protobuf: ${err.detail} at byte ${err.offset}${path ? ` (in ${path})` : ''}${hint(body)}`,
     err.offset,
   );
+}
+
+/** The two usual reasons a body is not protobuf at all, named so the sender can fix its setup. */
+function hint(body: Uint8Array): string {
+  if (body[0] === 0x1f && body[1] === 0x8b) {
+    return '; the body looks gzip-compressed: send it with Content-Encoding: gzip (gRPC: grpc-encoding: gzip)';
+  }
+  let i = 0;
+  while (
+    i < body.length &&
+    i < 64 &&
+    (body[i] === 0x20 || body[i] === 0x0a || body[i] === 0x0d || body[i] === 0x09)
+  )
+    i++;
+  if (body[i] === 0x7b || body[i] === 0x5b) {
+    return '; the body looks like JSON: send it with Content-Type: application/json';
+  }
+  return '';
 }
 
 /**
@@ -320,10 +358,30 @@ export function validateExportRequest(
     walkMessage(0, body.length, id, 0);
     return { signal, resources, items, bytes: body.length };
   } catch (err) {
-    throw toDecodeError(signal, err);
+    throw toDecodeError(signal, err, body);
   } finally {
     // Drop the reference so a large request body is not kept alive by this module.
     buf = EMPTY;
+  }
+}
+
+/**
+ * validateExportRequest and splitEntries in one walk: the summary, and every top-level entry (a
+ * view into `body`, no copy) with its own item count, so a caller that batches entries needs no
+ * second walk to count them.
+ * @throws OtlpDecodeError like validateExportRequest.
+ */
+export function validateAndSplit(
+  signal: Signal,
+  body: Uint8Array,
+  limits?: WalkLimits,
+): { summary: ExportRequestSummary; entries: RequestEntry[] } {
+  const entries: RequestEntry[] = [];
+  entrySink = entries;
+  try {
+    return { summary: validateExportRequest(signal, body, limits), entries };
+  } finally {
+    entrySink = undefined;
   }
 }
 

@@ -67,7 +67,14 @@ describe('lambda-otel-relay local', () => {
     const dir = tempDir('cli-');
     const event = join(dir, 'event.json');
     writeFileSync(event, JSON.stringify({ action: 'throw', message: 'nope' }));
-    const { code, stdout } = await runCli(['--code', fn('esm'), '--handler', 'index.handler', '--event', event]);
+    const { code, stdout } = await runCli([
+      '--code',
+      fn('esm'),
+      '--handler',
+      'index.handler',
+      '--event',
+      event,
+    ]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/^#\s+request id\s+status/);
     expect(stdout).toMatch(/\berror\b.*TypeError: nope/);

@@ -54,26 +54,29 @@ describe('register', () => {
     expect(JSON.parse(withAcct.body)).toMatchObject({ accountId: '210987654321' });
   });
 
-  it.each([
-    ['an empty name', 'Extension.InvalidExtensionName', { registerAs: '' }],
-    ['an unknown event', 'Extension.InvalidEventType', { events: ['INVOKE', 'RESTORE'] }],
-    ['a malformed body', 'InvalidRequestFormat', { rawRegisterBody: '{"events":' }],
-    [
-      'configurationKeys',
-      'InvalidRequestFormat',
-      { rawRegisterBody: '{"events":[],"configurationKeys":["a"]}' },
-    ],
-  ])('rejects %s with 403 %s', async (_what, errorType, config: Record<string, unknown>) => {
+  it('rejects a bad registration with 403 and the documented error type', async () => {
     const probe = await probeServer();
-    await startEnv({
+    const cases: Record<string, [Record<string, unknown>, string]> = {
+      emptyname: [{ registerAs: '' }, 'Extension.InvalidExtensionName'],
+      badevent: [{ events: ['INVOKE', 'RESTORE'] }, 'Extension.InvalidEventType'],
+      malformed: [{ rawRegisterBody: '{"events":' }, 'InvalidRequestFormat'],
+      configkeys: [{ rawRegisterBody: '{"events":[],"configurationKeys":["a"]}' }, 'InvalidRequestFormat'],
+    };
+    const exts: Record<string, Record<string, unknown>> = {};
+    for (const [name, [config]] of Object.entries(cases)) exts[name] = { probe: probe.port, ...config };
+    const env = await startEnv({
       codeDir: fn('esm'),
       handler: 'index.handler',
-      initTimeoutMs: 1500,
-      layers: [probeLayer({ bad: { probe: probe.port, ...config } })],
+      initTimeoutMs: 4000,
+      layers: [probeLayer(exts)],
     });
-    const reg = probe.of(config.registerAs === '' ? '' : 'bad', 'register')[0]?.data;
-    expect(reg.status).toBe(403);
-    expect(JSON.parse(reg.body).errorType).toBe(errorType);
+    for (const [name, [config, errorType]] of Object.entries(cases)) {
+      const reg = probe.of(config.registerAs === '' ? '' : name, 'register')[0]?.data;
+      expect(reg?.status, name).toBe(403);
+      expect(JSON.parse(reg.body).errorType, name).toBe(errorType);
+    }
+    // None of them registered, so Init could not complete.
+    expect(env.lastInit?.status).toBe('timeout');
   });
 
   it('rejects a second register with Extension.InvalidExtensionState', async () => {
@@ -97,7 +100,7 @@ describe('register', () => {
     const env = await startEnv({
       codeDir: fn('esm'),
       handler: 'index.handler',
-      initTimeoutMs: 3000,
+      initTimeoutMs: 8000,
       layers: [probeLayer(exts)],
     });
     const regs = probe.messages.filter((m) => m.kind === 'register');
@@ -114,7 +117,7 @@ describe('register', () => {
     const env = await startEnv({
       codeDir: fn('esm'),
       handler: 'index.handler',
-      initTimeoutMs: 1500,
+      initTimeoutMs: 4000,
       layers: [
         probeLayer({
           shutdownmismatch: { probe: probe.port, registerAs: 'not-my-file', events: ['INVOKE', 'SHUTDOWN'] },
@@ -156,6 +159,25 @@ describe('identifiers and error endpoints', () => {
     expect(ack.status).toBe(202);
     expect(JSON.parse(ack.body)).toEqual({ status: 'OK' });
     expect(env.lastInit).toMatchObject({ status: 'error', errorType: 'Extension.InitError' });
+  });
+});
+
+describe('exit/error', () => {
+  it('needs the error type header (403 Extension.MissingHeader), then accepts it and refuses further calls', async () => {
+    const probe = await probeServer();
+    const env = await startEnv({
+      codeDir: fn('esm'),
+      handler: 'index.handler',
+      layers: [probeLayer({ leaving: { probe: probe.port, exitError: true } })],
+    });
+    const noHeader = probe.of('leaving', 'exitErrorNoHeader')[0]?.data;
+    expect(noHeader.status).toBe(403);
+    expect(JSON.parse(noHeader.body).errorType).toBe('Extension.MissingHeader');
+    const ack = probe.of('leaving', 'exitError')[0]?.data;
+    expect(ack.status).toBe(202);
+    expect(JSON.parse(ack.body)).toEqual({ status: 'OK' });
+    expect(probe.of('leaving', 'nextAfterError')[0]?.data.status).toBe(403);
+    expect(env.lastInit).toMatchObject({ status: 'error', errorType: 'Extension.ExitError' });
   });
 });
 

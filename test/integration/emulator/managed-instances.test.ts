@@ -17,7 +17,7 @@ describe('managed instances', () => {
     const probe = await probeServer();
     const env = await startEnv({
       ...lmi,
-      initTimeoutMs: 1500,
+      initTimeoutMs: 4000,
       layers: [
         probeLayer({
           invoker: { probe: probe.port, events: ['INVOKE', 'SHUTDOWN'] },

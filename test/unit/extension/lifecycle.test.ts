@@ -168,6 +168,28 @@ describe('extension lifecycle', () => {
     expect(collector.items('traces')).toBe(3);
   });
 
+  it('does not wait for the end of an invocation under adaptive when invocations come often and data is young', async () => {
+    const ext = start({ OTEL_RELAY_FLUSH: 'adaptive' });
+    await api.waitForNext(1);
+    const port = ext.core().httpPort!;
+    // Two invocations that end normally give the relay its arrival history.
+    for (const id of ['w1', 'w2']) {
+      api.push(invoke(id));
+      await eventually(() => ext.core().stats.invocationsSeen() === (id === 'w1' ? 1 : 2), `INVOKE ${id}`);
+      await post(port, `/relay/v1/invocations/${id}/done`, new Uint8Array());
+      await api.waitForNext(id === 'w1' ? 2 : 3);
+    }
+    // w3: neither a done signal nor runtimeDone ever comes, yet next is called; data sent afterwards
+    // (the handler still running) is received and delivered later.
+    api.push(invoke('w3'));
+    await api.waitForNext(4);
+    expect(await post(port, '/v1/traces', await traceRequest(3))).toBe(200);
+    expect(ext.core().buffer.items('traces')).toBe(3);
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+    expect(collector.items('traces')).toBe(3);
+  });
+
   it('spools a batch the collector refuses with 503 and re-sends it once the collector is back', async () => {
     let fail = true;
     collector.respond = () => (fail ? { status: 503 } : { status: 200 });
@@ -223,6 +245,22 @@ describe('extension lifecycle', () => {
     api.push(shutdown());
     expect(await ext.exit).toBe(0);
     expect(collector.items('traces')).toBe(6);
+  });
+
+  it('flushes on each done signal under end on Managed Instances, without waiting for the timer', async () => {
+    const ext = start({
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'lambda-managed-instances',
+      OTEL_RELAY_FLUSH: 'end',
+      OTEL_RELAY_BACKGROUND_INTERVAL_MS: '3600000',
+    });
+    await api.waitForNext(1);
+    const port = ext.core().httpPort!;
+    await post(port, '/v1/traces', await traceRequest(2));
+    await post(port, '/relay/v1/invocations/m1/done', new Uint8Array());
+    await eventually(() => collector.items('traces') === 2, 'flush after the done signal');
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+    expect(collector.items('traces')).toBe(2);
   });
 
   it('stays in pass-through mode and keeps calling next when the relay cannot start', async () => {

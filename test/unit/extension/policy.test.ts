@@ -3,6 +3,7 @@ import { invokeFlushDeadline } from '../../../src/extension/flush/budget.js';
 import {
   ArrivalPredictor,
   decideAtInvocationEnd,
+  deferWithoutWaiting,
   exportAtInvokeStart,
   type PolicyState,
 } from '../../../src/extension/flush/policy.js';
@@ -88,6 +89,32 @@ describe('exportAtInvokeStart', () => {
     expect(exportAtInvokeStart({ kind: 'adaptive' }, state({ age: 999 }), limits)).toBe(false);
     expect(exportAtInvokeStart({ kind: 'adaptive' }, state({ age: 1000 }), limits)).toBe(true);
     expect(exportAtInvokeStart({ kind: 'adaptive' }, state({ age: 0, bytes: 1000 }), limits)).toBe(true);
+  });
+});
+
+describe('deferWithoutWaiting', () => {
+  it('skips waiting for the end under adaptive only with history, a young buffer and frequent invocations', () => {
+    const a = { kind: 'adaptive' as const };
+    expect(deferWithoutWaiting(a, state({ predictedGapMs: 100, age: 100 }), limits)).toBe(true);
+    expect(deferWithoutWaiting(a, state({ predictedGapMs: 100, bytes: 0 }), limits)).toBe(true);
+    expect(deferWithoutWaiting(a, state({ predictedGapMs: undefined }), limits)).toBe(false);
+    expect(deferWithoutWaiting(a, state({ predictedGapMs: 2_000, age: 0 }), limits)).toBe(true);
+    expect(deferWithoutWaiting(a, state({ predictedGapMs: 2_500, age: 0 }), limits)).toBe(false);
+    expect(deferWithoutWaiting(a, state({ predictedGapMs: 100, age: 4_900 }), limits)).toBe(false);
+    expect(deferWithoutWaiting(a, state({ predictedGapMs: 100, bytes: 500 }), limits)).toBe(false);
+    expect(deferWithoutWaiting({ kind: 'end' }, state({ predictedGapMs: 100 }), limits)).toBe(false);
+    expect(deferWithoutWaiting({ kind: 'continuous' }, state({ predictedGapMs: 100 }), limits)).toBe(false);
+  });
+
+  it('skips waiting under periodic only when the interval cannot be reached by the end of this invocation', () => {
+    const p = { kind: 'periodic' as const, intervalMs: 1000 };
+    expect(deferWithoutWaiting(p, state({ predictedGapMs: 100, lastFlushAt: 100_000 - 700 }), limits)).toBe(
+      true,
+    );
+    expect(deferWithoutWaiting(p, state({ predictedGapMs: 100, lastFlushAt: 100_000 - 800 }), limits)).toBe(
+      false,
+    );
+    expect(deferWithoutWaiting(p, state({ predictedGapMs: undefined }), limits)).toBe(false);
   });
 });
 

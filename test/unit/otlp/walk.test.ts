@@ -1,8 +1,10 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MAX_DEPTH,
   OtlpDecodeError,
   splitEntries,
+  validateAndSplit,
   validateExportRequest,
 } from '../../../src/otlp/index.js';
 import {
@@ -208,9 +210,24 @@ describe('validateExportRequest', () => {
     expect(validateExportRequest('traces', traceWithSpan(span), { checkUtf8: false }).items).toBe(1);
   });
 
-  it('accepts multi-byte UTF-8 in strings', () => {
-    const span = ld(5, str('größe ✓ 🚀'));
-    expect(validateExportRequest('traces', traceWithSpan(span)).items).toBe(1);
+  it('accepts multi-byte UTF-8 in strings, wherever it falls', () => {
+    for (const name of ['größe ✓ 🚀', 'abcdefg✓hijklmnop', `${'x'.repeat(15)}🚀${'y'.repeat(9)}é`]) {
+      expect(validateExportRequest('traces', traceWithSpan(ld(5, str(name)))).items, name).toBe(1);
+    }
+  });
+
+  it('finds an invalid UTF-8 byte past the first eight bytes of a long string', () => {
+    const bytes = [...str('0123456789abcdefgh')];
+    bytes[17] = 0xc0;
+    const err = decodeError(() => validateExportRequest('traces', traceWithSpan(ld(5, bytes))));
+    expect(err.message).toContain('Span.name is not valid UTF-8');
+  });
+
+  it('says so when the body is JSON or gzip rather than protobuf', () => {
+    const json = decodeError(() => validateExportRequest('traces', str(' {"resourceSpans":[]}')));
+    expect(json.message).toContain('looks like JSON: send it with Content-Type: application/json');
+    const gzipped = decodeError(() => validateExportRequest('logs', gzipSync(logsProtobuf(makeLogs(2)))));
+    expect(gzipped.message).toContain('looks gzip-compressed');
   });
 
   it('rejects an unknown signal name', () => {
@@ -249,5 +266,29 @@ describe('splitEntries', () => {
     const err = decodeError(() => splitEntries(body.subarray(0, body.length - 1)));
     expect(err.message).toMatch(/cannot be split: .* at byte \d+/);
     expect(() => splitEntries(u8((1 << 3) | 0, 1))).toThrow(OtlpDecodeError);
+  });
+});
+
+describe('validateAndSplit', () => {
+  it('returns the summary and each entry with its own item count in one walk', async () => {
+    const body = concat(
+      traceProtobuf(makeSpans(5)),
+      traceProtobuf(makeSpans(2)),
+      u8((9 << 3) | 0, 1),
+      traceProtobuf(makeSpans(4)),
+    );
+    const { summary, entries } = validateAndSplit('traces', body);
+    expect(summary).toEqual(validateExportRequest('traces', body));
+    expect(entries.map((e) => e.items)).toEqual([5, 2, 4]);
+    expect(entries.map((e) => Buffer.from(e.bytes))).toEqual(splitEntries(body).map((e) => Buffer.from(e)));
+    const metrics = metricsProtobuf(await makeMetrics(3));
+    expect(validateAndSplit('metrics', metrics).entries.map((e) => e.items)).toEqual([15]);
+  });
+
+  it('throws OtlpDecodeError and records nothing for a malformed request', () => {
+    const body = traceProtobuf(makeSpans(3));
+    expect(() => validateAndSplit('traces', body.subarray(0, body.length - 2))).toThrow(OtlpDecodeError);
+    // The sink is cleared: a later plain walk works as before.
+    expect(validateExportRequest('traces', body).items).toBe(3);
   });
 });
