@@ -1,7 +1,7 @@
 // The relay itself, once registered: receivers → buffer → flush policy → delivery, driven by the
 // lifecycle events. Loaded after `register` so nothing here costs the function's cold start more
 // than it must.
-import type { Signal } from '../../otlp/index.js';
+import { type Signal, validateExportRequest } from '../../otlp/index.js';
 import { TelemetryBuffer } from '../buffer/index.js';
 import { formatFlushStrategy, loadConfig, type RelayConfig } from '../config.js';
 import { createOtlpExporter } from '../export/otlp-exporter.js';
@@ -15,6 +15,7 @@ import {
   deferWithoutWaiting,
   exportAtInvokeStart,
 } from '../flush/policy.js';
+import { PlatformTelemetry } from '../platform/index.js';
 import { startGrpcReceiver } from '../receive/grpc.js';
 import { type Receiver, startHttpReceiver } from '../receive/http.js';
 import { Ingest } from '../receive/ingest.js';
@@ -66,6 +67,7 @@ export class RelayCore {
   private lastSelfEmitAt: number;
   private lastSelfEmitNs: bigint;
   private continuousScheduled = false;
+  private platform: PlatformTelemetry | undefined;
   /** Ports actually bound (0 in config means ephemeral). */
   httpPort: number | undefined;
   grpcPort: number | undefined;
@@ -107,6 +109,7 @@ export class RelayCore {
       flusher,
       delivery,
     );
+    if (config.platformTelemetry) core.startPlatformTelemetry();
     // Independent, so concurrent: the sandbox.localdomain lookup should not wait for the receivers.
     await Promise.all([core.startReceivers(), core.startTelemetry()]);
     if (opts.managedInstances) core.startBackgroundFlushing();
@@ -206,6 +209,7 @@ export class RelayCore {
         this.opts.extensionId,
         this.telemetry.uri,
         this.opts.managedInstances ? '2025-01-29' : '2022-12-13',
+        this.platform?.types ?? ['platform'],
       );
     } catch (err) {
       this.opts.log.warn(
@@ -217,7 +221,47 @@ export class RelayCore {
     }
   }
 
+  /** Layer-only mode: what the platform reports becomes spans, metrics and logs in the buffer. */
+  private startPlatformTelemetry(): void {
+    this.platform = new PlatformTelemetry(
+      {
+        functionName: this.opts.functionName,
+        functionVersion: this.opts.functionVersion,
+        region: this.opts.env.AWS_REGION,
+        memoryMb: this.opts.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+      },
+      (signal, body, items) => {
+        try {
+          // Our own encoding, still walked: nothing unvalidated ever reaches a batch.
+          validateExportRequest(signal, body);
+        } catch (err) {
+          this.opts.log.error('platform telemetry encoded an invalid request; dropped', {
+            signal,
+            error: err,
+          });
+          this.stats.drop('invalid_platform_telemetry', signal, items);
+          return;
+        }
+        const res = this.buffer.add(signal, [{ body, items }]);
+        this.stats.received[signal] += items - res.rejectedOwn;
+        for (const [s, n] of Object.entries(res.evicted) as [Signal, number][])
+          this.stats.drop('buffer_full', s, n);
+        this.stats.drop('buffer_full', signal, res.rejectedOwn);
+      },
+      this.config.platformLogs,
+    );
+  }
+
   private onTelemetry(events: TelemetryEvent[]): void {
+    if (this.platform) {
+      try {
+        this.platform.handle(events);
+      } catch (err) {
+        this.opts.log.warn('platform telemetry could not convert a Telemetry API batch; skipped', {
+          error: err,
+        });
+      }
+    }
     for (const e of events) {
       if (e?.type !== 'platform.runtimeDone') continue;
       const id = (e.record as { requestId?: unknown } | null)?.requestId;
@@ -351,6 +395,8 @@ export class RelayCore {
     // lingering client connection must not eat into the flush budget.
     for (const r of this.receivers) r.close().catch(() => {});
     this.receivers = [];
+    // Layer-only mode: the last invocation's platform.report is usually delivered around now.
+    await this.platform?.whenReported(Math.min(250, (deadline - clock.now()) / 4));
     this.maybeEmitSelfTelemetry(true);
     // Always a flush run, even with an empty buffer: it is also the Delivery's chance to replay spilled data.
     await this.flusher.flush(deadline, 'shutdown');
