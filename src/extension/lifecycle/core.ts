@@ -4,23 +4,26 @@
 import { type Signal, validateExportRequest } from '../../otlp/index.js';
 import { TelemetryBuffer } from '../buffer/index.js';
 import { formatFlushStrategy, loadConfig, type RelayConfig } from '../config.js';
-import { createOtlpExporter } from '../export/otlp-exporter.js';
-import type { Clock, Delivery, DeliveryFactory, Logger, SignalExporter } from '../export/types.js';
+import {
+  type Clock,
+  createOtlpExporter,
+  type Delivery,
+  type DeliveryFactory,
+  type Logger,
+  type SignalExporter,
+} from '../export/index.js';
 import { createDelivery as createFallbackDelivery } from '../fallback/index.js';
-import { invokeFlushDeadline } from '../flush/budget.js';
-import { Flusher } from '../flush/flusher.js';
 import {
   ArrivalPredictor,
   decideAtInvocationEnd,
   deferWithoutWaiting,
   exportAtInvokeStart,
-} from '../flush/policy.js';
+  Flusher,
+  invokeFlushDeadline,
+} from '../flush/index.js';
 import { PlatformTelemetry } from '../platform/index.js';
-import { startGrpcReceiver } from '../receive/grpc.js';
-import { type Receiver, startHttpReceiver } from '../receive/http.js';
-import { Ingest } from '../receive/ingest.js';
-import { encodeSelfMetrics } from '../telemetry/self.js';
-import { RelayStats } from '../telemetry/stats.js';
+import { Ingest, type Receiver, startGrpcReceiver, startHttpReceiver } from '../receive/index.js';
+import { encodeSelfMetrics, RelayStats } from '../telemetry/index.js';
 import type { InvokeEvent, ShutdownEvent } from './extensions-api.js';
 import {
   startTelemetryListener,

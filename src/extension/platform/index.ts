@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Signal } from '../../otlp/index.js';
 import type { TelemetryEvent } from '../lifecycle/telemetry-api.js';
-import { ProtoWriter } from '../telemetry/protobuf-writer.js';
+import { ProtoWriter } from '../telemetry/index.js';
 
 export interface PlatformResource {
   functionName?: string;
