@@ -140,6 +140,8 @@ export interface InitResult {
   phase: 'init' | 'invoke';
   status: 'success' | 'error' | 'timeout';
   errorType?: string;
+  /** What went wrong, for people: which process, which exit code or error. */
+  errorMessage?: string;
   durationMs: number;
 }
 
