@@ -629,11 +629,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     this.phase = 'invoke';
     this.failure = undefined;
     this.thaw();
-    this.relay.emit('platform.start', {
-      requestId: inv.requestId,
-      version: this.cfg.functionVersion,
-      tracing: { type: 'X-Amzn-Trace-Id', value: inv.traceId },
-    });
+    this.emitStart(inv);
     let initDurationMs: number | undefined;
     if (this.needsInit) {
       // A "suppressed init": Lambda re-runs Init inside this invoke, within the function timeout.
@@ -783,6 +779,15 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     return result;
   }
 
+  private emitStart(inv: Invocation): void {
+    this.relay.emit('platform.start', {
+      requestId: inv.requestId,
+      version: this.cfg.functionVersion,
+      ...(inv.opts.tenantId !== undefined ? { tenantId: inv.opts.tenantId } : {}),
+      tracing: { type: 'X-Amzn-Trace-Id', value: inv.traceId },
+    });
+  }
+
   private reportMetrics(durationMs: number, maxMemoryUsedMB: number, initDurationMs: number | undefined) {
     return {
       durationMs,
@@ -836,6 +841,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       h['Lambda-Runtime-Client-Context'] = JSON.stringify(inv.opts.clientContext);
     if (inv.opts.identity !== undefined)
       h['Lambda-Runtime-Cognito-Identity'] = JSON.stringify(inv.opts.identity);
+    if (inv.opts.tenantId !== undefined) h['Lambda-Runtime-Aws-Tenant-Id'] = inv.opts.tenantId;
     return h;
   }
 
@@ -864,11 +870,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     const inv = this.newInvocation(event, opts);
     const deadline = inv.start + this.cfg.timeoutMs;
     this.inflight.set(inv.requestId, inv);
-    this.relay.emit('platform.start', {
-      requestId: inv.requestId,
-      version: this.cfg.functionVersion,
-      tracing: { type: 'X-Amzn-Trace-Id', value: inv.traceId },
-    });
+    this.emitStart(inv);
     this.release(inv);
     // The timeout is reported, not enforced: the code keeps running and its worker stays busy.
     await this.until(() => inv.response !== undefined || this.terminated, deadline);

@@ -157,7 +157,7 @@ http.get({ host, port, path: '/2018-06-01/runtime/invocation/next' }, (res) => {
       handler: 'index.handler',
       env: { AWS_LAMBDA_EXEC_WRAPPER: wrapper },
     });
-    const r = await env.invoke({ x: 1 }, { clientContext: { a: 1 } });
+    const r = await env.invoke({ x: 1 }, { clientContext: { a: 1 }, tenantId: 'tenant-7' });
     expect(r).toMatchObject({ status: 'success', response: 'ok' });
     const seen = JSON.parse(readFileSync(join(env.tmpDir, 'next.json'), 'utf8')) as {
       headers: Record<string, string>;
@@ -173,6 +173,9 @@ http.get({ host, port, path: '/2018-06-01/runtime/invocation/next' }, (res) => {
     expect(seen.headers['lambda-runtime-trace-id']).toMatch(/^Root=1-/);
     expect(JSON.parse(seen.headers['lambda-runtime-client-context'] as string)).toEqual({ a: 1 });
     expect(seen.headers['lambda-runtime-cognito-identity']).toBeUndefined();
+    expect(seen.headers['lambda-runtime-aws-tenant-id']).toBe('tenant-7');
+    const start = env.telemetry.find((t) => t.type === 'platform.start')?.record;
+    expect(start).toMatchObject({ requestId: r.requestId, tenantId: 'tenant-7' });
   });
 
   it('gives the runtime the Lambda variables, TMPDIR = the environment /tmp, and customer variables', async () => {
