@@ -56,6 +56,21 @@ describe('handler loading', () => {
   });
 });
 
+describe('response streaming', () => {
+  it('streams a response written in chunks, and reports an error sent in the trailers', async () => {
+    const env = await startEnv({ codeDir: fn('streaming'), handler: 'index.handler' });
+    const ok = await env.invoke({});
+    expect(ok).toMatchObject({ status: 'success', response: 'hello world' });
+    const failed = await env.invoke({ fail: true });
+    expect(failed.status).toBe('error');
+    expect(failed.error).toMatchObject({ errorType: 'Error', errorMessage: 'stream broke' });
+    const http = await env.invoke({ http: true });
+    expect(http.response).toBe(
+      `${JSON.stringify({ statusCode: 201, headers: { a: 'b' } })}${'\u0000'.repeat(8)}created`,
+    );
+  });
+});
+
 describe('callback handlers', () => {
   it('posts the callback result only once the event loop is empty (callbackWaitsForEmptyEventLoop)', async () => {
     const env = await startEnv({ codeDir: fn('callback'), handler: 'index.handler' });
