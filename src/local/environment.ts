@@ -1007,6 +1007,10 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     // 4. SIGKILL whatever is still alive at the deadline.
     const external = this.slots.filter((s) => !s.internal && s.proc);
     await this.until(() => external.every((s) => !s.proc?.alive), deadline);
+    // deadlineMs is wall-clock time as the extensions read it: never SIGKILL before it has passed.
+    while (external.some((s) => s.proc?.alive) && Date.now() < deadlineMs) {
+      await this.sleep(Math.max(1, deadlineMs - Date.now()));
+    }
     for (const s of external) if (s.proc?.alive) s.proc.signal('SIGKILL');
     await Promise.race([Promise.all(external.map((s) => s.proc?.exited)), this.sleep(REAP_MS)]);
 
