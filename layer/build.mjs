@@ -2,7 +2,7 @@
 // Builds every artifact under dist/ with esbuild. Entries whose source does not exist yet are
 // skipped, so the build works at every stage of the project. `--layer` also writes dist/layer.zip.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -38,6 +38,10 @@ const entries = [
 
 const started = Date.now();
 const built = [];
+// The layer directory is rebuilt from scratch: a file left by an earlier build (an old LEGAL.txt, a
+// renamed chunk) would otherwise ship in the zip.
+if (existsSync(join(root, 'src/extension/main.ts')))
+  rmSync(join(dist, 'layer'), { recursive: true, force: true });
 for (const e of entries) {
   if (!existsSync(join(root, e.src))) continue;
   await build({
@@ -56,6 +60,9 @@ for (const e of entries) {
     logLevel: 'warning',
   });
   if (e.executable) chmodSync(join(root, e.out), 0o755);
+  // The layer bundle is CommonJS in a .js file: pin that, or a package.json with "type": "module" in a
+  // parent directory (this repo's, or one another layer puts in /opt) would make Node load it as ESM.
+  if (e.layer) writeFileSync(join(dirname(join(root, e.out)), 'package.json'), '{ "type": "commonjs" }\n');
   built.push(e.out);
 }
 

@@ -1,5 +1,230 @@
-// Not built yet: see the open issue that owns `replay`.
-export async function run(_argv: string[]): Promise<number> {
-  console.error('lambda-otel-relay replay: not available in this build yet');
-  return 1;
+// `lambda-otel-relay replay`: re-sends fallback data (S3 objects in the awss3exporter layout, or a
+// /tmp spool directory) to a collector over OTLP/HTTP. Each object or file is deleted only after the
+// collector confirmed it, so an interrupted run loses nothing and running it twice is safe (the
+// second run finds only what the first did not deliver).
+import { parseArgs } from 'node:util';
+import { regionFromEnv, S3Client } from '../../aws/index.js';
+import { itemsText, parseS3Uri } from '../../extension/fallback/index.js';
+import { SIGNALS, type Signal } from '../../otlp/index.js';
+import { sendToCollector } from '../replay/send.js';
+import { listS3, listSpool, type ReplayItem, type ReplayListing, type TimeRange } from '../replay/sources.js';
+import { UsageError } from '../usage.js';
+
+const HELP = `usage: lambda-otel-relay replay (--from s3://bucket[/prefix] | --spool DIR) [options]
+
+Re-sends fallback data to a collector over OTLP/HTTP, oldest first. Each S3 object or spool file
+is deleted only after the collector accepted it.
+
+  --from s3://bucket[/prefix]  S3 objects written by the relay (or a collector's awss3exporter)
+  --spool DIR                  a spool directory (default of the extension: $TMPDIR/otel-relay-spool)
+  --to URL                     collector OTLP/HTTP endpoint (default $OTEL_EXPORTER_OTLP_ENDPOINT,
+                               else http://localhost:4318); /v1/<signal> is appended
+  --since TIME, --until TIME   time range: ISO 8601, or an age like 30m, 6h, 2d
+  --signal LIST                traces,metrics,logs (default: all)
+  --header K=V                 extra header for the collector (repeatable)
+  --s3-endpoint URL            S3-compatible endpoint, path-style (default $OTEL_RELAY_S3_ENDPOINT,
+                               then $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL)
+  --region REGION              default $AWS_REGION
+  --timeout MS                 per-item send budget, retries included (default 30000)
+  --dry-run                    list what would be sent; send and delete nothing
+  --keep                       send but do not delete
+  --json                       print the summary as JSON`;
+
+export function parseTime(value: string, now: number, flag: string): number {
+  const age = /^(\d+)(s|m|h|d)$/.exec(value);
+  if (age) {
+    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[age[2] as 's' | 'm' | 'h' | 'd'];
+    return now - Number(age[1]) * unit;
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t))
+    throw new UsageError(`${flag} ${value} is neither an ISO 8601 time nor an age like 30m, 6h, 2d`);
+  return t;
+}
+
+export interface ReplaySummary {
+  source: string;
+  collector: string;
+  dryRun: boolean;
+  found: number;
+  skipped: number;
+  sent: number;
+  deleted: number;
+  failed: number;
+  bytes: number;
+  items: Record<string, number>;
+  failures: Array<{ id: string; reason: string }>;
+}
+
+function progress(done: number, total: number, label: string): void {
+  if (!process.stderr.isTTY || total === 0) return;
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  process.stderr.write(
+    `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${label}`.padEnd(80),
+  );
+  if (done === total) process.stderr.write('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values: ReturnType<typeof parse>['values'];
+  function parse() {
+    return parseArgs({
+      args: argv,
+      options: {
+        from: { type: 'string' },
+        spool: { type: 'string' },
+        to: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        signal: { type: 'string' },
+        header: { type: 'string', multiple: true },
+        's3-endpoint': { type: 'string' },
+        region: { type: 'string' },
+        timeout: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        keep: { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  }
+  try {
+    values = parse().values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!values.from === !values.spool)
+    throw new UsageError('give exactly one of --from s3://bucket[/prefix] or --spool DIR');
+
+  const now = Date.now();
+  const range: TimeRange = {};
+  if (values.since) range.since = parseTime(values.since, now, '--since');
+  if (values.until) range.until = parseTime(values.until, now, '--until');
+  const signals = new Set<Signal>();
+  for (const s of (values.signal ?? SIGNALS.join(',')).split(',')) {
+    const name = s.trim() as Signal;
+    if (!SIGNALS.includes(name)) throw new UsageError(`--signal ${s} is not one of ${SIGNALS.join(', ')}`);
+    signals.add(name);
+  }
+  const headers: Record<string, string> = {};
+  for (const h of values.header ?? []) {
+    const i = h.indexOf('=');
+    if (i <= 0) throw new UsageError(`--header ${h} is not K=V`);
+    headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
+  }
+  const timeoutMs = values.timeout === undefined ? 30_000 : Number(values.timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+    throw new UsageError(`--timeout ${values.timeout} is not a positive number of ms`);
+  const collector = values.to ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318';
+  if (!/^https?:\/\//.test(collector)) throw new UsageError(`--to ${collector} is not an http(s) URL`);
+
+  let listing: ReplayListing;
+  let source: string;
+  if (values.from) {
+    let location: ReturnType<typeof parseS3Uri>;
+    try {
+      location = parseS3Uri(values.from);
+    } catch (err) {
+      throw new UsageError(`--from: ${(err as Error).message}`);
+    }
+    const client = new S3Client({
+      region: values.region ?? regionFromEnv(),
+      endpoint:
+        values['s3-endpoint'] ??
+        process.env.OTEL_RELAY_S3_ENDPOINT ??
+        process.env.AWS_ENDPOINT_URL_S3 ??
+        process.env.AWS_ENDPOINT_URL,
+    });
+    source = values.from;
+    listing = await listS3(client, location, range, signals);
+  } else {
+    source = values.spool as string;
+    listing = await listSpool(source, range, signals);
+  }
+
+  const summary: ReplaySummary = {
+    source,
+    collector,
+    dryRun: Boolean(values['dry-run']),
+    found: listing.items.length,
+    skipped: listing.skipped,
+    sent: 0,
+    deleted: 0,
+    failed: 0,
+    bytes: 0,
+    items: {},
+    failures: [],
+  };
+  const count = (item: ReplayItem) => {
+    summary.bytes += item.bytes;
+    if (item.items !== undefined) summary.items[item.signal] = (summary.items[item.signal] ?? 0) + item.items;
+  };
+
+  let done = 0;
+  for (const item of listing.items) {
+    progress(done, listing.items.length, values['dry-run'] ? 'listed' : 'sent');
+    if (values['dry-run']) {
+      count(item);
+      done++;
+      continue;
+    }
+    try {
+      const body = await item.load();
+      const out = await sendToCollector(
+        { endpoint: collector, headers, timeoutMs },
+        item.signal,
+        body,
+        item.contentType,
+      );
+      if (!out.delivered) {
+        summary.failed++;
+        summary.failures.push({ id: item.id, reason: `${out.reason} (kept)` });
+      } else {
+        summary.sent++;
+        count(item);
+        if (!values.keep) {
+          await item.remove();
+          summary.deleted++;
+        }
+      }
+    } catch (err) {
+      summary.failed++;
+      summary.failures.push({ id: item.id, reason: `${(err as Error).message} (kept)` });
+    }
+    done++;
+  }
+  progress(done, listing.items.length, values['dry-run'] ? 'listed' : 'sent');
+
+  if (values.json) console.log(JSON.stringify(summary, null, 2));
+  else printSummary(summary);
+  return summary.failed > 0 ? 1 : 0;
+}
+
+function printSummary(s: ReplaySummary): void {
+  const what = Object.entries(s.items)
+    .map(([signal, n]) => itemsText(signal as Signal, n))
+    .join(', ');
+  const detail = what ? ` (${what})` : '';
+  if (s.dryRun) {
+    console.log(
+      `dry run: would send ${s.found} objects, ${s.bytes} bytes${detail}, from ${s.source} to ${s.collector}`,
+    );
+  } else {
+    console.log(
+      `replayed ${s.sent} of ${s.found} objects, ${s.bytes} bytes${detail}, from ${s.source} to ${s.collector}`,
+    );
+    console.log(
+      `deleted ${s.deleted}; failed ${s.failed} (failed objects are kept and can be replayed again)`,
+    );
+  }
+  if (s.skipped)
+    console.log(`skipped ${s.skipped} objects outside the time range, signals or fallback layout`);
+  for (const f of s.failures) console.log(`  failed: ${f.id}: ${f.reason}`);
 }

@@ -162,6 +162,25 @@ describe('identifiers and error endpoints', () => {
   });
 });
 
+describe('exit/error', () => {
+  it('needs the error type header (403 Extension.MissingHeader), then accepts it and refuses further calls', async () => {
+    const probe = await probeServer();
+    const env = await startEnv({
+      codeDir: fn('esm'),
+      handler: 'index.handler',
+      layers: [probeLayer({ leaving: { probe: probe.port, exitError: true } })],
+    });
+    const noHeader = probe.of('leaving', 'exitErrorNoHeader')[0]?.data;
+    expect(noHeader.status).toBe(403);
+    expect(JSON.parse(noHeader.body).errorType).toBe('Extension.MissingHeader');
+    const ack = probe.of('leaving', 'exitError')[0]?.data;
+    expect(ack.status).toBe(202);
+    expect(JSON.parse(ack.body)).toEqual({ status: 'OK' });
+    expect(probe.of('leaving', 'nextAfterError')[0]?.data.status).toBe(403);
+    expect(env.lastInit).toMatchObject({ status: 'error', errorType: 'Extension.ExitError' });
+  });
+});
+
 describe('launch and init failures', () => {
   it('fails Init with Extension.LaunchError for a file that is not executable or has no #! line', async () => {
     for (const [name, text, mode] of [

@@ -1,0 +1,265 @@
+// Every knob of the extension, read ONCE from the environment into a typed config. An invalid value
+// never stops the extension: it is named in one log line together with the value used instead.
+import type { Signal } from '../otlp/index.js';
+import { isLogLevel, type LogLevel } from './log.js';
+
+export type FlushStrategy =
+  | { kind: 'end' }
+  | { kind: 'periodic'; intervalMs: number }
+  | { kind: 'continuous' }
+  | { kind: 'adaptive' };
+
+export type ExportProtocol = 'http/protobuf' | 'grpc';
+
+/** Where and how one signal is exported. Headers may hold secrets: never log them. */
+export interface SignalEndpoint {
+  /** http: the full URL posted to; grpc: the server origin (the method path is fixed by the service). */
+  url: URL;
+  protocol: ExportProtocol;
+  headers: Record<string, string>;
+  compression: 'gzip' | 'none';
+  timeoutMs: number;
+}
+
+export interface RelayConfig {
+  /** Must equal the launcher's file name in /opt/extensions (Lambda's registration rule). */
+  extensionName: string;
+  flush: FlushStrategy;
+  /** null: the receiver is off. 0: an ephemeral port (tests). */
+  httpPort: number | null;
+  grpcPort: number | null;
+  /** Port of the Telemetry API listener; 0 picks a free one. */
+  telemetryPort: number;
+  bufferMaxBytes: number;
+  batchMaxBytes: number;
+  /** Cap of one request body, compressed and decompressed. */
+  maxRequestBytes: number;
+  /** Upper bound of any flush before `next`. */
+  flushTimeoutMs: number;
+  /** Kept free before an invocation's deadline: a flush never runs into it. */
+  deadlineMarginMs: number;
+  /** Kept free before the SHUTDOWN deadline, for exiting cleanly. */
+  shutdownMarginMs: number;
+  /** Adaptive: data older than this is flushed before `next` rather than carried across a freeze. */
+  maxAgeMs: number;
+  /** Adaptive: how long young data may wait to be batched with later invocations' data. */
+  batchAgeMs: number;
+  /** Background flush interval where there are no INVOKE events (Managed Instances). */
+  backgroundIntervalMs: number;
+  logLevel: LogLevel;
+  selfTelemetry: boolean;
+  managedInstances: boolean;
+  exporters: Record<Signal, SignalEndpoint>;
+}
+
+export interface LoadedConfig {
+  config: RelayConfig;
+  /** One sentence per invalid value, saying what is used instead. */
+  problems: string[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
+const MiB = 1024 * 1024;
+
+export function loadConfig(env: Env): LoadedConfig {
+  const problems: string[] = [];
+  const read = (name: string) => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const int = (name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const raw = read(name);
+    if (raw === undefined) return def;
+    const n = parseSize(raw);
+    if (n === undefined || n < min || n > max) {
+      problems.push(`config: ${name}=${raw} is not a number between ${min} and ${max}; using ${def}`);
+      return def;
+    }
+    return n;
+  };
+  const port = (name: string, def: number | null): number | null => {
+    const raw = read(name);
+    if (raw === undefined) return def;
+    if (raw === 'off' || raw === 'false') return null;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+      problems.push(`config: ${name}=${raw} is not a port (0-65535 or "off"); using ${def ?? 'off'}`);
+      return def;
+    }
+    return n;
+  };
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = read(name)?.toLowerCase();
+    if (raw === undefined) return def;
+    if (['true', '1', 'on', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'off', 'no'].includes(raw)) return false;
+    problems.push(`config: ${name}=${raw} is not true or false; using ${def}`);
+    return def;
+  };
+
+  const flushRaw = read('OTEL_RELAY_FLUSH');
+  let flush: FlushStrategy = { kind: 'adaptive' };
+  if (flushRaw !== undefined) {
+    const parsed = parseFlushStrategy(flushRaw);
+    if (parsed) flush = parsed;
+    else
+      problems.push(
+        `config: OTEL_RELAY_FLUSH=${flushRaw} is not a strategy (end | periodic:<ms> | continuous | adaptive); using adaptive`,
+      );
+  }
+
+  const levelRaw = read('OTEL_RELAY_LOG_LEVEL')?.toLowerCase();
+  let logLevel: LogLevel = 'info';
+  if (levelRaw !== undefined) {
+    if (isLogLevel(levelRaw)) logLevel = levelRaw;
+    else
+      problems.push(`config: OTEL_RELAY_LOG_LEVEL=${levelRaw} is not debug|info|warn|error|off; using info`);
+  }
+
+  const managedInstances =
+    read('AWS_LAMBDA_INITIALIZATION_TYPE') === 'lambda-managed-instances' ||
+    bool('OTEL_RELAY_MANAGED_INSTANCES', false);
+
+  const bufferMaxBytes = int('OTEL_RELAY_BUFFER_MAX_BYTES', 8 * MiB, 64 * 1024, 1024 * MiB);
+  let batchMaxBytes = int('OTEL_RELAY_BATCH_MAX_BYTES', 1 * MiB, 1024, 64 * MiB);
+  if (batchMaxBytes > bufferMaxBytes) {
+    problems.push(
+      `config: OTEL_RELAY_BATCH_MAX_BYTES=${batchMaxBytes} is larger than the buffer; using ${bufferMaxBytes}`,
+    );
+    batchMaxBytes = bufferMaxBytes;
+  }
+
+  const config: RelayConfig = {
+    extensionName: read('OTEL_RELAY_EXTENSION_NAME') ?? 'otel-relay',
+    flush,
+    httpPort: port('OTEL_RELAY_HTTP_PORT', 4318),
+    grpcPort: port('OTEL_RELAY_GRPC_PORT', 4317),
+    telemetryPort: port('OTEL_RELAY_TELEMETRY_PORT', 0) ?? 0,
+    bufferMaxBytes,
+    batchMaxBytes,
+    maxRequestBytes: int('OTEL_RELAY_MAX_REQUEST_BYTES', 6 * MiB, 1024, 256 * MiB),
+    flushTimeoutMs: int('OTEL_RELAY_FLUSH_TIMEOUT_MS', 1000, 1, 900_000),
+    deadlineMarginMs: int('OTEL_RELAY_DEADLINE_MARGIN_MS', 100, 0, 60_000),
+    shutdownMarginMs: int('OTEL_RELAY_SHUTDOWN_MARGIN_MS', 200, 0, 2_000),
+    maxAgeMs: int('OTEL_RELAY_MAX_AGE_MS', 10_000, 0, 86_400_000),
+    batchAgeMs: int('OTEL_RELAY_BATCH_AGE_MS', 1000, 0, 86_400_000),
+    backgroundIntervalMs: int('OTEL_RELAY_BACKGROUND_INTERVAL_MS', 1000, 10, 3_600_000),
+    logLevel,
+    selfTelemetry: bool('OTEL_RELAY_SELF_TELEMETRY', true),
+    managedInstances,
+    exporters: {} as Record<Signal, SignalEndpoint>,
+  };
+  for (const s of SIGNALS) config.exporters[s] = signalEndpoint(s, read, problems);
+  return { config, problems };
+}
+
+export function parseFlushStrategy(raw: string): FlushStrategy | undefined {
+  const v = raw.trim().toLowerCase();
+  if (v === 'end' || v === 'continuous' || v === 'adaptive') return { kind: v };
+  const m = /^periodic:(\d+)(ms|s)?$/.exec(v);
+  if (m) {
+    const n = Number(m[1]) * (m[2] === 's' ? 1000 : 1);
+    if (n >= 1 && n <= 86_400_000) return { kind: 'periodic', intervalMs: n };
+  }
+  return undefined;
+}
+
+export function formatFlushStrategy(s: FlushStrategy): string {
+  return s.kind === 'periodic' ? `periodic:${s.intervalMs}` : s.kind;
+}
+
+/** "123", "64KiB", "8MiB", "1mb" → bytes (also plain counts for non-size knobs). */
+function parseSize(raw: string): number | undefined {
+  const m = /^(\d+)\s*(k|kb|kib|m|mb|mib)?$/i.exec(raw);
+  if (!m) return undefined;
+  const unit = m[2]?.toLowerCase();
+  const mult = unit === undefined ? 1 : unit.startsWith('k') ? 1024 : MiB;
+  const n = Number(m[1]) * mult;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** The OTel exporter variables, per-signal first (OTEL_EXPORTER_OTLP_TRACES_*) then general. */
+function signalEndpoint(
+  signal: Signal,
+  read: (name: string) => string | undefined,
+  problems: string[],
+): SignalEndpoint {
+  const S = signal.toUpperCase();
+  const pick = (key: string) => {
+    const specific = `OTEL_EXPORTER_OTLP_${S}_${key}`;
+    const v = read(specific);
+    if (v !== undefined) return { name: specific, value: v, specific: true };
+    const general = `OTEL_EXPORTER_OTLP_${key}`;
+    const g = read(general);
+    return g === undefined ? undefined : { name: general, value: g, specific: false };
+  };
+
+  let protocol: ExportProtocol = 'http/protobuf';
+  const p = pick('PROTOCOL');
+  if (p) {
+    if (p.value === 'grpc' || p.value === 'http/protobuf') protocol = p.value;
+    else if (p.value === 'http/json')
+      problems.push(
+        `config: ${p.name}=http/json is not supported for export; sending ${signal} as http/protobuf (same endpoint)`,
+      );
+    else problems.push(`config: ${p.name}=${p.value} is not grpc or http/protobuf; using http/protobuf`);
+  }
+
+  const defaultOrigin = protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318';
+  let url = new URL(protocol === 'grpc' ? defaultOrigin : `${defaultOrigin}/v1/${signal}`);
+  const e = pick('ENDPOINT');
+  if (e) {
+    try {
+      const parsed = new URL(e.value);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http(s)');
+      if (protocol === 'grpc' || e.specific) url = parsed;
+      else {
+        // The general endpoint is a base: the signal path is appended (OTel spec).
+        const base = parsed.href.endsWith('/') ? parsed.href : `${parsed.href}/`;
+        url = new URL(`v1/${signal}`, base);
+      }
+    } catch {
+      problems.push(`config: ${e.name}=${e.value} is not an http(s) URL; ${signal} go to ${url.href}`);
+    }
+  }
+
+  const headers: Record<string, string> = {};
+  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', `OTEL_EXPORTER_OTLP_${S}_HEADERS`]) {
+    const raw = read(name);
+    if (raw === undefined) continue;
+    for (const pair of raw.split(',')) {
+      if (pair.trim() === '') continue;
+      const i = pair.indexOf('=');
+      if (i <= 0) {
+        // Only the key is named: the value may be a secret.
+        problems.push(`config: ${name} has an entry without "key=value"; it is ignored`);
+        continue;
+      }
+      try {
+        headers[decodeURIComponent(pair.slice(0, i).trim()).toLowerCase()] = decodeURIComponent(
+          pair.slice(i + 1).trim(),
+        );
+      } catch {
+        problems.push(`config: ${name} has an entry that is not URL-encoded; it is ignored`);
+      }
+    }
+  }
+
+  let compression: 'gzip' | 'none' = 'gzip';
+  const c = pick('COMPRESSION');
+  if (c) {
+    if (c.value === 'gzip' || c.value === 'none') compression = c.value;
+    else problems.push(`config: ${c.name}=${c.value} is not gzip or none; using gzip`);
+  }
+
+  let timeoutMs = 10_000;
+  const t = pick('TIMEOUT');
+  if (t) {
+    const n = Number(t.value);
+    if (Number.isFinite(n) && n > 0) timeoutMs = n;
+    else problems.push(`config: ${t.name}=${t.value} is not a positive number of ms; using 10000`);
+  }
+  return { url, protocol, headers, compression, timeoutMs };
+}

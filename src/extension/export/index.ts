@@ -1,0 +1,16 @@
+// Public surface of export/: the seam types, the exporters, the default Delivery.
+
+export { createSingleAttemptDelivery } from './delivery.js';
+export type {
+  Batch,
+  Clock,
+  Delivery,
+  DeliveryContext,
+  DeliveryFactory,
+  DeliveryResult,
+  ExportOutcome,
+  FlushBudget,
+  FlushReason,
+  Logger,
+  SignalExporter,
+} from './types.js';

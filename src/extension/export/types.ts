@@ -1,0 +1,105 @@
+// THE SEAM between the flush pipeline (src/extension/flush) and what happens to a batch on its way out
+// (exporters here; retry, breaker, S3 spill and /tmp spool in src/extension/fallback and
+// export/retry.ts + export/breaker.ts). Everything in this file is a contract other branches code against.
+import type { Signal } from '../../otlp/index.js';
+
+export type { Signal };
+
+/**
+ * The time a flush may spend. `deadline` is in clock milliseconds (epoch ms, the same scale as
+ * `deadlineMs` in Extensions API events). `abort` fires at the deadline, or earlier when the lifecycle
+ * must call `next` (nothing may stay in flight across a freeze).
+ */
+export interface FlushBudget {
+  deadline: number;
+  abort: AbortSignal;
+  /**
+   * Why this flush runs. On `shutdown` a batch that is kept in memory is lost when the process exits,
+   * so a Delivery should spill rather than answer `retained`.
+   */
+  reason: FlushReason;
+}
+
+export type FlushReason = 'invoke' | 'background' | 'shutdown';
+
+/** The result of ONE export attempt of one encoded Export<Signal>ServiceRequest. */
+export type ExportOutcome =
+  | { kind: 'success' }
+  /** The collector accepted the request but rejected `rejected` items (OTLP partial_success). */
+  | { kind: 'partial'; rejected: number; message: string }
+  /** Worth another attempt: 429/502/503/504, gRPC UNAVAILABLE & co, timeouts, network errors. */
+  | { kind: 'retryable'; reason: string; status?: number; retryAfterMs?: number }
+  /** Not worth another attempt: any other 4xx/5xx, bad config, or the budget was gone. */
+  | { kind: 'failed'; reason: string; status?: number };
+
+/** One transport to the collector (OTLP/HTTP or OTLP/gRPC). Makes exactly one attempt per call. */
+export interface SignalExporter {
+  export(signal: Signal, body: Uint8Array, budget: FlushBudget): Promise<ExportOutcome>;
+  /** Drops pooled connections (after a thaw or a SnapStart restore they are likely dead). */
+  resetConnections(): void;
+  /** Closes every connection; used at shutdown after the last flush. */
+  close(): void;
+}
+
+/**
+ * A batch taken out of the buffer: a valid encoded Export<Signal>ServiceRequest (a concatenation of
+ * whole top-level entries), with its accounting.
+ */
+export interface Batch {
+  signal: Signal;
+  body: Uint8Array;
+  /** Spans, metric data points or log records in `body`. */
+  items: number;
+  /** Clock ms at which the oldest request in this batch was accepted. */
+  oldestAcceptedAt: number;
+}
+
+/** What became of one batch. Every item of it is accounted for by exactly one of these. */
+export type DeliveryResult =
+  /** The collector has it. `rejected` items were refused by the collector (partial success). */
+  | { kind: 'exported'; items: number; rejected: number }
+  /** Durably stored elsewhere (S3 object, spool file); `location` is said in logs. */
+  | { kind: 'spilled'; items: number; location: string }
+  /** Not delivered; the flush pipeline puts the batch back at the front of the buffer. */
+  | { kind: 'retained'; items: number; reason: string }
+  /** Gone for good, counted as dropped by signal and reason. */
+  | { kind: 'dropped'; items: number; reason: string };
+
+/** Takes a batch as far as it can within the budget. Never throws; never outlives `budget.abort`. */
+export interface Delivery {
+  deliver(batch: Batch, budget: FlushBudget): Promise<DeliveryResult>;
+  /**
+   * Called at the start of every flush, before new batches: a chance to re-send older spilled data
+   * (the /tmp spool) ahead of new data. Optional.
+   */
+  replay?(budget: FlushBudget): Promise<void>;
+  /** Reported in self-telemetry and the flush summary log line (e.g. breaker state). Optional. */
+  state?(): Record<string, string | number>;
+}
+
+/** What the extension hands to a Delivery factory (see src/extension/fallback/index.ts). */
+export interface DeliveryContext {
+  exporter: SignalExporter;
+  /** The extension's environment (the function's variables, minus what Lambda withholds). */
+  env: Readonly<Record<string, string | undefined>>;
+  clock: Clock;
+  log: Logger;
+}
+
+export type DeliveryFactory = (ctx: DeliveryContext) => Delivery;
+
+/** Injected time, so budgets, freezes and policies are testable. */
+export interface Clock {
+  /** Epoch milliseconds (Lambda's `deadlineMs` scale). */
+  now(): number;
+  /** Monotonic milliseconds (never adjusted; may jump backwards only across a SnapStart restore). */
+  monotonic(): number;
+}
+
+/** JSON-line logger. `fields` never hold secrets (auth headers are redacted before they get here). */
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}

@@ -1,0 +1,326 @@
+// The Delivery the extension uses: export with retries inside the flush budget, behind a circuit
+// breaker; what the collector does not take goes to S3, then to the /tmp spool; spooled batches are
+// re-sent, oldest first, ahead of new data once the collector answers again. Every item ends up in
+// exactly one DeliveryResult, and the counters below say where.
+import type { S3Client } from '../../aws/index.js';
+import { CircuitBreaker } from '../export/breaker.js';
+import { type AttemptResult, abortableSleep, type RetryPolicy, withRetry } from '../export/retry.js';
+import type {
+  Batch,
+  Delivery,
+  DeliveryContext,
+  DeliveryResult,
+  ExportOutcome,
+  FlushBudget,
+} from '../export/types.js';
+import { type FallbackConfig, loadFallbackConfig } from './config.js';
+import { itemsText, logBreakerChange, spillBatch } from './spill.js';
+import { Spool, type SpoolEntry } from './spool.js';
+
+export interface FallbackCounters {
+  exportedItems: number;
+  s3Items: number;
+  s3Objects: number;
+  spooledItems: number;
+  spoolFiles: number;
+  replayedItems: number;
+  replayedFiles: number;
+  droppedItems: Record<string, number>;
+}
+
+export interface FallbackDeliveryOptions {
+  /** Replaces the environment's fallback config (tests). */
+  config?: FallbackConfig;
+  /** Replaces the S3 client built from config (tests). */
+  s3Client?: S3Client;
+  retryPolicy?: RetryPolicy;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface FallbackDelivery extends Delivery {
+  readonly counters: FallbackCounters;
+  readonly collectorBreaker: CircuitBreaker;
+  readonly spool: Spool;
+}
+
+/** Time kept for writing a spool file at SHUTDOWN, after the export and S3 had their turn. */
+const SPOOL_RESERVE_MS = 30;
+
+function toAttempt(outcome: ExportOutcome): AttemptResult {
+  switch (outcome.kind) {
+    case 'success':
+      return { kind: 'success' };
+    case 'partial':
+      return { kind: 'success', rejected: outcome.rejected, message: outcome.message };
+    case 'retryable':
+      // The exporter already classified it; a synthetic 503 keeps it retryable and carries Retry-After.
+      return outcome.retryAfterMs === undefined
+        ? { kind: 'network', message: outcome.reason }
+        : { kind: 'grpc', code: 14, retryAfterMs: outcome.retryAfterMs, message: outcome.reason };
+    case 'failed':
+      return outcome.status === undefined
+        ? { kind: 'aborted', message: outcome.reason }
+        : { kind: 'http', status: outcome.status, message: outcome.reason };
+  }
+}
+
+export function createFallbackDelivery(
+  ctx: DeliveryContext,
+  options: FallbackDeliveryOptions = {},
+): FallbackDelivery {
+  const { clock, log, exporter } = ctx;
+  let config: FallbackConfig;
+  if (options.config) config = options.config;
+  else {
+    const loaded = loadFallbackConfig(ctx.env);
+    config = loaded.config;
+    for (const p of loaded.problems) log.warn(p);
+  }
+  const now = () => clock.now();
+  const sleep = options.sleep ?? abortableSleep;
+
+  const collectorBreaker = new CircuitBreaker({
+    name: 'collector',
+    failureThreshold: config.breakerThreshold,
+    openMs: config.breakerOpenMs,
+    maxOpenMs: config.breakerMaxOpenMs,
+    now,
+    onStateChange: (c) => logBreakerChange(log, c),
+  });
+  const spool = new Spool({ dir: config.spoolDir, maxBytes: config.spoolMaxBytes, now });
+
+  let s3: Parameters<typeof spillBatch>[0]['s3'];
+  if (config.s3) {
+    const s3Config = config.s3;
+    let client: Promise<S3Client> | undefined = options.s3Client
+      ? Promise.resolve(options.s3Client)
+      : undefined;
+    s3 = {
+      config: s3Config,
+      // The S3 client (and TLS) load on the first spill, never on the init path.
+      client: () => {
+        client ??= import('../../aws/index.js').then(
+          (aws) =>
+            new aws.S3Client({
+              region: s3Config.region,
+              endpoint: s3Config.endpoint,
+              // The extension's environment, not this process's: they differ in tests and embeddings.
+              credentials: aws.defaultCredentialProvider(ctx.env, now),
+              clock,
+            }),
+        );
+        return client;
+      },
+      breaker: new CircuitBreaker({
+        name: 's3',
+        failureThreshold: 2,
+        openMs: config.breakerOpenMs,
+        maxOpenMs: config.breakerMaxOpenMs,
+        now,
+        onStateChange: (c) => logBreakerChange(log, c),
+      }),
+    };
+  }
+  const spillDeps = { s3, spool, clock, log };
+
+  const counters: FallbackCounters = {
+    exportedItems: 0,
+    s3Items: 0,
+    s3Objects: 0,
+    spooledItems: 0,
+    spoolFiles: 0,
+    replayedItems: 0,
+    replayedFiles: 0,
+    droppedItems: {},
+  };
+  const drop = (batch: Batch, reason: string, text: string): DeliveryResult => {
+    counters.droppedItems[reason] = (counters.droppedItems[reason] ?? 0) + batch.items;
+    log.error(`${itemsText(batch.signal, batch.items)} dropped: ${text}`, {
+      signal: batch.signal,
+      items: batch.items,
+      reason,
+    });
+    return { kind: 'dropped', items: batch.items, reason };
+  };
+
+  // Spool files known to exist; undefined until the directory was first read (lazily, off init).
+  let spoolBacklog: number | undefined;
+
+  async function spill(batch: Batch, budget: FlushBudget, why: string): Promise<DeliveryResult> {
+    const shutdown = budget.reason === 'shutdown';
+    // Outside SHUTDOWN, a flush that was cut short keeps its batch in memory: that costs nothing now
+    // and the next flush (or SHUTDOWN) spills it. At SHUTDOWN, memory is about to vanish.
+    if (!shutdown && (budget.abort.aborted || now() >= budget.deadline)) {
+      return { kind: 'retained', items: batch.items, reason: `${why}; flush budget spent` };
+    }
+    const s3Deadline = shutdown ? budget.deadline - SPOOL_RESERVE_MS : budget.deadline;
+    const res = await spillBatch(spillDeps, batch, s3Deadline, shutdown ? undefined : budget.abort, why);
+    if (res.where === 's3') {
+      counters.s3Items += batch.items;
+      counters.s3Objects++;
+      return { kind: 'spilled', items: batch.items, location: res.location };
+    }
+    if (res.where === 'spool') {
+      counters.spooledItems += batch.items;
+      counters.spoolFiles++;
+      if (spoolBacklog !== undefined) spoolBacklog++;
+      return { kind: 'spilled', items: batch.items, location: res.location };
+    }
+    if (!shutdown) return { kind: 'retained', items: batch.items, reason: `${why}; ${res.reason}` };
+    return drop(batch, res.dropReason, `${why}; ${res.reason}`);
+  }
+
+  async function exportWithRetry(
+    signal: Batch['signal'],
+    body: Uint8Array,
+    deadline: number,
+    budget: FlushBudget,
+  ) {
+    return withRetry(
+      async (b) => toAttempt(await exporter.export(signal, body, { ...budget, deadline: b.deadline })),
+      { deadline, signal: budget.abort },
+      { now, sleep, policy: options.retryPolicy },
+    );
+  }
+
+  const delivery: FallbackDelivery = {
+    counters,
+    collectorBreaker,
+    spool,
+
+    async deliver(batch, budget) {
+      try {
+        if (!collectorBreaker.tryAcquire()) {
+          const small = batch.body.byteLength < config.spillMinBytes;
+          const young = now() - batch.oldestAcceptedAt < config.spillMaxAgeMs;
+          if (budget.reason !== 'shutdown' && small && young) {
+            return {
+              kind: 'retained',
+              items: batch.items,
+              reason: 'collector breaker open; spilling in larger batches',
+            };
+          }
+          return await spill(batch, budget, 'collector breaker open');
+        }
+        // The export leaves time for the fallback, so a batch the collector does not take is spilled
+        // in this same flush instead of riding along in memory (and, at SHUTDOWN, being lost).
+        const left = budget.deadline - now();
+        const s3Reserve = s3 && s3.breaker.state !== 'open' ? Math.min(config.s3ReserveMs, left * 0.4) : 0;
+        const reserve = s3Reserve + (budget.reason === 'shutdown' ? SPOOL_RESERVE_MS : 0);
+        const exportDeadline = Math.max(now(), budget.deadline - reserve);
+        const out = await exportWithRetry(batch.signal, batch.body, exportDeadline, budget);
+        if (out.delivered) {
+          collectorBreaker.recordSuccess();
+          counters.exportedItems += batch.items;
+          if (out.rejected > 0) {
+            log.warn(
+              `collector accepted ${batch.items - out.rejected} and rejected ${itemsText(batch.signal, out.rejected)}`,
+              { signal: batch.signal, rejected: out.rejected, message: out.message },
+            );
+          }
+          return { kind: 'exported', items: batch.items, rejected: out.rejected };
+        }
+        if (out.cause === 'rejected') {
+          // The collector is up and answered: not a health problem.
+          collectorBreaker.recordSuccess();
+          // A 4xx says the data itself is bad: re-sending it (now or after a replay) cannot succeed.
+          if (out.status !== undefined && out.status >= 400 && out.status < 500) {
+            return drop(batch, 'rejected-by-collector', out.reason);
+          }
+          return await spill(batch, budget, `collector failed: ${out.reason}`);
+        }
+        if (out.cause === 'unavailable') collectorBreaker.recordFailure(out.reason, out.retryAfterMs);
+        else collectorBreaker.release();
+        return await spill(batch, budget, `collector unavailable: ${out.reason}`);
+      } catch (err) {
+        // Delivery must never throw: an unexpected failure keeps the batch for the next flush.
+        collectorBreaker.release();
+        log.error(`delivery failed unexpectedly: ${(err as Error).message}`);
+        if (budget.reason === 'shutdown') return spill(batch, budget, 'unexpected error');
+        return { kind: 'retained', items: batch.items, reason: (err as Error).message };
+      }
+    },
+
+    async replay(budget) {
+      const shutdown = budget.reason === 'shutdown';
+      if (spoolBacklog === 0) return;
+      // At SHUTDOWN the batches still in memory come first: spooled ones are durable and wait for the
+      // next environment, so they are re-sent only to a collector known to be healthy.
+      if (shutdown && collectorBreaker.state !== 'closed') return;
+      let entries: SpoolEntry[];
+      try {
+        entries = await spool.list();
+      } catch (err) {
+        log.warn(`spool: cannot read ${spool.dir}: ${(err as Error).message}`);
+        spoolBacklog = 0;
+        return;
+      }
+      spoolBacklog = entries.length;
+      if (entries.length === 0) return;
+      // Half of the budget at most (a quarter at SHUTDOWN): new data must still get its turn.
+      const replayDeadline = now() + Math.floor((budget.deadline - now()) / (shutdown ? 4 : 2));
+      for (const entry of entries) {
+        if (budget.abort.aborted || now() >= replayDeadline) return;
+        if (!collectorBreaker.tryAcquire()) return;
+        let body: Uint8Array;
+        try {
+          body = await spool.read(entry);
+        } catch {
+          // Gone or unreadable: not a verdict on the collector, so a half-open probe slot is handed back.
+          collectorBreaker.release();
+          spoolBacklog = Math.max(0, spoolBacklog - 1);
+          continue;
+        }
+        // One attempt per file: a failing replay waits for a later flush instead of eating this one.
+        const outcome = await exporter.export(entry.signal, body, { ...budget, deadline: replayDeadline });
+        if (outcome.kind === 'success' || outcome.kind === 'partial') {
+          collectorBreaker.recordSuccess();
+          await spool.remove(entry);
+          spoolBacklog = Math.max(0, spoolBacklog - 1);
+          counters.replayedItems += entry.items;
+          counters.replayedFiles++;
+          log.info(`${itemsText(entry.signal, entry.items)} replayed from ${entry.path}`, {
+            signal: entry.signal,
+            items: entry.items,
+          });
+          continue;
+        }
+        if (
+          outcome.kind === 'failed' &&
+          outcome.status !== undefined &&
+          outcome.status >= 400 &&
+          outcome.status < 500
+        ) {
+          collectorBreaker.recordSuccess();
+          await spool.remove(entry);
+          spoolBacklog = Math.max(0, spoolBacklog - 1);
+          counters.droppedItems['rejected-by-collector'] =
+            (counters.droppedItems['rejected-by-collector'] ?? 0) + entry.items;
+          log.error(
+            `${itemsText(entry.signal, entry.items)} from ${entry.path} dropped: collector rejected them (${outcome.reason})`,
+          );
+          continue;
+        }
+        if (outcome.kind === 'retryable')
+          collectorBreaker.recordFailure(outcome.reason, outcome.retryAfterMs);
+        else collectorBreaker.release();
+        return;
+      }
+    },
+
+    state() {
+      const s: Record<string, string | number> = {
+        collectorBreaker: collectorBreaker.state,
+        spoolBytes: spool.bytes,
+        spoolBacklog: spoolBacklog ?? -1,
+        s3Items: counters.s3Items,
+        spooledItems: counters.spooledItems,
+        replayedItems: counters.replayedItems,
+      };
+      if (s3) s.s3Breaker = s3.breaker.state;
+      for (const [reason, n] of Object.entries(counters.droppedItems)) s[`dropped.${reason}`] = n;
+      return s;
+    },
+  };
+  return delivery;
+}

@@ -1,0 +1,168 @@
+// Runs flushes: takes batches out of the buffer, hands each to the Delivery, accounts for every
+// item, and puts back what was not delivered. One run at a time; a run never outlives its budget.
+import type { Signal } from '../../otlp/index.js';
+import type { TelemetryBuffer } from '../buffer/index.js';
+import type { Clock, Delivery, FlushBudget, Logger } from '../export/types.js';
+import type { RelayStats } from '../telemetry/stats.js';
+import { createBudget } from './budget.js';
+
+const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
+
+export interface FlushSummary {
+  reason: FlushBudget['reason'];
+  durationMs: number;
+  batches: number;
+  exported: number;
+  spilled: number;
+  retained: number;
+  dropped: number;
+  /** True when the budget ended before the buffer was empty. */
+  outOfBudget: boolean;
+}
+
+export class Flusher {
+  private active: { promise: Promise<FlushSummary>; abort(why: string): void } | undefined;
+
+  constructor(
+    private readonly buffer: TelemetryBuffer,
+    private readonly delivery: Delivery,
+    private readonly stats: RelayStats,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  get running(): boolean {
+    return this.active !== undefined;
+  }
+
+  /**
+   * Flushes until the buffer is empty or the deadline; if a run is already going, waits for it and
+   * then flushes what is left. Never rejects.
+   */
+  async flush(deadline: number, reason: FlushBudget['reason']): Promise<FlushSummary> {
+    // A run already going (started at INVOKE, or continuous) is given the same deadline, not its own.
+    if (this.active) await this.settle(deadline);
+    if (this.active) {
+      // It ignored its abort: never stack a second run on top of a stuck one.
+      this.log.error('a flush did not stop at its deadline; its batches stay with it', { reason });
+      return { ...emptySummary(reason), outOfBudget: true };
+    }
+    return this.start(deadline, reason).promise;
+  }
+
+  /** Starts a run in the background (no-op when one is going or nothing is buffered). */
+  startBackground(deadline: number, reason: FlushBudget['reason']): void {
+    if (this.active || this.buffer.isEmpty()) return;
+    this.start(deadline, reason);
+  }
+
+  /**
+   * Waits for the run in flight until `deadline`, then aborts it and waits for it to put its
+   * batches back. After this resolves nothing is in flight (the precondition of `next`).
+   */
+  async settle(deadline: number): Promise<void> {
+    const run = this.active;
+    if (!run) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - this.clock.now()));
+    });
+    const first = await Promise.race([run.promise, timedOut]);
+    clearTimeout(timer);
+    if (first === 'timeout') {
+      run.abort('next must be called: nothing may be in flight across a freeze');
+      // A Delivery honours its abort signal at once; this short bound only guards against one that does
+      // not, and stays well inside the deadline margin.
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([run.promise, new Promise((r) => (grace = setTimeout(r, 25)))]);
+      clearTimeout(grace);
+    }
+  }
+
+  private start(deadline: number, reason: FlushBudget['reason']) {
+    const owned = createBudget(this.clock, deadline, reason);
+    const promise = this.run(owned.budget).finally(() => {
+      owned.dispose();
+      if (this.active?.promise === promise) this.active = undefined;
+    });
+    this.active = { promise, abort: owned.abort };
+    return this.active;
+  }
+
+  private async run(budget: FlushBudget): Promise<FlushSummary> {
+    const started = this.clock.monotonic();
+    const sum = emptySummary(budget.reason);
+    try {
+      if (this.delivery.replay) await this.delivery.replay(budget);
+    } catch (err) {
+      this.log.warn('replay of spilled data failed; it stays where it is', { error: err });
+    }
+    await Promise.all(SIGNALS.map((s) => this.drainSignal(s, budget, sum)));
+    sum.outOfBudget = !this.buffer.isEmpty() && (budget.abort.aborted || this.clock.now() >= budget.deadline);
+    sum.durationMs = this.clock.monotonic() - started;
+    if (sum.batches > 0) {
+      this.stats.flushDurationsMs.push(sum.durationMs);
+      this.log.debug('flush', { ...sum, durationMs: Math.round(sum.durationMs * 100) / 100 });
+    }
+    return sum;
+  }
+
+  private async drainSignal(signal: Signal, budget: FlushBudget, sum: FlushSummary): Promise<void> {
+    // Bounded: each pass removes one batch or stops; a buffer refilled concurrently stops at the deadline.
+    for (let i = 0; i < 100_000; i++) {
+      if (budget.abort.aborted || this.clock.now() >= budget.deadline) return;
+      const batch = this.buffer.takeBatch(signal);
+      if (!batch) return;
+      sum.batches++;
+      this.stats.exportRequests[signal]++;
+      let result: Awaited<ReturnType<Delivery['deliver']>>;
+      try {
+        result = await this.delivery.deliver(batch, budget);
+      } catch (err) {
+        result = { kind: 'retained', items: batch.items, reason: `delivery fault: ${String(err)}` };
+        this.log.error('delivery threw; the batch stays buffered', { signal, error: err });
+      }
+      switch (result.kind) {
+        case 'exported':
+          this.stats.exported[signal] += result.items - result.rejected;
+          this.stats.rejectedByCollector[signal] += result.rejected;
+          sum.exported += result.items;
+          break;
+        case 'spilled':
+          this.stats.spilled[signal] += result.items;
+          sum.spilled += result.items;
+          break;
+        case 'dropped':
+          this.stats.drop(result.reason, signal, result.items);
+          sum.dropped += result.items;
+          this.log.warn(`${result.items} ${signal} items dropped: ${result.reason}`);
+          break;
+        case 'retained': {
+          sum.retained += result.items;
+          const back = this.buffer.putBack(batch);
+          for (const [s, n] of Object.entries(back.evicted) as [Signal, number][])
+            this.stats.drop('buffer_full', s, n);
+          if (budget.reason !== 'shutdown') {
+            this.log.info(
+              `${result.items} ${signal} items kept in the buffer for the next flush: ${result.reason}`,
+            );
+          }
+          return;
+        }
+      }
+    }
+  }
+}
+
+function emptySummary(reason: FlushBudget['reason']): FlushSummary {
+  return {
+    reason,
+    durationMs: 0,
+    batches: 0,
+    exported: 0,
+    spilled: 0,
+    retained: 0,
+    dropped: 0,
+    outOfBudget: false,
+  };
+}

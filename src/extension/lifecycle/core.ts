@@ -1,0 +1,467 @@
+// The relay itself, once registered: receivers → buffer → flush policy → delivery, driven by the
+// lifecycle events. Loaded after `register` so nothing here costs the function's cold start more
+// than it must.
+import type { Signal } from '../../otlp/index.js';
+import { TelemetryBuffer } from '../buffer/index.js';
+import { formatFlushStrategy, loadConfig, type RelayConfig } from '../config.js';
+import { createOtlpExporter } from '../export/otlp-exporter.js';
+import type { Clock, Delivery, DeliveryFactory, Logger, SignalExporter } from '../export/types.js';
+import { createDelivery as createFallbackDelivery } from '../fallback/index.js';
+import { invokeFlushDeadline } from '../flush/budget.js';
+import { Flusher } from '../flush/flusher.js';
+import {
+  ArrivalPredictor,
+  decideAtInvocationEnd,
+  deferWithoutWaiting,
+  exportAtInvokeStart,
+} from '../flush/policy.js';
+import { startGrpcReceiver } from '../receive/grpc.js';
+import { type Receiver, startHttpReceiver } from '../receive/http.js';
+import { Ingest } from '../receive/ingest.js';
+import { encodeSelfMetrics } from '../telemetry/self.js';
+import { RelayStats } from '../telemetry/stats.js';
+import type { InvokeEvent, ShutdownEvent } from './extensions-api.js';
+import {
+  startTelemetryListener,
+  subscribeTelemetry,
+  type TelemetryEvent,
+  type TelemetryListener,
+} from './telemetry-api.js';
+
+export const RELAY_VERSION = '0.1.0';
+const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
+/** Remembered request ids whose end was signalled before (or without) their INVOKE being handled. */
+const MAX_REMEMBERED_IDS = 256;
+/** A freeze longer than this likely outlived the collector's idle timeout for kept-alive sockets. */
+const STALE_CONNECTION_GAP_MS = 4_000;
+const SELF_TELEMETRY_INTERVAL_MS = 60_000;
+
+export interface CoreOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  clock: Clock;
+  log: Logger & { setLevel?(level: RelayConfig['logLevel']): void };
+  extensionId: string;
+  runtimeApi: string | undefined;
+  managedInstances: boolean;
+  functionName?: string;
+  functionVersion?: string;
+  createDelivery?: DeliveryFactory;
+  createExporter?: (config: RelayConfig, clock: Clock) => SignalExporter;
+}
+
+type EndSignal = 'done' | 'runtimeDone' | 'deadline' | 'no-signal';
+
+export class RelayCore {
+  private readonly predictor = new ArrivalPredictor();
+  private readonly endedIds = new Map<string, EndSignal>();
+  private readonly waiters = new Map<string, (how: EndSignal) => void>();
+  private receivers: Receiver[] = [];
+  private telemetry: TelemetryListener | undefined;
+  private backgroundTimer: NodeJS.Timeout | undefined;
+  private current: InvokeEvent | undefined;
+  private lastFlushAt: number;
+  private lastNextWall = 0;
+  private lastNextMono = 0;
+  private invocations = 0;
+  private readonly startNs: bigint;
+  private lastSelfEmitAt: number;
+  private lastSelfEmitNs: bigint;
+  private continuousScheduled = false;
+  /** Ports actually bound (0 in config means ephemeral). */
+  httpPort: number | undefined;
+  grpcPort: number | undefined;
+
+  private constructor(
+    readonly config: RelayConfig,
+    private readonly opts: CoreOptions,
+    readonly stats: RelayStats,
+    readonly buffer: TelemetryBuffer,
+    private readonly ingest: Ingest,
+    private readonly exporter: SignalExporter,
+    private readonly flusher: Flusher,
+    readonly delivery: Delivery,
+  ) {
+    const now = opts.clock.now();
+    this.lastFlushAt = now;
+    this.lastSelfEmitAt = now;
+    this.startNs = BigInt(now) * 1_000_000n;
+    this.lastSelfEmitNs = this.startNs;
+  }
+
+  static async start(opts: CoreOptions): Promise<RelayCore> {
+    const { clock, log } = opts;
+    const { config, problems } = loadConfig(opts.env);
+    opts.log.setLevel?.(config.logLevel);
+    for (const p of problems) log.warn(p);
+    const stats = new RelayStats();
+    stats.configProblems = problems.length;
+    const buffer = new TelemetryBuffer(config.bufferMaxBytes, config.batchMaxBytes, clock);
+    const exporter = (opts.createExporter ?? ((c, k) => createOtlpExporter(c.exporters, k)))(config, clock);
+    const delivery = (opts.createDelivery ?? createFallbackDelivery)({ exporter, env: opts.env, clock, log });
+    const flusher = new Flusher(buffer, delivery, stats, clock, log);
+    const core = new RelayCore(
+      config,
+      opts,
+      stats,
+      buffer,
+      new Ingest(buffer, stats),
+      exporter,
+      flusher,
+      delivery,
+    );
+    // Independent, so concurrent: the sandbox.localdomain lookup should not wait for the receivers.
+    await Promise.all([core.startReceivers(), core.startTelemetry()]);
+    if (opts.managedInstances) core.startBackgroundFlushing();
+    if (config.flush.kind === 'continuous') buffer.onAdd(() => core.scheduleContinuous());
+    log.info('otel-relay ready', {
+      flush: formatFlushStrategy(config.flush),
+      http: core.httpPort ?? 'off',
+      grpc: core.grpcPort ?? 'off',
+      // Without userinfo or query: either may hold a credential.
+      endpoints: Object.fromEntries(
+        SIGNALS.map((s) => {
+          const u = config.exporters[s].url;
+          return [s, `${config.exporters[s].protocol} ${u.protocol}//${u.host}${u.pathname}`];
+        }),
+      ),
+      managedInstances: opts.managedInstances,
+      node: process.version,
+    });
+    return core;
+  }
+
+  // ---- receivers and end-of-invocation signals -------------------------------------------------
+
+  private async startReceivers(): Promise<void> {
+    const { config, log } = { config: this.config, log: this.opts.log };
+    const loop = this.exportLoop();
+    if (loop) {
+      log.error(
+        `config: ${loop} points at this relay's own receiver; set it to your collector. Receivers are off: no telemetry is accepted`,
+      );
+      return;
+    }
+    if (config.httpPort !== null) {
+      try {
+        const r = await startHttpReceiver({
+          port: config.httpPort,
+          maxRequestBytes: config.maxRequestBytes,
+          ingest: this.ingest,
+          onInvocationDone: (id) => this.invocationEnded(id, 'done'),
+          log,
+        });
+        this.receivers.push(r);
+        this.httpPort = r.port;
+      } catch (err) {
+        log.error(
+          `OTLP/HTTP receiver could not listen on 127.0.0.1:${config.httpPort} (another collector layer?); it is off, the function's OTLP/HTTP exports to that port will fail`,
+          { error: err },
+        );
+      }
+    }
+    if (config.grpcPort !== null) {
+      try {
+        const r = await startGrpcReceiver({
+          port: config.grpcPort,
+          maxRequestBytes: config.maxRequestBytes,
+          ingest: this.ingest,
+          log,
+        });
+        this.receivers.push(r);
+        this.grpcPort = r.port;
+      } catch (err) {
+        log.error(
+          `OTLP/gRPC receiver could not listen on 127.0.0.1:${config.grpcPort} (another collector layer?); it is off, the function's OTLP/gRPC exports to that port will fail`,
+          { error: err },
+        );
+      }
+    }
+  }
+
+  /** The name of an exporter variable that points back at our own receivers, if any. */
+  private exportLoop(): string | undefined {
+    const own = new Set([this.config.httpPort, this.config.grpcPort].filter((p): p is number => !!p));
+    for (const s of SIGNALS) {
+      const u = this.config.exporters[s].url;
+      const host = u.hostname.replace(/^\[|\]$/g, '');
+      const local = host === 'localhost' || host.startsWith('127.') || host === '::1' || host === '0.0.0.0';
+      const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+      if (!local || !own.has(port)) continue;
+      const set = ['', `${s.toUpperCase()}_`].some((x) => this.opts.env[`OTEL_EXPORTER_OTLP_${x}ENDPOINT`]);
+      return set
+        ? `OTEL_EXPORTER_OTLP_ENDPOINT (${s}: ${u.host})`
+        : `OTEL_EXPORTER_OTLP_ENDPOINT is not set, and its default (${u.host})`;
+    }
+    return undefined;
+  }
+
+  private async startTelemetry(): Promise<void> {
+    if (!this.opts.runtimeApi) return;
+    try {
+      this.telemetry = await startTelemetryListener(
+        this.config.telemetryPort,
+        (events) => this.onTelemetry(events),
+        this.opts.log,
+      );
+      await subscribeTelemetry(
+        this.opts.runtimeApi,
+        this.opts.extensionId,
+        this.telemetry.uri,
+        this.opts.managedInstances ? '2025-01-29' : '2022-12-13',
+      );
+    } catch (err) {
+      this.opts.log.warn(
+        'Telemetry API subscription failed; the end of an invocation is known only from the middleware "done" signal',
+        { error: err },
+      );
+      await this.telemetry?.close();
+      this.telemetry = undefined;
+    }
+  }
+
+  private onTelemetry(events: TelemetryEvent[]): void {
+    for (const e of events) {
+      if (e?.type !== 'platform.runtimeDone') continue;
+      const id = (e.record as { requestId?: unknown } | null)?.requestId;
+      if (typeof id === 'string') this.invocationEnded(id, 'runtimeDone');
+    }
+  }
+
+  private invocationEnded(requestId: string, how: EndSignal): void {
+    const waiter = this.waiters.get(requestId);
+    if (waiter) {
+      waiter(how);
+      return;
+    }
+    if (this.opts.managedInstances && this.config.flush.kind === 'end' && how === 'done') {
+      this.flusher.startBackground(this.opts.clock.now() + this.config.flushTimeoutMs, 'background');
+    }
+    this.endedIds.set(requestId, how);
+    if (this.endedIds.size > MAX_REMEMBERED_IDS) {
+      const oldest = this.endedIds.keys().next().value;
+      if (oldest !== undefined) this.endedIds.delete(oldest);
+    }
+  }
+
+  /** Resolves when this invocation's end is signalled, or at `cap` (clock ms). */
+  private waitForEnd(requestId: string, cap: number): Promise<EndSignal> {
+    const known = this.endedIds.get(requestId);
+    if (known) {
+      this.endedIds.delete(requestId);
+      return Promise.resolve(known);
+    }
+    // Without the Telemetry API only the middleware can say the invocation ended; waiting for the
+    // deadline instead would bill the user for the whole timeout.
+    const effectiveCap = this.telemetry ? cap : this.opts.clock.now();
+    const ms = effectiveCap - this.opts.clock.now();
+    if (ms <= 0) return Promise.resolve(this.telemetry ? 'deadline' : 'no-signal');
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish('deadline'), ms);
+      const finish = (how: EndSignal) => {
+        clearTimeout(timer);
+        this.waiters.delete(requestId);
+        resolve(how);
+      };
+      this.waiters.set(requestId, finish);
+    });
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  beforeNext(): void {
+    this.lastNextWall = this.opts.clock.now();
+    this.lastNextMono = this.opts.clock.monotonic();
+  }
+
+  /** After a thaw (or a SnapStart restore) pooled connections to the collector may be dead. */
+  afterNext(): void {
+    const wallGap = this.opts.clock.now() - this.lastNextWall;
+    const monoGap = this.opts.clock.monotonic() - this.lastNextMono;
+    const restored = monoGap < 0 || Math.abs(wallGap - monoGap) > 1_000;
+    const snapStartFirst =
+      this.invocations === 0 && this.opts.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'snap-start';
+    if (restored || snapStartFirst || wallGap > STALE_CONNECTION_GAP_MS) {
+      this.exporter.resetConnections();
+      if (restored || snapStartFirst) this.opts.log.debug('restore detected; collector connections rebuilt');
+    }
+  }
+
+  async onInvoke(ev: InvokeEvent): Promise<void> {
+    const { clock, log } = this.opts;
+    const cfg = this.config;
+    this.invocations++;
+    this.stats.invocations++;
+    this.current = ev;
+    const now = clock.now();
+    this.predictor.arrival(now);
+    const endCap = ev.deadlineMs - cfg.deadlineMarginMs;
+
+    // 1. What earlier invocations left goes out now, while the handler runs (its time is free for us).
+    if (exportAtInvokeStart(cfg.flush, this.policyState(now), this.limits())) {
+      this.flusher.startBackground(endCap, 'invoke');
+    }
+    // Adaptive on a busy function: no flush will be due at the end, so do not wait for it.
+    if (deferWithoutWaiting(cfg.flush, this.policyState(now), this.limits())) {
+      this.current = undefined;
+      await this.flusher.settle(
+        invokeFlushDeadline(now, ev.deadlineMs, cfg.flushTimeoutMs, cfg.deadlineMarginMs),
+      );
+      log.debug('invocation', {
+        requestId: ev.requestId,
+        end: 'not awaited',
+        flush: false,
+        why: 'busy, data young',
+      });
+      return;
+    }
+    // 2. Wait for the end of this invocation.
+    const how = await this.waitForEnd(ev.requestId, endCap);
+    const endedAt = clock.now();
+    const endedMono = clock.monotonic();
+    this.current = undefined;
+
+    // 3. Decide, and flush under the budget; or carry the data across the freeze.
+    const decision = decideAtInvocationEnd(cfg.flush, this.policyState(endedAt), this.limits());
+    const deadline = invokeFlushDeadline(endedAt, ev.deadlineMs, cfg.flushTimeoutMs, cfg.deadlineMarginMs);
+    if (decision.flush) {
+      this.maybeEmitSelfTelemetry(false);
+      const sum = await this.flusher.flush(deadline, 'invoke');
+      if (this.buffer.isEmpty()) this.lastFlushAt = clock.now();
+      if (sum.outOfBudget) {
+        log.debug(
+          `flush budget of ${deadline - endedAt} ms ran out; ${this.buffer.items()} items stay buffered`,
+        );
+      }
+    } else {
+      // 4. Nothing may be in flight at `next`: finish or abort what step 1 started.
+      await this.flusher.settle(deadline);
+      if (this.buffer.isEmpty() && this.stats.flushDurationsMs.length > 0) this.lastFlushAt = clock.now();
+    }
+    this.stats.postRuntimeMs.push(clock.monotonic() - endedMono);
+    log.debug('invocation', {
+      requestId: ev.requestId,
+      end: how,
+      flush: decision.flush,
+      why: decision.reason,
+    });
+  }
+
+  async onShutdown(ev: ShutdownEvent): Promise<void> {
+    const { clock, log } = this.opts;
+    clearInterval(this.backgroundTimer);
+    const deadlineMs = Number.isFinite(ev.deadlineMs) ? ev.deadlineMs : clock.now() + 1_500;
+    const deadline = deadlineMs - this.config.shutdownMarginMs;
+    // The runtime is gone by now (it is shut down first): no more data can arrive. Not awaited: a
+    // lingering client connection must not eat into the flush budget.
+    for (const r of this.receivers) r.close().catch(() => {});
+    this.receivers = [];
+    this.maybeEmitSelfTelemetry(true);
+    // Always a flush run, even with an empty buffer: it is also the Delivery's chance to replay spilled data.
+    await this.flusher.flush(deadline, 'shutdown');
+    const lost = SIGNALS.map((s) => [s, this.buffer.items(s)] as const).filter(([, n]) => n > 0);
+    for (const [s, n] of lost) this.stats.drop('shutdown_budget', s, n);
+    if (lost.length > 0) {
+      log.error(
+        `shutdown (${ev.shutdownReason}): ${lost.map(([s, n]) => `${n} ${s} items`).join(', ')} could not be delivered or spilled before the deadline and are lost`,
+      );
+    }
+    log.info('otel-relay shut down', {
+      reason: ev.shutdownReason,
+      received: this.stats.received,
+      exported: this.stats.exported,
+      spilled: this.stats.spilled,
+      dropped: this.stats.droppedTotal(),
+    });
+    await this.close();
+  }
+
+  /** Stops listening and drops connections; bounded, so exiting never waits on a peer. */
+  async close(): Promise<void> {
+    clearInterval(this.backgroundTimer);
+    this.exporter.close();
+    const closing = Promise.all([
+      ...this.receivers.map((r) => r.close().catch(() => {})),
+      this.telemetry?.close().catch(() => {}),
+    ]);
+    this.receivers = [];
+    this.telemetry = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closing, new Promise((r) => (timer = setTimeout(r, 100)))]);
+    clearTimeout(timer);
+  }
+
+  // ---- background flushing -----------------------------------------------------------------------
+
+  /** Managed Instances: no INVOKE events and no freeze, so a timer drives flushing. */
+  private startBackgroundFlushing(): void {
+    const interval =
+      this.config.flush.kind === 'periodic' ? this.config.flush.intervalMs : this.config.backgroundIntervalMs;
+    this.backgroundTimer = setInterval(() => {
+      if (this.buffer.isEmpty()) return;
+      this.maybeEmitSelfTelemetry(false);
+      this.flusher.startBackground(this.opts.clock.now() + this.config.flushTimeoutMs, 'background');
+    }, interval);
+    this.backgroundTimer.unref();
+  }
+
+  /** Continuous: export as data arrives during an invocation (one run at a time). */
+  private scheduleContinuous(): void {
+    if (this.continuousScheduled) return;
+    this.continuousScheduled = true;
+    setImmediate(() => {
+      this.continuousScheduled = false;
+      const inv = this.current;
+      const deadline = inv
+        ? inv.deadlineMs - this.config.deadlineMarginMs
+        : this.opts.managedInstances
+          ? this.opts.clock.now() + this.config.flushTimeoutMs
+          : undefined;
+      if (deadline !== undefined) this.flusher.startBackground(deadline, inv ? 'invoke' : 'background');
+    });
+  }
+
+  private limits() {
+    return {
+      sizeLimitBytes: this.config.batchMaxBytes,
+      maxAgeMs: this.config.maxAgeMs,
+      batchAgeMs: this.config.batchAgeMs,
+    };
+  }
+
+  private policyState(now: number) {
+    return {
+      now,
+      buffer: { bytes: this.buffer.bytes(), oldestAcceptedAt: this.buffer.oldestAcceptedAt() },
+      lastFlushAt: this.lastFlushAt,
+      predictedGapMs: this.predictor.predictGap(now),
+    };
+  }
+
+  private maybeEmitSelfTelemetry(force: boolean): void {
+    if (!this.config.selfTelemetry) return;
+    const now = this.opts.clock.now();
+    if (!force && now - this.lastSelfEmitAt < SELF_TELEMETRY_INTERVAL_MS) return;
+    const nowNs = BigInt(now) * 1_000_000n;
+    try {
+      const { body, points } = encodeSelfMetrics(
+        this.stats,
+        {
+          functionName: this.opts.functionName,
+          functionVersion: this.opts.functionVersion,
+          region: this.opts.env.AWS_REGION,
+          extensionVersion: RELAY_VERSION,
+        },
+        this.startNs,
+        nowNs,
+        this.lastSelfEmitNs,
+      );
+      this.buffer.add('metrics', [{ body, items: points }]);
+      this.stats.flushDurationsMs.length = 0;
+      this.stats.postRuntimeMs.length = 0;
+    } catch (err) {
+      this.opts.log.warn('self-telemetry could not be encoded; skipped', { error: err });
+    }
+    this.lastSelfEmitAt = now;
+    this.lastSelfEmitNs = nowNs;
+  }
+}

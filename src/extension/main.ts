@@ -1,0 +1,30 @@
+// Entry of the extension process (/opt/otel-relay/extension.js, started by /opt/extensions/otel-relay).
+// Kept tiny: only what `register` needs is loaded before it; the rest is imported lazily by run.ts.
+import { systemClock } from './clock.js';
+import { runExtension } from './lifecycle/run.js';
+import { createLogger, isLogLevel } from './log.js';
+
+const level = process.env.OTEL_RELAY_LOG_LEVEL?.toLowerCase() ?? 'info';
+const log = createLogger(isLogLevel(level) ? level : 'info');
+
+// A stray fault in a callback must not become Extension.Crash (which resets the function's environment).
+process.on('uncaughtException', (err) =>
+  log.error('otel-relay uncaught exception; continuing', { error: err }),
+);
+process.on('unhandledRejection', (err) =>
+  log.error('otel-relay unhandled rejection; continuing', { error: err }),
+);
+
+/** Exits once stdout has taken the last log lines (a pipe is asynchronous), or after 100 ms at most. */
+function exit(code: number): void {
+  const timer = setTimeout(() => process.exit(code), 100);
+  process.stdout.write('', () => {
+    clearTimeout(timer);
+    process.exit(code);
+  });
+}
+
+runExtension({ env: process.env, clock: systemClock, log }).then(exit, (err) => {
+  log.error('otel-relay stopped unexpectedly', { error: err });
+  exit(1);
+});

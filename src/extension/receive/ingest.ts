@@ -1,0 +1,81 @@
+// What both receivers do with a request body once it is protobuf: validate it with the wire walk,
+// cut it into pieces no larger than a batch, and append it to the buffer. A request that fails the
+// walk never reaches the buffer.
+import { type Signal, splitEntries, validateExportRequest } from '../../otlp/index.js';
+import type { TelemetryBuffer } from '../buffer/index.js';
+import type { RelayStats } from '../telemetry/stats.js';
+
+export interface IngestResult {
+  accepted: number;
+  /** Items of this request that were not kept (OTLP partial_success.rejected_*). */
+  rejected: number;
+  message?: string;
+}
+
+export class Ingest {
+  constructor(
+    private readonly buffer: TelemetryBuffer,
+    private readonly stats: RelayStats,
+  ) {}
+
+  /** Throws OtlpDecodeError (nothing buffered) when the body is not a valid export request. */
+  accept(signal: Signal, body: Uint8Array): IngestResult {
+    let summary: ReturnType<typeof validateExportRequest>;
+    try {
+      summary = validateExportRequest(signal, body);
+    } catch (err) {
+      this.stats.invalidRequests++;
+      throw err;
+    }
+    if (summary.items === 0 && summary.resources === 0) return { accepted: 0, rejected: 0 };
+    const pieces =
+      body.length <= this.buffer.batchMaxBytes
+        ? [{ body, items: summary.items }]
+        : this.piecesOf(signal, body);
+    const res = this.buffer.add(signal, pieces);
+    this.stats.requests[signal]++;
+    this.stats.received[signal] += summary.items;
+    for (const [s, n] of Object.entries(res.evicted) as [Signal, number][])
+      this.stats.drop('buffer_full', s, n);
+    if (res.rejectedOwn > 0) {
+      this.stats.drop('buffer_full', signal, res.rejectedOwn);
+      return {
+        accepted: summary.items - res.rejectedOwn,
+        rejected: res.rejectedOwn,
+        message: `otel-relay: request of ${body.length} bytes is larger than the relay buffer (${this.buffer.maxBytes} bytes); dropped`,
+      };
+    }
+    return { accepted: summary.items, rejected: 0 };
+  }
+
+  /** Groups the top-level entries of a large request into pieces of at most one batch each. */
+  private piecesOf(signal: Signal, body: Uint8Array): { body: Uint8Array; items: number }[] {
+    const out: { body: Uint8Array; items: number }[] = [];
+    let group: Uint8Array[] = [];
+    let size = 0;
+    const close = () => {
+      if (group.length === 0) return;
+      const piece = concat(group, size);
+      out.push({ body: piece, items: validateExportRequest(signal, piece).items });
+      group = [];
+      size = 0;
+    };
+    for (const entry of splitEntries(body)) {
+      if (size > 0 && size + entry.length > this.buffer.batchMaxBytes) close();
+      group.push(entry);
+      size += entry.length;
+    }
+    close();
+    return out;
+  }
+}
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}

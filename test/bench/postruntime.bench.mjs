@@ -1,0 +1,124 @@
+// Post-runtime time per invocation (what the user is billed for after the handler returns), p50/p99
+// per flush strategy, with and without the middleware's "done" signal, measured by the local emulator
+// (PostRuntimeExtensionsDuration) running the built layer against the real OpenTelemetry Collector.
+// Exports `withRelayEnvironment` for batching.bench.mjs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+export const STRATEGIES = ['end', 'periodic:1000', 'continuous', 'adaptive'];
+const INVOCATIONS = Number(process.env.BENCH_POSTRUNTIME_INVOCATIONS ?? 150);
+
+let loaded;
+/** The emulator and collector helper are TypeScript: bundle them once into a temporary module. */
+async function load() {
+  if (loaded) return loaded;
+  const dir = mkdtempSync(join(tmpdir(), 'relay-bench-'));
+  const entry = join(dir, 'entry.ts');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(
+    entry,
+    `export { LambdaEnvironment } from ${JSON.stringify(join(root, 'src/local/index.ts'))};
+     export { startCollector } from ${JSON.stringify(join(root, 'test/helpers/collector.ts'))};
+     export { freePort } from ${JSON.stringify(join(root, 'test/helpers/ports.ts'))};`,
+  );
+  const out = join(dir, 'entry.mjs');
+  // Plain .mjs helpers (test/setup/peers.mjs) find their files from their own location: keep them external.
+  const keepMjs = {
+    name: 'keep-mjs',
+    setup(b) {
+      b.onResolve({ filter: /\.mjs$/ }, (args) => ({
+        path: pathToFileURL(resolvePath(args.resolveDir, args.path)).href,
+        external: true,
+      }));
+    },
+  };
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: out,
+    packages: 'external',
+    logLevel: 'error',
+    plugins: [keepMjs],
+  });
+  loaded = await import(pathToFileURL(out).href);
+  rmSync(dir, { recursive: true, force: true });
+  return loaded;
+}
+
+/** Runs `fn(env)` in an emulated environment with the built layer, exporting to `collector`. */
+export async function withRelayEnvironment(collector, { flush, done = true, env = {} }, fn) {
+  const { LambdaEnvironment, freePort } = await load();
+  const lambda = await LambdaEnvironment.start({
+    codeDir: join(root, 'test/fixtures/extension/function'),
+    handler: 'index.handler',
+    layers: [join(root, 'dist/layer')],
+    timeoutMs: 10_000,
+    functionName: 'relay-bench',
+    // This module is bundled into a temporary directory: name the emulated runtime explicitly.
+    runtimeBootstrap: join(root, 'dist/local/runtime.mjs'),
+    env: {
+      OTEL_RELAY_HTTP_PORT: String(await freePort()),
+      OTEL_RELAY_GRPC_PORT: String(await freePort()),
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.httpEndpoint,
+      OTEL_RELAY_FLUSH: flush,
+      OTEL_RELAY_LOG_LEVEL: 'warn',
+      FIXTURE_DONE: done ? '1' : '0',
+      ...env,
+    },
+  });
+  try {
+    return await fn(lambda);
+  } finally {
+    await lambda.shutdown().catch(() => {});
+    await lambda.dispose();
+  }
+}
+
+export async function startBenchCollector() {
+  const { startCollector } = await load();
+  return startCollector();
+}
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length
+    ? Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] * 100) / 100
+    : null;
+};
+
+export async function run() {
+  const collector = await startBenchCollector();
+  const results = { invocations: INVOCATIONS, strategies: {} };
+  const table = [];
+  try {
+    for (const flush of STRATEGIES) {
+      for (const done of [true, false]) {
+        const post = await withRelayEnvironment(collector, { flush, done }, async (lambda) => {
+          const xs = [];
+          // The first invocation includes cold-start effects; it is not part of the distribution.
+          await lambda.invoke({ tag: 'warmup', spans: 1 });
+          for (let i = 0; i < INVOCATIONS; i++)
+            xs.push((await lambda.invoke({ tag: `b${i}`, spans: 1 })).postRuntimeMs);
+          return xs;
+        });
+        const key = `${flush}${done ? '+done' : ''}`;
+        results.strategies[key] = {
+          p50: pct(post, 50),
+          p90: pct(post, 90),
+          p99: pct(post, 99),
+          max: pct(post, 100),
+        };
+        table.push({ strategy: flush, doneSignal: done, ...results.strategies[key] });
+      }
+    }
+  } finally {
+    await collector.stop();
+  }
+  return { name: 'postruntime', results, table };
+}

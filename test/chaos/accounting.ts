@@ -1,0 +1,75 @@
+// Where did every span go? Reads span ids back from the collector, the S3 bucket (gzipped OTLP
+// protobuf objects in the awss3exporter layout) and the /tmp spool, so a scenario can assert the
+// exact accounting by id.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { parseObjectKey } from '../../src/extension/fallback/index.js';
+import { decodeExportRequest } from '../../src/otlp/decode.js';
+import type { CollectorPeer } from '../helpers/collector.js';
+import type { S3Peer } from '../helpers/s3.js';
+
+interface SpansJson {
+  resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Array<{ spanId?: string }> }> }>;
+}
+
+export async function spanIdsIn(body: Uint8Array): Promise<string[]> {
+  const req = (await decodeExportRequest('traces', body)) as SpansJson;
+  const ids: string[] = [];
+  for (const rs of req.resourceSpans ?? []) {
+    for (const ss of rs.scopeSpans ?? []) for (const s of ss.spans ?? []) if (s.spanId) ids.push(s.spanId);
+  }
+  return ids;
+}
+
+export async function spanIdsInS3(s3: S3Peer, bucket: string, prefix: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const o of await s3.listObjects(bucket, prefix)) {
+    const parsed = parseObjectKey(o.key);
+    if (parsed?.signal !== 'traces') continue;
+    const raw = await s3.getObject(bucket, o.key);
+    ids.push(...(await spanIdsIn(parsed.gzip ? gunzipSync(raw) : raw)));
+  }
+  return ids;
+}
+
+export async function spanIdsInSpool(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const ids: string[] = [];
+  for (const n of names.filter((x) => /-traces-\d+\.binpb$/.test(x)).sort()) {
+    ids.push(...(await spanIdsIn(readFileSync(join(dir, n)))));
+  }
+  return ids;
+}
+
+export async function spanIdsInCollector(collector: CollectorPeer): Promise<string[]> {
+  return (await collector.received()).spans().map((s) => s.spanId);
+}
+
+export interface Accounting {
+  collector: string[];
+  s3: string[];
+  spool: string[];
+}
+
+/** Every sent id exactly once across the three places; returns a readable diff otherwise. */
+export function checkExactlyOnce(sent: string[], where: Accounting): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, string[]>();
+  for (const [place, ids] of Object.entries(where) as Array<[string, string[]]>) {
+    for (const id of ids) seen.set(id, [...(seen.get(id) ?? []), place]);
+  }
+  for (const id of sent) {
+    const places = seen.get(id) ?? [];
+    if (places.length === 0) problems.push(`${id}: lost`);
+    else if (places.length > 1) problems.push(`${id}: duplicated in ${places.join(', ')}`);
+  }
+  const sentSet = new Set(sent);
+  for (const id of seen.keys()) if (!sentSet.has(id)) problems.push(`${id}: not sent by this test`);
+  return problems;
+}

@@ -1,0 +1,387 @@
+// Chaos: the real extension (dist/layer) in the local emulator, a real collector, a real S3 server
+// (moto), and faults injected between them. Each scenario accounts for every span by id across the
+// collector, the S3 bucket and the /tmp spool, and checks that no invocation spent more post-runtime
+// time than its flush budget allowed.
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type CollectorPeer, startCollector } from '../helpers/collector.js';
+import { printLogsOnFailure } from '../helpers/peer-logs.js';
+import { freePort } from '../helpers/ports.js';
+import { type S3Peer, startS3 } from '../helpers/s3.js';
+import { checkExactlyOnce, spanIdsInCollector, spanIdsInS3, spanIdsInSpool } from './accounting.js';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+import { type RelayEnv, startRelayEnv } from './relay-env.js';
+
+let collector: CollectorPeer;
+let s3: S3Peer;
+let relay: RelayEnv | undefined;
+const proxies: FaultProxy[] = [];
+let scenario = 0;
+
+// The post-runtime budget is the flush timeout; scheduling on a shared 2-core machine gets this much
+// on top before we call it a budget overrun (the extension must never be why an invoke times out).
+const SCHEDULING_SLACK_MS = 250;
+
+beforeAll(async () => {
+  [collector, s3] = await Promise.all([startCollector(), startS3()]);
+  await s3.createBucket('chaos');
+});
+afterAll(async () => {
+  await Promise.all([collector?.stop(), s3?.stop()]);
+});
+afterEach(async () => {
+  await relay?.env.dispose();
+  relay = undefined;
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
+});
+printLogsOnFailure('emulator', () => (relay ? { logs: () => relay?.env.output() ?? '' } : undefined));
+printLogsOnFailure('otelcol', () => collector);
+
+async function proxy(target: string, mode: Parameters<typeof startFaultProxy>[1]) {
+  const p = await startFaultProxy(target, mode);
+  proxies.push(p);
+  return p;
+}
+
+/** Invokes `n` times with `spans` spans each; returns the span ids the function produced. */
+async function invokeMany(r: RelayEnv, n: number, spans: number, tag: string) {
+  const ids: string[] = [];
+  const postRuntime: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await r.env.invoke({ spans, tag: `${tag}-${i}` });
+    expect(res.status).toBe('success');
+    ids.push(...(res.response as { spanIds: string[] }).spanIds);
+    postRuntime.push(res.postRuntimeMs);
+  }
+  return { ids, postRuntime };
+}
+
+function expectWithinBudget(r: RelayEnv, postRuntime: number[]) {
+  for (const ms of postRuntime) expect(ms).toBeLessThanOrEqual(r.flushTimeoutMs + SCHEDULING_SLACK_MS);
+}
+
+async function account(prefix: string, r: RelayEnv) {
+  return {
+    collector: await spanIdsInCollector(collector),
+    s3: await spanIdsInS3(s3, 'chaos', prefix),
+    spool: await spanIdsInSpool(r.spoolDir),
+  };
+}
+
+/** The collector's spans from this scenario only (it is shared across scenarios). */
+function only(ids: string[], sent: string[]) {
+  const s = new Set(sent);
+  return ids.filter((id) => s.has(id));
+}
+
+describe('chaos: fallback', () => {
+  it('spills every span to S3 when the collector is down from the start, within the flush budget', async () => {
+    const prefix = `s${++scenario}`;
+    const deadPort = await freePort();
+    relay = await startRelayEnv({
+      collectorUrl: `http://127.0.0.1:${deadPort}`,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+    });
+    const { ids, postRuntime } = await invokeMany(relay, 6, 3, prefix);
+    const shutdown = await relay.env.shutdown();
+    expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
+
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+    expect(where.s3.length, relay.env.output()).toBe(ids.length);
+    expectWithinBudget(relay, postRuntime);
+    expect(relay.env.output()).toMatch(/3 spans spilled to s3:\/\/chaos\/s1\/year=/);
+  });
+
+  it('while the breaker is open, batches spills into fewer objects and still spills everything by SHUTDOWN', async () => {
+    const prefix = `s${++scenario}`;
+    relay = await startRelayEnv({
+      collectorUrl: `http://127.0.0.1:${await freePort()}`,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+    });
+    const { ids } = await invokeMany(relay, 10, 2, prefix);
+    const shutdown = await relay.env.shutdown();
+    expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+    expect(where.s3).toHaveLength(ids.length);
+    // Three spills open the breaker; the other seven invocations' batches leave as one object at SHUTDOWN.
+    expect((await s3.listObjects('chaos', `${prefix}/`)).length).toBe(4);
+  });
+
+  it('spools to /tmp when collector and S3 are both down, and replays the spool once the collector is back', async () => {
+    const prefix = `s${++scenario}`;
+    const collectorProxy = await proxy(collector.httpEndpoint, { kind: 'reset' });
+    const s3Proxy = await proxy(s3.endpoint, { kind: 'reset' });
+    relay = await startRelayEnv({
+      collectorUrl: collectorProxy.url,
+      s3: { peer: s3, endpoint: s3Proxy.url, uri: `s3://chaos/${prefix}` },
+      // Spill every batch at once (no batching of spills while the breaker is open).
+      extra: { OTEL_RELAY_BREAKER_OPEN_MS: '200', OTEL_RELAY_SPILL_MIN_BYTES: '0' },
+    });
+    const down = await invokeMany(relay, 4, 2, `${prefix}-down`);
+    const spooled = await spanIdsInSpool(relay.spoolDir);
+    expect(spooled.sort()).toEqual([...down.ids].sort());
+    expectWithinBudget(relay, down.postRuntime);
+
+    collectorProxy.setMode({ kind: 'pass' });
+    await new Promise((r) => setTimeout(r, 300));
+    const up = await invokeMany(relay, 3, 1, `${prefix}-up`);
+    await relay.env.shutdown();
+    const sent = [...down.ids, ...up.ids];
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(sent, { ...where, collector: only(where.collector, sent) })).toEqual([]);
+    expect(where.spool).toEqual([]);
+    expect(only(where.collector, sent).length).toBe(sent.length);
+  });
+
+  it('at SHUTDOWN with a dead collector, spills the buffered spans to S3 and exits before the deadline', async () => {
+    const prefix = `s${++scenario}`;
+    const deadPort = await freePort();
+    relay = await startRelayEnv({
+      collectorUrl: `http://127.0.0.1:${deadPort}`,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+      // Keep everything in memory until SHUTDOWN.
+      flush: 'periodic:3600000',
+    });
+    const { ids } = await invokeMany(relay, 5, 4, prefix);
+    const shutdown = await relay.env.shutdown();
+    expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
+    expect(shutdown.durationMs).toBeLessThan(2000);
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+    expect(where.s3.length + where.spool.length).toBe(ids.length);
+  });
+});
+
+describe('chaos: collector faults', () => {
+  it('spills the rest to S3 when the collector dies mid-run, losing and duplicating nothing', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, { kind: 'pass-then-reset', n: 2 });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+    });
+    const { ids, postRuntime } = await invokeMany(relay, 5, 2, prefix);
+    await relay.env.shutdown();
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+    expect(only(where.collector, ids)).toHaveLength(4);
+    expect(where.s3).toHaveLength(6);
+    expectWithinBudget(relay, postRuntime);
+  });
+
+  it('never waits past the flush budget for a collector slower than the budget, and loses nothing', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, { kind: 'hang' });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+    });
+    const { ids, postRuntime } = await invokeMany(relay, 5, 2, prefix);
+    await relay.env.shutdown();
+    expectWithinBudget(relay, postRuntime);
+    const where = await account(prefix, relay);
+    // A hung collector never answers, so nothing is delivered twice: all of it is in S3.
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+    expect(where.s3).toHaveLength(ids.length);
+  });
+
+  it('spills batches the collector fails with 500 to S3', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, { kind: 'status', status: 500 });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+    });
+    const { ids } = await invokeMany(relay, 3, 2, prefix);
+    await relay.env.shutdown();
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+    expect(where.s3).toHaveLength(ids.length);
+    // 500 is not retryable: one request per batch.
+    expect(p.requests).toHaveLength(3);
+  });
+
+  it('drops and counts batches the collector rejects with 400, without retrying or spilling them', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, { kind: 'status', status: 400, body: 'bad data' });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+    });
+    await invokeMany(relay, 2, 3, prefix);
+    await relay.env.shutdown();
+    const where = await account(prefix, relay);
+    expect(where.s3).toEqual([]);
+    expect(where.spool).toEqual([]);
+    expect(p.requests).toHaveLength(2);
+    expect(relay.env.output()).toMatch(/3 spans dropped: HTTP 400/);
+    expect(relay.env.output()).toMatch(/"dropped":6/);
+  });
+
+  it('honours Retry-After on 429: no retry inside the budget, S3 instead, and the collector left alone', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, {
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '30' },
+    });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+      extra: { OTEL_RELAY_BREAKER_THRESHOLD: '1' },
+    });
+    const { ids, postRuntime } = await invokeMany(relay, 4, 1, prefix);
+    await relay.env.shutdown();
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+    expect(where.s3).toHaveLength(ids.length);
+    // One attempt, then the breaker stays open for the 30 s the collector asked for.
+    expect(p.requests).toHaveLength(1);
+    expectWithinBudget(relay, postRuntime);
+  });
+
+  it('re-sends on a fresh connection when a kept-alive one was closed during the freeze', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, { kind: 'pass' });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+    });
+    const sent: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await relay.env.invoke({ spans: 2, tag: `${prefix}-${i}` });
+      sent.push(...(r.response as { spanIds: string[] }).spanIds);
+      p.dropConnections();
+    }
+    await relay.env.shutdown();
+    const got = await collector.waitFor(
+      (r) =>
+        only(
+          r.spans().map((s) => s.spanId),
+          sent,
+        ).length >= sent.length,
+      10_000,
+    );
+    const where = {
+      collector: got.spans().map((s) => s.spanId),
+      s3: await spanIdsInS3(s3, 'chaos', prefix),
+      spool: await spanIdsInSpool(relay.spoolDir),
+    };
+    expect(checkExactlyOnce(sent, { ...where, collector: only(where.collector, sent) })).toEqual([]);
+    expect(where.s3).toEqual([]);
+  });
+});
+
+describe('chaos: S3 faults', () => {
+  for (const [name, mode] of [
+    ['is down', { kind: 'reset' }],
+    [
+      'answers 403 AccessDenied',
+      {
+        kind: 'status',
+        status: 403,
+        body: '<Error><Code>AccessDenied</Code><Message>denied</Message></Error>',
+      },
+    ],
+    ['is slower than the budget', { kind: 'hang' }],
+  ] as const) {
+    it(`spools to /tmp when the collector is down and S3 ${name}`, async () => {
+      const prefix = `s${++scenario}`;
+      const s3Proxy = await proxy(s3.endpoint, mode);
+      relay = await startRelayEnv({
+        collectorUrl: `http://127.0.0.1:${await freePort()}`,
+        s3: { peer: s3, endpoint: s3Proxy.url, uri: `s3://chaos/${prefix}` },
+      });
+      const { ids, postRuntime } = await invokeMany(relay, 4, 2, prefix);
+      const shutdown = await relay.env.shutdown();
+      expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
+      const where = await account(prefix, relay);
+      expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+      expect(where.spool).toHaveLength(ids.length);
+      expectWithinBudget(relay, postRuntime);
+    });
+  }
+
+  it('drops and counts what does not fit when /tmp is full, and says so', async () => {
+    const prefix = `s${++scenario}`;
+    relay = await startRelayEnv({
+      collectorUrl: `http://127.0.0.1:${await freePort()}`,
+      extra: { OTEL_RELAY_SPOOL_MAX_BYTES: '1' },
+      flush: 'periodic:3600000',
+    });
+    const { ids } = await invokeMany(relay, 2, 2, prefix);
+    const shutdown = await relay.env.shutdown();
+    expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
+    expect(await spanIdsInSpool(relay.spoolDir)).toEqual([]);
+    expect(relay.env.output()).toMatch(new RegExp(`${ids.length} spans dropped: .*does not fit`));
+    expect(relay.env.output()).toMatch(new RegExp(`"dropped":${ids.length}`));
+  });
+});
+
+describe('chaos: the environment goes away', () => {
+  it('spills what the timed-out invocation sent when the timeout resets the environment', async () => {
+    const prefix = `s${++scenario}`;
+    relay = await startRelayEnv({
+      collectorUrl: `http://127.0.0.1:${await freePort()}`,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+      codeDir: resolve(import.meta.dirname, 'fixtures/slow-function'),
+      timeoutMs: 1000,
+      flush: 'periodic:3600000',
+    });
+    const traceId = randomBytes(16).toString('hex');
+    const spanIds = [1, 2, 3].map(() => randomBytes(8).toString('hex'));
+    const res = await relay.env.invoke({ traceId, spanIds, sleepMs: 5000 });
+    expect(res.status).toBe('timeout');
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(spanIds, { ...where, collector: only(where.collector, spanIds) })).toEqual([]);
+    expect(where.s3.sort()).toEqual([...spanIds].sort());
+  });
+
+  it('SHUTDOWN during an export in flight still spills everything and exits before the deadline', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, { kind: 'hang' });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+      // Exports run in the background, overlapping invocations: one is in flight at SHUTDOWN.
+      flush: 'continuous',
+      extra: { OTEL_EXPORTER_OTLP_TIMEOUT: '10000', OTEL_RELAY_BREAKER_THRESHOLD: '100' },
+    });
+    const { ids } = await invokeMany(relay, 3, 3, prefix);
+    expect(p.requests.length).toBeGreaterThan(0);
+    const shutdown = await relay.env.shutdown();
+    expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
+    expect(shutdown.durationMs).toBeLessThan(2000);
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(ids, { ...where, collector: only(where.collector, ids) })).toEqual([]);
+  });
+
+  // A SIGKILL loses only what was in the extension's memory; with `end` flushing that is nothing
+  // between invocations, and what was spooled survives in /tmp for the next extension.
+  it('keeps what it spooled when the extension is SIGKILLed, and the next extension replays it', async () => {
+    const prefix = `s${++scenario}`;
+    const p = await proxy(collector.httpEndpoint, { kind: 'reset' });
+    relay = await startRelayEnv({
+      collectorUrl: p.url,
+      extra: { OTEL_RELAY_BREAKER_OPEN_MS: '100', OTEL_RELAY_SPILL_MIN_BYTES: '0' },
+    });
+    const before = await invokeMany(relay, 3, 2, `${prefix}-before`);
+    expect((await spanIdsInSpool(relay.spoolDir)).sort()).toEqual([...before.ids].sort());
+    const ext = relay.env.processes().find((x) => x.role === 'extension');
+    expect(ext).toBeDefined();
+    process.kill(ext?.pid ?? -1, 'SIGKILL');
+    p.setMode({ kind: 'pass' });
+    // The next invoke finds the crashed extension, resets the environment and re-runs init.
+    const crashed = await relay.env.invoke({ spans: 1, tag: `${prefix}-crash` });
+    expect(crashed.status).not.toBe('success');
+    const after = await invokeMany(relay, 2, 1, `${prefix}-after`);
+    await relay.env.shutdown();
+    const sent = [...before.ids, ...after.ids];
+    const where = await account(prefix, relay);
+    expect(checkExactlyOnce(sent, { ...where, collector: only(where.collector, sent) })).toEqual([]);
+    expect(where.spool).toEqual([]);
+  });
+});

@@ -1,0 +1,177 @@
+// `lambda-otel-relay replay` (the built CLI) against a real collector and a real S3 server: objects
+// the extension spilled, and a spool directory, reach the collector with their span ids intact, and
+// are deleted only after the collector took them.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { objectKey, Spool } from '../../../src/extension/fallback/index.js';
+import { type CollectorPeer, startCollector } from '../../helpers/collector.js';
+import { type S3Peer, startS3 } from '../../helpers/s3.js';
+import { tracesRequest } from './otlp-fixtures.js';
+
+const run = promisify(execFile);
+let s3: S3Peer;
+let collector: CollectorPeer;
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  return run(process.execPath, ['dist/cli.mjs', 'replay', ...args], {
+    env: { ...process.env, ...s3.env, ...env },
+    timeout: 60_000,
+  }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
+  );
+}
+
+beforeAll(async () => {
+  [s3, collector] = await Promise.all([startS3(), startCollector()]);
+  await s3.createBucket('replay-src');
+});
+afterAll(async () => {
+  await Promise.all([s3?.stop(), collector?.stop()]);
+});
+
+describe('replay', () => {
+  it('re-sends S3 objects in the time range to the collector and deletes them, and a second run finds nothing', async () => {
+    const inRange = await tracesRequest(['a1', 'a2', 'a3']);
+    const old = await tracesRequest(['old']);
+    const now = Date.now();
+    const k1 = objectKey({ bucket: 'replay-src', prefix: 'fb' }, 'traces', now);
+    const k2 = objectKey({ bucket: 'replay-src', prefix: 'fb' }, 'traces', now - 3 * 86_400_000);
+    await s3.putObject('replay-src', k1, gzipSync(inRange.body));
+    await s3.putObject('replay-src', k2, gzipSync(old.body));
+    await s3.putObject('replay-src', 'fb/README.txt', 'not telemetry');
+
+    const dry = await cli([
+      '--from',
+      's3://replay-src/fb',
+      '--to',
+      collector.httpEndpoint,
+      '--since',
+      '1d',
+      '--dry-run',
+    ]);
+    expect(dry.stderr).toBe('');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/dry run: would send 1 objects/);
+    expect((await s3.listObjects('replay-src', 'fb/')).map((o) => o.key).sort()).toEqual(
+      [k2, 'fb/README.txt', k1].sort(),
+    );
+
+    const first = await cli([
+      '--from',
+      's3://replay-src/fb',
+      '--to',
+      collector.httpEndpoint,
+      '--since',
+      '1d',
+    ]);
+    expect(first.stdout).toMatch(/replayed 1 of 1 objects/);
+    expect(first.code).toBe(0);
+    const got = await collector.waitFor((r) => r.spans().length >= 3, 20_000);
+    expect(
+      got
+        .spans()
+        .map((s) => s.spanId)
+        .sort(),
+    ).toEqual([...inRange.spanIds].sort());
+    expect((await s3.listObjects('replay-src', 'fb/')).map((o) => o.key).sort()).toEqual(
+      [k2, 'fb/README.txt'].sort(),
+    );
+
+    const second = await cli([
+      '--from',
+      's3://replay-src/fb',
+      '--to',
+      collector.httpEndpoint,
+      '--since',
+      '1d',
+    ]);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/replayed 0 of 0 objects/);
+    expect((await collector.received()).spans()).toHaveLength(3);
+  });
+
+  it('re-sends otlp_json objects written by a collector awss3exporter as OTLP/JSON', async () => {
+    const spanId = '00f067aa0ba902b7';
+    const key = objectKey({ bucket: 'replay-src', prefix: 'json' }, 'traces', Date.now()).replace(
+      '.binpb.gz',
+      '.json',
+    );
+    const json = {
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+                  spanId,
+                  name: 'from-json',
+                  startTimeUnixNano: '1',
+                  endTimeUnixNano: '2',
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    await s3.putObject('replay-src', key, JSON.stringify(json));
+    const res = await cli(['--from', 's3://replay-src/json', '--to', collector.httpEndpoint]);
+    expect(res.code).toBe(0);
+    await collector.waitFor((r) => r.spans().some((s) => s.spanId === spanId), 20_000);
+    expect(await s3.listObjects('replay-src', 'json/')).toEqual([]);
+  });
+
+  it('keeps every spool file and exits 1 when the collector is unreachable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-spool-'));
+    const spool = new Spool({ dir, maxBytes: 1 << 20 });
+    await spool.write('traces', (await tracesRequest(['s1'])).body, 1);
+    const res = await cli(['--spool', dir, '--to', 'http://127.0.0.1:9', '--timeout', '1500']);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/failed 1/);
+    expect(readdirSync(dir)).toHaveLength(1);
+  });
+
+  it('re-sends a spool directory oldest first and empties it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-spool-'));
+    let t = Date.now() - 1000;
+    const spool = new Spool({ dir, maxBytes: 1 << 20, now: () => t++ });
+    const b1 = await tracesRequest(['s1', 's2']);
+    const b2 = await tracesRequest(['s3']);
+    await spool.write('traces', b1.body, 2);
+    await spool.write('traces', b2.body, 1);
+    const before = (await collector.received()).traces.length;
+    const res = await cli(['--spool', dir, '--to', collector.httpEndpoint, '--json']);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      found: 2,
+      sent: 2,
+      deleted: 2,
+      failed: 0,
+      items: { traces: 3 },
+    });
+    const got = await collector.waitFor((r) => r.traces.length >= before + 2, 20_000);
+    const ids = got
+      .spans()
+      .filter((s) => s.request >= before)
+      .map((s) => s.spanId);
+    expect(ids).toEqual([...b1.spanIds, ...b2.spanIds]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses conflicting sources with a usage error', async () => {
+    const res = await cli(['--from', 's3://a', '--spool', '/tmp/x']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/exactly one of --from/);
+  });
+});

@@ -1,0 +1,404 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../../src/extension/clock.js';
+import type { RelayCore } from '../../../src/extension/lifecycle/core.js';
+import { runExtension } from '../../../src/extension/lifecycle/run.js';
+import {
+  eventually,
+  type FakeCollector,
+  type FakeLambdaApi,
+  recordingLog,
+  startFakeCollector,
+  startFakeLambdaApi,
+  traceRequest,
+} from './fakes.js';
+
+let api: FakeLambdaApi;
+let collector: FakeCollector;
+let spoolDir: string;
+
+beforeEach(async () => {
+  api = await startFakeLambdaApi();
+  collector = await startFakeCollector();
+  spoolDir = mkdtempSync(join(tmpdir(), 'relay-unit-spool-'));
+});
+afterEach(async () => {
+  await api.close();
+  await collector.close();
+  rmSync(spoolDir, { recursive: true, force: true });
+});
+
+function start(env: Record<string, string> = {}) {
+  const log = recordingLog();
+  let core: RelayCore | undefined;
+  const exit = runExtension({
+    env: {
+      AWS_LAMBDA_RUNTIME_API: api.runtimeApi,
+      OTEL_RELAY_HTTP_PORT: '0',
+      OTEL_RELAY_GRPC_PORT: '0',
+      OTEL_RELAY_SELF_TELEMETRY: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_RELAY_SPOOL_DIR: spoolDir,
+      ...env,
+    },
+    clock: systemClock,
+    log,
+    onReady: (c) => {
+      core = c;
+    },
+  });
+  return {
+    log,
+    exit,
+    core: () => {
+      if (!core) throw new Error('relay core did not start');
+      return core;
+    },
+  };
+}
+
+function post(port: number, path: string, body: Uint8Array) {
+  return new Promise<number>((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const invoke = (requestId: string, timeoutMs = 3000) => ({
+  eventType: 'INVOKE',
+  requestId,
+  deadlineMs: Date.now() + timeoutMs,
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:fn',
+});
+const shutdown = (ms = 2000) => ({
+  eventType: 'SHUTDOWN',
+  shutdownReason: 'spindown',
+  deadlineMs: Date.now() + ms,
+});
+
+describe('extension lifecycle', () => {
+  it('registers INVOKE and SHUTDOWN under its launcher name, subscribes to platform events, then calls next', async () => {
+    const ext = start({ OTEL_RELAY_EXTENSION_NAME: 'my-relay' });
+    await api.waitForNext(1);
+    expect(api.registered).toEqual({ name: 'my-relay', events: ['INVOKE', 'SHUTDOWN'] });
+    expect(api.subscription?.types).toEqual(['platform']);
+    expect(api.subscription?.URI).toMatch(/^http:\/\/sandbox\.localdomain:\d+\/$/);
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+  });
+
+  it('flushes before next under end once the done signal arrives, exactly once', async () => {
+    const ext = start({ OTEL_RELAY_FLUSH: 'end' });
+    await api.waitForNext(1);
+    const port = ext.core().httpPort!;
+    api.push(invoke('r1'));
+    await eventually(() => ext.core().stats.invocationsSeen() === 1, 'INVOKE handled');
+    expect(await post(port, '/v1/traces', await traceRequest(4))).toBe(200);
+    expect(await post(port, '/relay/v1/invocations/r1/done', new Uint8Array())).toBe(204);
+    await api.waitForNext(2);
+    expect(collector.items('traces')).toBe(4);
+    expect(ext.core().buffer.isEmpty()).toBe(true);
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+    expect(collector.items('traces')).toBe(4);
+    expect(collector.requests).toHaveLength(1);
+  });
+
+  it('waits for platform.runtimeDone of this request when there is no done signal', async () => {
+    const ext = start({ OTEL_RELAY_FLUSH: 'end' });
+    await api.waitForNext(1);
+    api.push(invoke('r2'));
+    await eventually(() => ext.core().stats.invocationsSeen() === 1, 'INVOKE handled');
+    await post(ext.core().httpPort!, '/v1/traces', await traceRequest(2));
+    await api.sendTelemetry([
+      { time: new Date().toISOString(), type: 'platform.runtimeDone', record: { requestId: 'other' } },
+    ]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(api.nextCalls).toBe(1);
+    await api.sendTelemetry([
+      {
+        time: new Date().toISOString(),
+        type: 'platform.runtimeDone',
+        record: { requestId: 'r2', status: 'success' },
+      },
+    ]);
+    await api.waitForNext(2);
+    expect(collector.items('traces')).toBe(2);
+    api.push(shutdown());
+    await ext.exit;
+  });
+
+  it('carries data across quick invocations under adaptive and exports it during the next one', async () => {
+    const ext = start({
+      OTEL_RELAY_FLUSH: 'adaptive',
+      OTEL_RELAY_MAX_AGE_MS: '60000',
+      OTEL_RELAY_BATCH_AGE_MS: '0',
+    });
+    await api.waitForNext(1);
+    const port = ext.core().httpPort!;
+    for (let i = 1; i <= 3; i++) {
+      api.push(invoke(`a${i}`));
+      await eventually(() => ext.core().stats.invocationsSeen() === i, `INVOKE a${i} handled`);
+      await post(port, '/v1/traces', await traceRequest(1, `a${i}`));
+      await post(port, `/relay/v1/invocations/a${i}/done`, new Uint8Array());
+      await api.waitForNext(i + 1);
+    }
+    // a1: no arrival history → flushed. a2, a3: the next invocation came quickly → deferred; a2's data
+    // went out while a3 ran, a3's is still buffered.
+    expect(collector.items('traces')).toBe(2);
+    expect(ext.core().buffer.items('traces')).toBe(1);
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+    expect(collector.items('traces')).toBe(3);
+  });
+
+  it('does not wait for the end of an invocation under adaptive when invocations come often and data is young', async () => {
+    const ext = start({ OTEL_RELAY_FLUSH: 'adaptive' });
+    await api.waitForNext(1);
+    const port = ext.core().httpPort!;
+    // Two invocations that end normally give the relay its arrival history.
+    for (const id of ['w1', 'w2']) {
+      api.push(invoke(id));
+      await eventually(() => ext.core().stats.invocationsSeen() === (id === 'w1' ? 1 : 2), `INVOKE ${id}`);
+      await post(port, `/relay/v1/invocations/${id}/done`, new Uint8Array());
+      await api.waitForNext(id === 'w1' ? 2 : 3);
+    }
+    // w3: neither a done signal nor runtimeDone ever comes, yet next is called; data sent afterwards
+    // (the handler still running) is received and delivered later.
+    api.push(invoke('w3'));
+    await api.waitForNext(4);
+    expect(await post(port, '/v1/traces', await traceRequest(3))).toBe(200);
+    expect(ext.core().buffer.items('traces')).toBe(3);
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+    expect(collector.items('traces')).toBe(3);
+  });
+
+  it('spools a batch the collector refuses with 503 and re-sends it once the collector is back', async () => {
+    let fail = true;
+    collector.respond = () => (fail ? { status: 503 } : { status: 200 });
+    const ext = start({ OTEL_RELAY_FLUSH: 'end', OTEL_RELAY_FLUSH_TIMEOUT_MS: '300' });
+    await api.waitForNext(1);
+    const port = ext.core().httpPort!;
+    api.push(invoke('k1'));
+    await eventually(() => ext.core().stats.invocationsSeen() === 1, 'INVOKE k1 handled');
+    await post(port, '/v1/logs', await logsRequest());
+    await post(port, '/relay/v1/invocations/k1/done', new Uint8Array());
+    await api.waitForNext(2);
+    expect(collector.items()).toBe(0);
+    expect(ext.core().buffer.isEmpty()).toBe(true);
+    expect(readdirSync(spoolDir).length).toBeGreaterThan(0);
+    expect(ext.core().stats.spilled.logs).toBe(1);
+    fail = false;
+    api.push(invoke('k2'));
+    await eventually(() => ext.core().stats.invocationsSeen() === 2, 'INVOKE k2 handled');
+    await post(port, '/v1/logs', await logsRequest());
+    await post(port, '/relay/v1/invocations/k2/done', new Uint8Array());
+    await api.waitForNext(3);
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+    expect(collector.items('logs')).toBe(2);
+    expect(collector.requests).toHaveLength(2);
+  });
+
+  it('calls next within the flush budget when the collector is slow, with the batch kept', async () => {
+    collector.delayMs = 3_000;
+    const ext = start({ OTEL_RELAY_FLUSH: 'end', OTEL_RELAY_FLUSH_TIMEOUT_MS: '150' });
+    await api.waitForNext(1);
+    api.push(invoke('s1', 10_000));
+    await eventually(() => ext.core().stats.invocationsSeen() === 1, 'INVOKE handled');
+    await post(ext.core().httpPort!, '/v1/traces', await traceRequest(5));
+    await post(ext.core().httpPort!, '/relay/v1/invocations/s1/done', new Uint8Array());
+    await api.waitForNext(2, 2_000);
+    expect(ext.core().buffer.items('traces')).toBe(5);
+    collector.delayMs = 0;
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+    expect(collector.items('traces')).toBe(5);
+  });
+
+  it('registers SHUTDOWN only on Managed Instances and flushes in the background', async () => {
+    const ext = start({
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'lambda-managed-instances',
+      OTEL_RELAY_BACKGROUND_INTERVAL_MS: '20',
+    });
+    await api.waitForNext(1);
+    expect(api.registered?.events).toEqual(['SHUTDOWN']);
+    await post(ext.core().httpPort!, '/v1/traces', await traceRequest(6));
+    await eventually(() => collector.items('traces') === 6, 'background flush');
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+    expect(collector.items('traces')).toBe(6);
+  });
+
+  it('flushes on each done signal under end on Managed Instances, without waiting for the timer', async () => {
+    const ext = start({
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'lambda-managed-instances',
+      OTEL_RELAY_FLUSH: 'end',
+      OTEL_RELAY_BACKGROUND_INTERVAL_MS: '3600000',
+    });
+    await api.waitForNext(1);
+    const port = ext.core().httpPort!;
+    await post(port, '/v1/traces', await traceRequest(2));
+    await post(port, '/relay/v1/invocations/m1/done', new Uint8Array());
+    await eventually(() => collector.items('traces') === 2, 'flush after the done signal');
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+    expect(collector.items('traces')).toBe(2);
+  });
+
+  it('stays in pass-through mode and keeps calling next when the relay cannot start', async () => {
+    const log = recordingLog();
+    const exit = runExtension({
+      env: { AWS_LAMBDA_RUNTIME_API: api.runtimeApi },
+      clock: systemClock,
+      log,
+      loadCore: () => Promise.reject(new Error('boom')),
+    });
+    await api.waitForNext(1);
+    api.push(invoke('p1'));
+    await api.waitForNext(2);
+    api.push(shutdown());
+    expect(await exit).toBe(0);
+    expect(log.lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([
+      'otel-relay could not start; running in pass-through mode: the function is unaffected, its telemetry is not collected',
+    ]);
+  });
+
+  it('turns its receivers off with one clear line when the exporter endpoint points back at itself', async () => {
+    const ext = start({
+      OTEL_RELAY_HTTP_PORT: '14999',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:14999',
+    });
+    await api.waitForNext(1);
+    expect(ext.core().httpPort).toBeUndefined();
+    expect(
+      ext.log.lines.some((l) => l.level === 'error' && /points at this relay's own receiver/.test(l.msg)),
+    ).toBe(true);
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+  });
+
+  it('logs a taken port clearly and keeps running', async () => {
+    const blocker = http.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const ext = start({ OTEL_RELAY_HTTP_PORT: String(taken) });
+      await api.waitForNext(1);
+      expect(ext.core().httpPort).toBeUndefined();
+      expect(ext.core().grpcPort).toBeGreaterThan(0);
+      expect(ext.log.lines.some((l) => l.level === 'error' && l.msg.includes(`127.0.0.1:${taken}`))).toBe(
+        true,
+      );
+      api.push(invoke('t1'));
+      await api.sendTelemetry([{ time: '', type: 'platform.runtimeDone', record: { requestId: 't1' } }]);
+      await api.waitForNext(2);
+      api.push(shutdown());
+      expect(await ext.exit).toBe(0);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('exits 1 with a clear line when registration is refused', async () => {
+    api.registerStatus = 403;
+    const ext = start();
+    expect(await ext.exit).toBe(1);
+    expect(ext.log.lines[0]?.msg).toMatch(/could not register/);
+  });
+});
+
+/** A logs request with one record, from the real SDK serializer. */
+async function logsRequest(): Promise<Uint8Array> {
+  const { ProtobufLogsSerializer } = await import('@opentelemetry/otlp-transformer');
+  const { LoggerProvider, InMemoryLogRecordExporter, SimpleLogRecordProcessor } = await import(
+    '@opentelemetry/sdk-logs'
+  );
+  const exporter = new InMemoryLogRecordExporter();
+  const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor(exporter)] });
+  provider.getLogger('unit').emit({ body: 'hello' });
+  await provider.forceFlush();
+  return ProtobufLogsSerializer.serializeRequest(exporter.getFinishedLogRecords())!;
+}
+
+describe('thaw and SnapStart restore', () => {
+  it('drops pooled collector connections when the monotonic clock jumps back or a long freeze passed', async () => {
+    let wallOffset = 0;
+    let monoOffset = 0;
+    const clock = { now: () => Date.now() + wallOffset, monotonic: () => performance.now() + monoOffset };
+    let resets = 0;
+    const exit = runExtension({
+      env: {
+        AWS_LAMBDA_RUNTIME_API: api.runtimeApi,
+        OTEL_RELAY_HTTP_PORT: '0',
+        OTEL_RELAY_GRPC_PORT: '0',
+        OTEL_RELAY_SELF_TELEMETRY: 'false',
+        OTEL_RELAY_SPOOL_DIR: spoolDir,
+      },
+      clock,
+      log: recordingLog(),
+      createExporter: () => ({
+        export: async () => ({ kind: 'success' }),
+        resetConnections: () => {
+          resets++;
+        },
+        close: () => {},
+      }),
+    });
+    await api.waitForNext(1);
+    const shortInvoke = (id: string) => ({ ...invoke(id), deadlineMs: clock.now() + 150 });
+    api.push(shortInvoke('n1'));
+    await api.waitForNext(2);
+    expect(resets).toBe(0);
+    // A SnapStart restore: CLOCK_MONOTONIC went backwards while parked in next.
+    monoOffset -= 10_000;
+    api.push(shortInvoke('n2'));
+    await api.waitForNext(3);
+    expect(resets).toBe(1);
+    // A one-minute freeze: both clocks moved on; the collector likely closed our idle sockets.
+    wallOffset += 60_000;
+    monoOffset += 60_000;
+    api.push(shortInvoke('n3'));
+    await api.waitForNext(4);
+    expect(resets).toBe(2);
+    api.push({ ...shutdown(), deadlineMs: clock.now() + 2000 });
+    expect(await exit).toBe(0);
+  });
+});
+
+describe('SHUTDOWN', () => {
+  it('exits before the SHUTDOWN deadline with a collector that never answers, keeping the data in the spool', async () => {
+    collector.delayMs = 10_000;
+    const ext = start({ OTEL_RELAY_FLUSH: 'periodic:600000', OTEL_RELAY_SHUTDOWN_MARGIN_MS: '200' });
+    await api.waitForNext(1);
+    api.push(invoke('z1'));
+    await eventually(() => ext.core().stats.invocationsSeen() === 1, 'INVOKE handled');
+    await post(ext.core().httpPort!, '/v1/traces', await traceRequest(7));
+    await post(ext.core().httpPort!, '/relay/v1/invocations/z1/done', new Uint8Array());
+    await api.waitForNext(2);
+    const deadlineMs = Date.now() + 800;
+    api.push({ eventType: 'SHUTDOWN', shutdownReason: 'spindown', deadlineMs });
+    expect(await ext.exit).toBe(0);
+    expect(Date.now()).toBeLessThan(deadlineMs);
+    expect(collector.items()).toBe(0);
+    expect(ext.core().stats.spilled.traces).toBe(7);
+    expect(readdirSync(spoolDir).length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { encodeSelfMetrics } from '../../../src/extension/telemetry/self.js';
+import { RelayStats } from '../../../src/extension/telemetry/stats.js';
+import { decodeExportRequest, validateExportRequest } from '../../../src/otlp/index.js';
+
+describe('self-telemetry', () => {
+  it('encodes the counters as a valid OTLP metrics request that protobufjs decodes to the same values', async () => {
+    const stats = new RelayStats();
+    stats.received.traces = 12;
+    stats.exported.traces = 10;
+    stats.drop('buffer_full', 'logs', 3);
+    stats.flushDurationsMs.push(0.4, 3, 700);
+    const { body, points } = encodeSelfMetrics(
+      stats,
+      { functionName: 'fn', functionVersion: '$LATEST', region: 'eu-west-1', extensionVersion: '0.1.0' },
+      1_000_000_000n,
+      2_000_000_000n,
+    );
+    expect(validateExportRequest('metrics', body).items).toBe(points);
+    const decoded = (await decodeExportRequest('metrics', body)) as {
+      resourceMetrics: {
+        resource: { attributes: { key: string; value: { stringValue: string } }[] };
+        scopeMetrics: {
+          metrics: {
+            name: string;
+            sum?: {
+              dataPoints: {
+                asDouble: number;
+                attributes: { key: string; value: { stringValue: string } }[];
+              }[];
+            };
+            histogram?: { dataPoints: { count: string; bucketCounts: string[] }[] };
+          }[];
+        }[];
+      }[];
+    };
+    const rm = decoded.resourceMetrics[0]!;
+    expect(rm.resource.attributes).toContainEqual({ key: 'faas.name', value: { stringValue: 'fn' } });
+    const metrics = rm.scopeMetrics[0]!.metrics;
+    const received = metrics.find((m) => m.name === 'otel_relay.items.received')!;
+    const tracesPoint = received.sum!.dataPoints.find((p) => p.attributes[0]!.value.stringValue === 'traces');
+    expect(tracesPoint?.asDouble).toBe(12);
+    const dropped = metrics.find((m) => m.name === 'otel_relay.items.dropped')!;
+    expect(dropped.sum!.dataPoints.some((p) => p.asDouble === 3)).toBe(true);
+    const flush = metrics.find((m) => m.name === 'otel_relay.flush.duration')!;
+    expect(Number(flush.histogram!.dataPoints[0]!.count)).toBe(3);
+    expect(metrics.find((m) => m.name === 'otel_relay.postruntime.duration')).toBeUndefined();
+  });
+});

@@ -1,0 +1,223 @@
+// The Delivery's decisions, with a scripted exporter standing in for the collector transport (the
+// real exporter and collector are exercised in test/chaos) and a real spool in a temp directory.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type {
+  Batch,
+  ExportOutcome,
+  FlushBudget,
+  Logger,
+  SignalExporter,
+} from '../../../src/extension/export/index.js';
+import { createFallbackDelivery, type FallbackConfig } from '../../../src/extension/fallback/index.js';
+
+function harness(script: (call: number) => ExportOutcome, config: Partial<FallbackConfig> = {}) {
+  let t = 1_700_000_000_000;
+  const calls: Array<{ signal: string; bytes: number }> = [];
+  const lines: string[] = [];
+  const exporter: SignalExporter = {
+    async export(signal, body) {
+      calls.push({ signal, bytes: body.byteLength });
+      t += 5;
+      return script(calls.length);
+    },
+    resetConnections() {},
+    close() {},
+  };
+  const log: Logger = {
+    debug: (m) => lines.push(`debug ${m}`),
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
+  const delivery = createFallbackDelivery(
+    { exporter, env: {}, clock: { now: () => t, monotonic: () => t }, log },
+    {
+      config: {
+        spoolDir: mkdtempSync(join(tmpdir(), 'delivery-test-')),
+        spoolMaxBytes: 1 << 20,
+        breakerThreshold: 3,
+        breakerOpenMs: 10_000,
+        breakerMaxOpenMs: 60_000,
+        s3ReserveMs: 300,
+        spillMinBytes: 0,
+        spillMaxAgeMs: 0,
+        ...config,
+      },
+      sleep: async (ms) => {
+        t += ms;
+      },
+    },
+  );
+  const budget = (ms: number, reason: FlushBudget['reason'] = 'invoke'): FlushBudget => ({
+    deadline: t + ms,
+    abort: new AbortController().signal,
+    reason,
+  });
+  return { delivery, calls, lines, budget, advance: (ms: number) => (t += ms), now: () => t };
+}
+
+const batch = (items = 3, signal: Batch['signal'] = 'traces'): Batch => ({
+  signal,
+  body: new Uint8Array(items * 10),
+  items,
+  oldestAcceptedAt: 0,
+});
+const down: ExportOutcome = { kind: 'retryable', reason: 'ECONNREFUSED' };
+
+describe('fallback Delivery', () => {
+  it('exports and counts when the collector takes the batch', async () => {
+    const h = harness(() => ({ kind: 'success' }));
+    expect(await h.delivery.deliver(batch(), h.budget(500))).toEqual({
+      kind: 'exported',
+      items: 3,
+      rejected: 0,
+    });
+    expect(h.delivery.counters.exportedItems).toBe(3);
+  });
+
+  it('retries a 503 inside the budget and then exports', async () => {
+    const h = harness((n) =>
+      n < 3 ? { kind: 'retryable', reason: 'HTTP 503', status: 503 } : { kind: 'success' },
+    );
+    expect((await h.delivery.deliver(batch(), h.budget(1000))).kind).toBe('exported');
+    expect(h.calls).toHaveLength(3);
+  });
+
+  it('spools a batch the dead collector did not take and says where it went', async () => {
+    const h = harness(() => down);
+    const res = await h.delivery.deliver(batch(37), h.budget(1000));
+    expect(res).toMatchObject({ kind: 'spilled', items: 37 });
+    const files = await h.delivery.spool.list();
+    expect(files.map((f) => f.items)).toEqual([37]);
+    expect(h.lines.some((l) => l.includes(`37 spans spooled to ${files[0]?.path}`))).toBe(true);
+  });
+
+  it('opens the breaker after repeated failures and then never calls the collector', async () => {
+    const h = harness(() => down);
+    for (let i = 0; i < 3; i++) await h.delivery.deliver(batch(), h.budget(1000));
+    expect(h.delivery.collectorBreaker.state).toBe('open');
+    const before = h.calls.length;
+    const start = h.now();
+    const res = await h.delivery.deliver(batch(), h.budget(1000));
+    expect(res.kind).toBe('spilled');
+    expect(h.calls.length).toBe(before);
+    expect(h.now()).toBe(start);
+    expect(h.lines.some((l) => l.startsWith('warn collector breaker open after 3 failures'))).toBe(true);
+  });
+
+  it('replays spooled batches oldest first once the collector is back, deleting each after it is confirmed', async () => {
+    let healthy = false;
+    const h = harness(() => (healthy ? { kind: 'success' } : down));
+    for (let i = 1; i <= 4; i++) await h.delivery.deliver(batch(i), h.budget(1000));
+    expect(await h.delivery.spool.list()).toHaveLength(4);
+    healthy = true;
+    h.advance(10_000);
+    h.calls.length = 0;
+    await h.delivery.replay?.(h.budget(10_000));
+    expect(h.calls.map((c) => c.bytes)).toEqual([10, 20, 30, 40]);
+    expect(await h.delivery.spool.list()).toEqual([]);
+    expect(h.delivery.counters.replayedItems).toBe(10);
+    expect(h.delivery.collectorBreaker.state).toBe('closed');
+  });
+
+  it('keeps spooled batches when the replay fails', async () => {
+    let healthy = true;
+    const h = harness(() => (healthy ? { kind: 'success' } : down), { breakerThreshold: 100 });
+    healthy = false;
+    await h.delivery.deliver(batch(2), h.budget(1000));
+    await h.delivery.replay?.(h.budget(1000));
+    expect(await h.delivery.spool.list()).toHaveLength(1);
+  });
+
+  it('drops, counts and logs a batch the collector rejects as malformed', async () => {
+    const h = harness(() => ({ kind: 'failed', reason: 'HTTP 400 bad data', status: 400 }));
+    expect(await h.delivery.deliver(batch(5), h.budget(1000))).toEqual({
+      kind: 'dropped',
+      items: 5,
+      reason: 'rejected-by-collector',
+    });
+    expect(h.delivery.counters.droppedItems).toEqual({ 'rejected-by-collector': 5 });
+    expect(h.delivery.collectorBreaker.state).toBe('closed');
+  });
+
+  it('spills rather than drops a batch the collector fails with a 500', async () => {
+    const h = harness(() => ({ kind: 'failed', reason: 'HTTP 500', status: 500 }));
+    expect((await h.delivery.deliver(batch(), h.budget(1000))).kind).toBe('spilled');
+  });
+
+  it('retains a batch in memory when an invoke flush runs out of budget', async () => {
+    const h = harness(() => down);
+    const b = h.budget(1000);
+    h.advance(2000);
+    expect((await h.delivery.deliver(batch(), b)).kind).toBe('retained');
+  });
+
+  it('at SHUTDOWN spools even when the budget is spent, and drops with a reason when the spool is full', async () => {
+    const h = harness(() => down, { spoolMaxBytes: 40 });
+    const b = h.budget(100, 'shutdown');
+    h.advance(200);
+    expect((await h.delivery.deliver(batch(3), b)).kind).toBe('spilled');
+    expect(await h.delivery.deliver(batch(3), b)).toEqual({
+      kind: 'dropped',
+      items: 3,
+      reason: 'spool-full',
+    });
+    expect(h.delivery.counters.droppedItems).toEqual({ 'spool-full': 3 });
+  });
+
+  it('reports a partial success as exported and logs the rejected items', async () => {
+    const h = harness(() => ({ kind: 'partial', rejected: 2, message: 'too old' }));
+    expect(await h.delivery.deliver(batch(5), h.budget(500))).toEqual({
+      kind: 'exported',
+      items: 5,
+      rejected: 2,
+    });
+    expect(h.lines.some((l) => l.includes('rejected 2 spans'))).toBe(true);
+  });
+});
+
+describe('fallback Delivery while the collector breaker is open', () => {
+  it('keeps small young batches in memory on invoke flushes and spills them once big or old enough', async () => {
+    const h = harness(() => down, { spillMinBytes: 100, spillMaxAgeMs: 5000 });
+    for (let i = 0; i < 3; i++) await h.delivery.deliver(batch(), h.budget(1000));
+    expect(h.delivery.collectorBreaker.state).toBe('open');
+    const young = { ...batch(3), oldestAcceptedAt: h.now() };
+    expect((await h.delivery.deliver(young, h.budget(1000))).kind).toBe('retained');
+    expect((await h.delivery.deliver(batch(20), h.budget(1000))).kind).toBe('spilled');
+    h.advance(5000);
+    expect((await h.delivery.deliver(young, h.budget(1000))).kind).toBe('spilled');
+  });
+
+  it('spills small batches at SHUTDOWN', async () => {
+    const h = harness(() => down, { spillMinBytes: 1 << 20, spillMaxAgeMs: 3_600_000 });
+    for (let i = 0; i < 3; i++) await h.delivery.deliver(batch(), h.budget(1000));
+    const young = { ...batch(1), oldestAcceptedAt: h.now() };
+    expect((await h.delivery.deliver(young, h.budget(1000, 'shutdown'))).kind).toBe('spilled');
+  });
+});
+
+describe('fallback Delivery replay and the half-open probe', () => {
+  it('hands the probe back when a spool file vanished, so the next flush can still probe', async () => {
+    let healthy = false;
+    const h = harness(() => (healthy ? { kind: 'success' } : down));
+    for (let i = 0; i < 3; i++) await h.delivery.deliver(batch(), h.budget(1000));
+    const files = await h.delivery.spool.list();
+    expect(files).toHaveLength(3);
+    // Another replayer (the CLI) took the files away after this one listed them.
+    const { rmSync } = await import('node:fs');
+    const list = h.delivery.spool.list.bind(h.delivery.spool);
+    h.delivery.spool.list = async () => {
+      const entries = await list();
+      for (const e of entries) rmSync(e.path);
+      return entries;
+    };
+    h.advance(10_000);
+    healthy = true;
+    await h.delivery.replay?.(h.budget(1000));
+    expect((await h.delivery.deliver(batch(1), h.budget(1000))).kind).toBe('exported');
+    expect(h.delivery.collectorBreaker.state).toBe('closed');
+  });
+});
