@@ -33,6 +33,19 @@ describe('S3Client against moto', () => {
     expect(head.ServerSideEncryption).toBe('AES256');
   });
 
+  it('asks for SSE-KMS with the given key when configured', async () => {
+    const key = 'kms/object.binpb.gz';
+    await client.putObject({
+      bucket: 'relay-fallback',
+      key,
+      body: new Uint8Array([7]),
+      sse: { type: 'aws:kms', keyId: 'alias/otel-relay' },
+    });
+    const head = await s3.client.send(new HeadObjectCommand({ Bucket: 'relay-fallback', Key: key }));
+    expect(head.ServerSideEncryption).toBe('aws:kms');
+    expect(head.SSEKMSKeyId).toContain('otel-relay');
+  });
+
   it('lists across pages, gets and deletes', async () => {
     for (let i = 0; i < 5; i++) {
       await client.putObject({ bucket: 'relay-fallback', key: `list/k${i}`, body: new Uint8Array([i]) });
