@@ -22,6 +22,27 @@ export async function spanIdsIn(body: Uint8Array): Promise<string[]> {
   return ids;
 }
 
+interface LogsJson {
+  resourceLogs?: Array<{ scopeLogs?: Array<{ logRecords?: Array<{ body?: { stringValue?: string } }> }> }>;
+}
+
+/** The string bodies of every log record in the `logs` objects under a prefix. */
+export async function logBodiesInS3(s3: S3Peer, bucket: string, prefix: string): Promise<string[]> {
+  const bodies: string[] = [];
+  for (const o of await s3.listObjects(bucket, prefix)) {
+    const parsed = parseObjectKey(o.key);
+    if (parsed?.signal !== 'logs') continue;
+    const raw = await s3.getObject(bucket, o.key);
+    const req = (await decodeExportRequest('logs', parsed.gzip ? gunzipSync(raw) : raw)) as LogsJson;
+    for (const rl of req.resourceLogs ?? []) {
+      for (const sl of rl.scopeLogs ?? []) {
+        for (const r of sl.logRecords ?? []) if (r.body?.stringValue) bodies.push(r.body.stringValue);
+      }
+    }
+  }
+  return bodies;
+}
+
 export async function spanIdsInS3(s3: S3Peer, bucket: string, prefix: string): Promise<string[]> {
   const ids: string[] = [];
   for (const o of await s3.listObjects(bucket, prefix)) {

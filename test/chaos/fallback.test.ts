@@ -11,6 +11,7 @@ import { freePort } from '../helpers/ports.js';
 import { type S3Peer, startS3 } from '../helpers/s3.js';
 import {
   checkExactlyOnce,
+  logBodiesInS3,
   spanIdsInCollector,
   spanIdsInS3,
   spanIdsInSpool,
@@ -120,6 +121,31 @@ describe('chaos: fallback', () => {
     expect(where.s3).toHaveLength(ids.length);
     // Three spills open the breaker; the other seven invocations' batches leave as one object at SHUTDOWN.
     expect((await s3.listObjects('chaos', `${prefix}/`)).length).toBe(4);
+  });
+
+  it('spills spans and log records to S3 when the OTLP/gRPC collector is down', async () => {
+    const prefix = `s${++scenario}`;
+    relay = await startRelayEnv({
+      collectorUrl: `http://127.0.0.1:${await freePort()}`,
+      s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
+      extra: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_RELAY_SPILL_MIN_BYTES: '0' },
+    });
+    const sent: string[] = [];
+    const logs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await relay.env.invoke({ spans: 2, logs: 2, tag: `${prefix}-${i}` });
+      expect(r.status).toBe('success');
+      const out = r.response as { spanIds: string[]; logs: string[] };
+      sent.push(...out.spanIds);
+      logs.push(...out.logs);
+    }
+    await relay.env.shutdown();
+    const where = await account(prefix, relay);
+    expect(await exactlyOnce(relay, sent, where)).toEqual([]);
+    expect(where.s3.sort()).toEqual([...sent].sort());
+    expect((await logBodiesInS3(s3, 'chaos', `${prefix}/`)).sort()).toEqual([...logs].sort());
+    expect(relay.env.output()).toMatch(/log records spilled to s3:\/\/chaos\//);
+    expect(relay.env.output()).toMatch(/"traces":"grpc /);
   });
 
   it('spools to /tmp when collector and S3 are both down, and replays the spool once the collector is back', async () => {
