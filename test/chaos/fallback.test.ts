@@ -2,8 +2,10 @@
 // (moto), and faults injected between them. Each scenario accounts for every span by id across the
 // collector, the S3 bucket and the /tmp spool, and checks that no invocation spent more post-runtime
 // time than its flush budget allowed.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CollectorPeer, startCollector } from '../helpers/collector.js';
 import { printLogsOnFailure } from '../helpers/peer-logs.js';
@@ -20,6 +22,7 @@ import {
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { type RelayEnv, startRelayEnv } from './relay-env.js';
 
+const run = promisify(execFile);
 let collector: CollectorPeer;
 let s3: S3Peer;
 let relay: RelayEnv | undefined;
@@ -105,6 +108,38 @@ describe('chaos: fallback', () => {
     expect(where.s3.length, relay.env.output()).toBe(ids.length);
     expectWithinBudget(relay, postRuntime);
     expect(relay.env.output()).toMatch(/3 spans spilled to s3:\/\/chaos\/s1\/year=/);
+
+    // Later, with the collector back: `lambda-otel-relay replay` moves all of it from S3 to the collector.
+    const replay = await run(
+      process.execPath,
+      [
+        'dist/cli.mjs',
+        'replay',
+        '--from',
+        `s3://chaos/${prefix}`,
+        '--to',
+        collector.httpEndpoint,
+        '--s3-endpoint',
+        s3.endpoint,
+      ],
+      { env: { ...process.env, ...s3.env }, timeout: 60_000 },
+    );
+    expect(replay.stdout, replay.stdout).toMatch(new RegExp(`\\(${ids.length} spans\\)`));
+    const got = await collector.waitFor(
+      (r) =>
+        only(
+          r.spans().map((x) => x.spanId),
+          ids,
+        ).length >= ids.length,
+      20_000,
+    );
+    expect(
+      only(
+        got.spans().map((x) => x.spanId),
+        ids,
+      ).sort(),
+    ).toEqual([...ids].sort());
+    expect(await s3.listObjects('chaos', `${prefix}/`)).toEqual([]);
   });
 
   it('while the breaker is open, batches spills into fewer objects and still spills everything by SHUTDOWN', async () => {
