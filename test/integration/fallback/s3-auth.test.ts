@@ -71,7 +71,13 @@ describe('SigV4 against a signature-checking server', () => {
       credentials: async () => ({ accessKeyId, secretAccessKey }),
     });
     const key = 'fallback/2026/11/21/traces_0192f0c1-abcd.binpb.gz';
-    await client.putObject({ bucket: 'signed', key, body: new Uint8Array([9, 8, 7]) });
+    await client.putObject({
+      bucket: 'signed',
+      key,
+      body: new Uint8Array([9, 8, 7]),
+      contentEncoding: 'gzip',
+      metadata: { 'otel-items': '3' },
+    });
     const page = await client.listObjectsV2({ bucket: 'signed', prefix: 'fallback/' });
     expect(page.objects.map((o) => o.key)).toEqual([key]);
     expect([...(await client.getObject({ bucket: 'signed', key }))]).toEqual([9, 8, 7]);
