@@ -36,6 +36,11 @@ export interface CollectorPeer {
   received(): Promise<Received>;
   /** Polls received() until pred holds; rejects at the deadline saying what did arrive. */
   waitFor(pred: (r: Received) => boolean, timeoutMs: number): Promise<Received>;
+  /**
+   * Polls the collector's own output until pred holds (e.g. the debug exporter has printed a span, or
+   * the awss3 receiver has logged `Finished reading telemetry`); rejects at the deadline.
+   */
+  waitForLogs(pred: (logs: string) => boolean, timeoutMs: number): Promise<string>;
   /** Graceful stop (SIGTERM, flushes the file exporter); also removes its temporary files. */
   stop(): Promise<void>;
   /** Sends a signal without waiting, to test how exporters cope with a collector that vanishes. */
@@ -296,6 +301,16 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
             `did not receive what the test waited for within ${waitMs} ms; it has ${summarize(r)}`,
           );
         }
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    },
+    async waitForLogs(pred, waitMs) {
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        const text = previousLogs + current().logs();
+        if (pred(text)) return text;
+        if (Date.now() >= deadline)
+          throw current().failure(`did not log what the test waited for within ${waitMs} ms`);
         await new Promise((res) => setTimeout(res, 50));
       }
     },

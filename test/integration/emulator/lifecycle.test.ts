@@ -216,6 +216,25 @@ describe('crashes and resets', () => {
   });
 });
 
+describe('runtime killed while frozen', () => {
+  it('resets with Runtime.ExitError semantics and re-runs Init at the next invoke', async () => {
+    const env = await startEnv({ codeDir: fn('esm'), handler: 'index.handler' });
+    const first = await env.invoke({});
+    const reset = new Promise<ShutdownResult>((resolve) => env.once('reset', resolve));
+    const runtime = env.processes().find((p) => p.role === 'runtime');
+    process.kill(runtime?.pid as number, 'SIGKILL');
+    const s = await reset;
+    expect(s).toMatchObject({ reason: 'failure', runtime: { exitCode: null, signal: 'SIGKILL' } });
+    const next = await env.invoke({});
+    expect(next.status).toBe('success');
+    // A new runtime process: module scope was loaded again.
+    expect((next.response as { loadedAt: number }).loadedAt).toBeGreaterThan(
+      (first.response as { loadedAt: number }).loadedAt,
+    );
+    expect(env.lastInit).toMatchObject({ phase: 'invoke', status: 'success' });
+  });
+});
+
 describe('shutdown', () => {
   it('SIGTERMs the runtime, sends SHUTDOWN with a 2 s deadline, and SIGKILLs a hanging extension at it', async () => {
     const probe = await probeServer();

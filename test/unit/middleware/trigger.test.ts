@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { detectTrigger } from '../../../src/middleware/trigger.js';
+import * as ev from '../../fixtures/middleware/events.js';
+
+describe('detectTrigger', () => {
+  it('reads method, route, path and client of an API Gateway REST (v1) proxy event', () => {
+    const t = detectTrigger(ev.apiGatewayRest({ traceparent: ev.TRACEPARENT }));
+    expect(t.source).toBe('api-gateway-rest');
+    expect(t.trigger).toBe('http');
+    expect(t.spanName).toBe('GET /orders/{id}');
+    expect(t.attributes).toMatchObject({
+      'faas.trigger': 'http',
+      'http.request.method': 'GET',
+      'http.route': '/orders/{id}',
+      'url.path': '/orders/42',
+      'url.query': 'expand=items',
+      'url.scheme': 'https',
+      'server.address': 'abc123.execute-api.eu-west-1.amazonaws.com',
+      'client.address': '203.0.113.7',
+      'user_agent.original': 'curl/8.5.0',
+      'network.protocol.version': '1.1',
+    });
+    expect(t.headers?.traceparent).toBe(ev.TRACEPARENT);
+  });
+
+  it('takes the route from routeKey for an API Gateway HTTP (v2) event', () => {
+    const t = detectTrigger(ev.apiGatewayHttp());
+    expect(t.source).toBe('api-gateway-http');
+    expect(t.spanName).toBe('POST /orders');
+    expect(t.attributes).toMatchObject({
+      'http.route': '/orders',
+      'url.path': '/orders',
+      'url.query': 'dry=1',
+      'client.address': '198.51.100.4',
+    });
+  });
+
+  it('names a function URL request by its method only, since it has no route', () => {
+    const t = detectTrigger(ev.functionUrl());
+    expect(t.source).toBe('function-url');
+    expect(t.spanName).toBe('GET');
+    expect(t.attributes['http.route']).toBeUndefined();
+    expect(t.attributes['url.path']).toBe('/health');
+    expect(t.attributes['url.query']).toBeUndefined();
+  });
+
+  it('reads multi-value headers of an ALB event case-insensitively', () => {
+    const t = detectTrigger(ev.alb({ TraceParent: [ev.TRACEPARENT, 'ignored'] }));
+    expect(t.source).toBe('alb');
+    expect(t.spanName).toBe('DELETE');
+    expect(t.headers?.traceparent).toBe(ev.TRACEPARENT);
+    expect(t.attributes).toMatchObject({
+      'http.request.method': 'DELETE',
+      'url.scheme': 'http',
+      'client.address': '192.0.2.10',
+    });
+  });
+
+  it('describes an SQS batch as a process span with messaging attributes and one carrier per message', () => {
+    const t = detectTrigger(ev.sqs([{ traceparent: ev.TRACEPARENT }, {}, { awsTraceHeader: 'Root=1-a-b' }]));
+    expect(t.source).toBe('sqs');
+    expect(t.trigger).toBe('pubsub');
+    expect(t.spanName).toBeUndefined();
+    expect(t.batch?.name).toBe('process orders-queue');
+    expect(t.batch?.attributes).toMatchObject({
+      'messaging.system': 'aws_sqs',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': 'orders-queue',
+      'messaging.batch.message_count': 3,
+    });
+    expect(t.batch?.messages).toEqual([
+      { traceparent: ev.TRACEPARENT, tracestate: undefined, awsTraceHeader: undefined },
+      { traceparent: undefined, tracestate: undefined, awsTraceHeader: undefined },
+      { traceparent: undefined, tracestate: undefined, awsTraceHeader: 'Root=1-a-b' },
+    ]);
+  });
+
+  it('names an SQS batch from several queues multiple_sources and sets no destination', () => {
+    const t = detectTrigger(ev.sqs([{ queue: 'a' }, { queue: 'b' }]));
+    expect(t.batch?.name).toBe('process multiple_sources');
+    expect(t.batch?.attributes['messaging.destination.name']).toBeUndefined();
+  });
+
+  it('describes an SNS notification with its topic and message attribute traceparent', () => {
+    const t = detectTrigger(ev.sns(ev.TRACEPARENT));
+    expect(t.source).toBe('sns');
+    expect(t.batch?.name).toBe('process order-events');
+    expect(t.batch?.attributes).toMatchObject({
+      'messaging.system': 'aws.sns',
+      'messaging.destination.name': 'order-events',
+      'aws.sns.topic.arn': 'arn:aws:sns:eu-west-1:123456789012:order-events',
+      'messaging.message.id': '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
+    });
+    expect(t.batch?.messages[0]?.traceparent).toBe(ev.TRACEPARENT);
+  });
+
+  it('treats an EventBridge event as pubsub and a scheduled event as a timer', () => {
+    expect(detectTrigger(ev.eventBridge)).toMatchObject({ source: 'eventbridge', trigger: 'pubsub' });
+    const s = detectTrigger(ev.schedule);
+    expect(s).toMatchObject({ source: 'schedule', trigger: 'timer' });
+    expect(s.attributes['faas.time']).toBe('2026-11-21T07:00:00Z');
+  });
+
+  it('describes an S3 notification as a datasource insert on the bucket', () => {
+    const t = detectTrigger(ev.s3);
+    expect(t).toMatchObject({ source: 's3', trigger: 'datasource' });
+    expect(t.attributes).toMatchObject({
+      'faas.document.collection': 'invoices',
+      'faas.document.operation': 'insert',
+      'faas.document.name': '2026/11/inv-42.pdf',
+      'faas.document.time': '2026-11-21T07:00:00.000Z',
+    });
+  });
+
+  it('describes a DynamoDB stream MODIFY as an edit of the table', () => {
+    const t = detectTrigger(ev.dynamodb);
+    expect(t).toMatchObject({ source: 'dynamodb', trigger: 'datasource' });
+    expect(t.attributes).toMatchObject({
+      'faas.document.collection': 'Orders',
+      'faas.document.operation': 'edit',
+      'aws.dynamodb.table_names': ['Orders'],
+    });
+  });
+
+  it('describes a Kinesis batch as pubsub on the stream', () => {
+    const t = detectTrigger(ev.kinesis);
+    expect(t).toMatchObject({ source: 'kinesis', trigger: 'pubsub' });
+    expect(t.attributes).toMatchObject({
+      'aws.kinesis.stream_name': 'clicks',
+      'messaging.batch.message_count': 2,
+    });
+  });
+
+  it('falls back to faas.trigger=other for direct invocations and odd events', () => {
+    for (const e of [
+      { orderId: 1 },
+      null,
+      'text',
+      [1, 2],
+      { Records: [] },
+      { Records: [{ eventSource: 'x' }] },
+    ]) {
+      const t = detectTrigger(e);
+      expect(t.trigger).toBe('other');
+      expect(t.attributes['faas.trigger']).toBe('other');
+    }
+  });
+});
