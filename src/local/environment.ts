@@ -195,6 +195,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
   private frozen = false;
   private terminated = false;
   private closing = false;
+  private terminationReason = 'the environment has been shut down; start a new one';
   private pendingReset = false;
   private finalShutdown: Promise<ShutdownResult> | undefined;
   private current: Invocation | undefined;
@@ -279,7 +280,10 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       env.extensionEnv = extensionVariables(env.runtimeEnv);
       const result = await env.runInit('init', clock.now() + env.cfg.initTimeoutMs);
       if (result.status === 'success') env.coldInitMs = result.durationMs;
-      else if (env.mode === 'managed-instances') env.terminated = true;
+      else if (env.mode === 'managed-instances') {
+        env.terminated = true;
+        env.terminationReason = `init failed (${result.errorType ?? result.status}); a Managed Instances environment is not repaired`;
+      }
       if (result.status === 'success') await env.freeze();
     } catch (err) {
       await env.dispose();
@@ -316,7 +320,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
 
   async invoke(event: unknown, opts: InvokeOptions = {}): Promise<InvocationResult> {
     if (this.terminated || this.closing || this.phase === 'dead') {
-      throw new EnvironmentTerminatedError('the environment has been shut down; start a new one');
+      throw new EnvironmentTerminatedError(this.terminationReason);
     }
     if (this.mode === 'managed-instances') return this.invokeManaged(event, opts);
     return this.serial(() => this.invokeOnDemand(event, opts));
@@ -562,6 +566,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       // On Lambda Managed Instances a crash terminates the whole environment; there is no reset.
       this.failure ??= failure;
       this.terminated = true;
+      this.terminationReason = `${failure.errorType} terminated the environment (Managed Instances have no reset): ${failure.message}`;
       this.poke();
       if (this.phase !== 'init') {
         void this.serial(async () => {
@@ -617,7 +622,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
 
   private async invokeOnDemand(event: unknown, opts: InvokeOptions): Promise<InvocationResult> {
     if (this.terminated || this.phase === 'dead') {
-      throw new EnvironmentTerminatedError('the environment has been shut down; start a new one');
+      throw new EnvironmentTerminatedError(this.terminationReason);
     }
     await this.resetIfPending();
     const inv = this.newInvocation(event, opts);
