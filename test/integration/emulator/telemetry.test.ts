@@ -29,6 +29,8 @@ describe('subscribe', () => {
     expect(sub).toEqual({ status: 200, body: '"OK"' });
     const rec = env.telemetry.find((t) => t.type === 'platform.telemetrySubscription')?.record;
     expect(rec).toEqual({ name: 'listener', state: 'Subscribed', types: ['platform', 'function'] });
+    const ext = env.telemetry.find((t) => t.type === 'platform.extension')?.record;
+    expect(ext).toEqual({ name: 'listener', state: 'Ready', events: ['INVOKE', 'SHUTDOWN'] });
     expect(env.telemetry.map((t) => t.type).slice(0, 5)).toEqual([
       'platform.initStart',
       'platform.telemetrySubscription',
@@ -139,6 +141,26 @@ describe('delivery', () => {
     const records = delivered(probe, 'logsonly');
     expect(records.map((r) => String(r.record).split('\t').pop())).toEqual(['a', 'b', 'c']);
     expect(new Set(records.map((r) => r.type))).toEqual(new Set(['function']));
+  });
+
+  it('makes extension stdout lines extension records', async () => {
+    const probe = await probeServer();
+    const env = await startEnv({
+      codeDir: fn('esm'),
+      handler: 'index.handler',
+      layers: [
+        probeLayer({
+          talker: { probe: probe.port, telemetry: { types: ['extension'] }, onInvoke: { log: true } },
+        }),
+      ],
+    });
+    const r = await env.invoke({});
+    await env.shutdown();
+    const records = delivered(probe, 'talker');
+    expect(records.map((x) => x.type)).toContain('extension');
+    expect(records.filter((x) => x.type === 'extension').map((x) => x.record)).toContain(
+      `talker handled ${r.requestId}`,
+    );
   });
 
   it('delivers each invoke in order: start, function logs, runtimeDone, then report', async () => {
