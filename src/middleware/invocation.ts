@@ -6,8 +6,10 @@
 import {
   type Attributes,
   type Context,
+  INVALID_SPAN_CONTEXT,
   metrics,
   ProxyTracerProvider,
+  ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -36,6 +38,7 @@ export interface InvocationOutcome {
 
 /** One invocation in flight. */
 export interface InvocationScope {
+  /** Empty when the context carried none (then no done signal is sent). */
   readonly requestId: string;
   readonly trigger: TriggerInfo;
   /** The SERVER span of the invocation. */
@@ -44,7 +47,7 @@ export interface InvocationScope {
   readonly batchSpan: Span | undefined;
   /** The context the handler runs in: the batch span if any, else the invocation span. */
   readonly context: Context;
-  readonly lambdaContext: LambdaContext;
+  readonly lambdaContext: Partial<LambdaContext>;
   ended: boolean;
 }
 
@@ -102,8 +105,37 @@ export class InvocationTracer {
     return this.tracer;
   }
 
-  /** Starts the spans of one invocation. Never throws: a broken event still gets an invocation span. */
-  start(event: unknown, lambdaContext: LambdaContext): InvocationScope {
+  /**
+   * Starts the spans of one invocation. Never throws: a broken event still gets an invocation span,
+   * and if tracing itself fails the handler runs untraced (telemetry must not fail the function).
+   */
+  start(event: unknown, lambdaContext: LambdaContext | undefined): InvocationScope {
+    const lc = lambdaContext ?? ({} as Partial<LambdaContext>);
+    try {
+      return this.startSpans(event, lc);
+    } catch (err) {
+      this.config.log.once(
+        'start-failed',
+        'warn',
+        'could not start the invocation span; this invocation is not traced',
+        {
+          error: errorMessage(err),
+        },
+      );
+      const span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+      return {
+        requestId: lc.awsRequestId ?? '',
+        trigger: { source: 'unknown', trigger: 'other', attributes: {} },
+        span,
+        batchSpan: undefined,
+        context: trace.setSpan(ROOT_CONTEXT, span),
+        lambdaContext: lc,
+        ended: false,
+      };
+    }
+  }
+
+  private startSpans(event: unknown, lambdaContext: Partial<LambdaContext>): InvocationScope {
     const tracer = this.getTracer();
     const trigger = detectTrigger(event);
     const parent = extractParentContext(
@@ -144,7 +176,7 @@ export class InvocationTracer {
       ctx = trace.setSpan(ctx, batchSpan);
     }
     return {
-      requestId: lambdaContext.awsRequestId,
+      requestId: lambdaContext.awsRequestId ?? '',
       trigger,
       span,
       batchSpan,
@@ -158,6 +190,16 @@ export class InvocationTracer {
   end(scope: InvocationScope, outcome: InvocationOutcome): void {
     if (scope.ended) return;
     scope.ended = true;
+    try {
+      this.recordOutcome(scope, outcome);
+    } catch (err) {
+      this.config.log.once('end-failed', 'warn', 'could not record the invocation outcome on its span', {
+        error: errorMessage(err),
+      });
+    }
+  }
+
+  private recordOutcome(scope: InvocationScope, outcome: InvocationOutcome): void {
     const { span, batchSpan } = scope;
     if (outcome.error !== undefined) {
       const err = outcome.error;
@@ -257,7 +299,7 @@ export class InvocationTracer {
         );
       }
     }
-    if (this.config.signalDone) {
+    if (this.config.signalDone && scope.requestId) {
       const left = deadline - clock.now();
       if (left > 0) await this.handoff.signalDone(scope.requestId, left);
     }
