@@ -29,6 +29,8 @@ import type { Flushable, LambdaContext } from './types.js';
 export const INSTRUMENTATION_SCOPE = 'lambda-otel-relay';
 /** Kept free at the end of the invocation's time so the flush never makes it time out. */
 export const FLUSH_SAFETY_MS = 2;
+/** What the done signal may take when the flush used up its budget (a loopback round trip is < 1 ms). */
+export const DONE_MIN_TIMEOUT_MS = 50;
 
 /** How an invocation ended, as the caller saw it. */
 export interface InvocationOutcome {
@@ -300,7 +302,13 @@ export class InvocationTracer {
       }
     }
     if (this.config.signalDone && scope.requestId) {
-      const left = deadline - clock.now();
+      // Even after a flush that ran out of its budget the signal is worth sending (the extension then
+      // stops waiting; late data is buffered for its next flush), as long as the invocation has time.
+      const remainingNow = scope.lambdaContext.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
+      const left = Math.min(
+        Math.max(deadline - clock.now(), DONE_MIN_TIMEOUT_MS),
+        remainingNow - FLUSH_SAFETY_MS,
+      );
       if (left > 0) await this.handoff.signalDone(scope.requestId, left);
     }
   }

@@ -303,6 +303,8 @@ describe('otelRelay (middy)', () => {
     );
     expect(await handler({}, ev.lambdaContext('slow'))).toBe('result');
     expect(log.lines[0]?.msg).toMatch(/did not finish within 20 ms/);
+    // The extension is still told, so it does not wait for runtimeDone.
+    expect(receiver.dones).toEqual(['slow']);
   });
 
   it('keeps the flush inside the invocation remaining time', async () => {
