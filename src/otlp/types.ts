@@ -31,7 +31,8 @@ export interface WalkLimits {
   /**
    * Deepest message nesting accepted, counting the request itself as depth 0 (default 64). A span
    * attribute holding a plain value sits at depth 5; each nested array or key-value list adds 2.
-   * The bound keeps a hostile request from exhausting the stack of any decoder behind us.
+   * The bound keeps a hostile request from exhausting the stack of any decoder behind us; values
+   * above 1000 are lowered to 1000 for the same reason.
    */
   maxDepth?: number;
   /**

@@ -62,8 +62,8 @@ interface FieldInfo {
   readonly repeated: boolean;
   /** Written even when it holds the default value: oneof members and proto3 `optional`. */
   readonly presence: boolean;
-  /** Precomputed tag bytes (field number and wire type). */
-  readonly tag: Uint8Array;
+  /** Precomputed tag (field number and wire type), written as a varint. */
+  readonly tag: number;
   message?: MessageInfo;
   enumValues?: Record<string, number>;
 }
@@ -164,7 +164,7 @@ function buildTables(): Record<Signal, MessageInfo> {
         type,
         repeated,
         presence: inOneof.has(jsonName),
-        tag: Uint8Array.from(varintBytes(tagValue)),
+        tag: tagValue,
         enumValues,
       };
       info.fields.set(jsonName, field);
@@ -180,17 +180,6 @@ function buildTables(): Record<Signal, MessageInfo> {
     metrics: messageInfo('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
     logs: messageInfo('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'),
   };
-}
-
-function varintBytes(value: number): number[] {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return out;
 }
 
 // ---- writer ----------------------------------------------------------------------------------
@@ -217,6 +206,13 @@ function writeVarint(value: number): void {
     v = v >= 0x100000000 ? Math.floor(v / 0x80) : v >>> 7;
   }
   out[pos++] = v;
+}
+
+function writeTag(tag: number): void {
+  if (tag < 0x80) {
+    ensure(1);
+    out[pos++] = tag;
+  } else writeVarint(tag);
 }
 
 function writeVarintBig(value: bigint): void {
@@ -274,18 +270,25 @@ function toInteger(value: unknown, field: FieldInfo): number | bigint {
   return fail(`${field.name} must be an integer (number or decimal string), got ${kindOf(value)}`);
 }
 
-function checkRange(n: number | bigint, min: bigint, max: bigint, field: FieldInfo): void {
-  // Safe-integer numbers compare as numbers: a BigInt per value would dominate the encoder's time.
-  const inRange = typeof n === 'number' ? n >= Number(min) && n <= Number(max) : n >= min && n <= max;
+function checkRange(n: number | bigint, range: Range, field: FieldInfo): void {
+  // Numbers compare as numbers: a BigInt per value would dominate the encoder's time.
+  const inRange =
+    typeof n === 'number' ? n >= range.minN && n <= range.maxN : n >= range.min && n <= range.max;
   if (!inRange) fail(`${field.name} value ${n} is out of range for its type`);
 }
 
-const I32_MIN = -(2n ** 31n);
-const I32_MAX = 2n ** 31n - 1n;
-const U32_MAX = 2n ** 32n - 1n;
-const I64_MIN = -(2n ** 63n);
-const I64_MAX = 2n ** 63n - 1n;
-const U64_MAX = 2n ** 64n - 1n;
+interface Range {
+  min: bigint;
+  max: bigint;
+  minN: number;
+  maxN: number;
+}
+const range = (min: bigint, max: bigint): Range => ({ min, max, minN: Number(min), maxN: Number(max) });
+
+const INT32 = range(-(2n ** 31n), 2n ** 31n - 1n);
+const UINT32 = range(0n, 2n ** 32n - 1n);
+const INT64 = range(-(2n ** 63n), 2n ** 63n - 1n);
+const UINT64 = range(0n, 2n ** 64n - 1n);
 
 function toDouble(value: unknown, field: FieldInfo): number {
   if (typeof value === 'number') return value;
@@ -299,7 +302,6 @@ function toDouble(value: unknown, field: FieldInfo): number {
   return fail(`${field.name} must be a number, got ${kindOf(value)}`);
 }
 
-const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 
 /** True when the value is the proto3 default of a field without presence: nothing to write. */
@@ -335,15 +337,22 @@ function writeScalar(field: FieldInfo, value: unknown): void {
       return;
     }
     case T.HexId: {
-      if (typeof value !== 'string' || !HEX.test(value)) {
-        fail(
-          `${field.name} must be a hex string (OTLP/JSON ids are hex, not base64), got ${JSON.stringify(value)?.slice(0, 40)}`,
-        );
+      // Buffer's hex decoder stops at the first non-hex character, so a short count means bad input.
+      const s = typeof value === 'string' ? value : '';
+      const size = s.length >>> 1;
+      const start = pos;
+      if (typeof value === 'string' && (s.length & 1) === 0) {
+        writeVarint(size);
+        ensure(size);
+        if (out.write(s, pos, 'hex') === size) {
+          pos += size;
+          return;
+        }
       }
-      const s = value as string;
-      writeVarint(s.length / 2);
-      ensure(s.length / 2);
-      pos += out.write(s, pos, 'hex');
+      pos = start;
+      fail(
+        `${field.name} must be a hex string (OTLP/JSON ids are hex, not base64), got ${JSON.stringify(value)?.slice(0, 40)}`,
+      );
       return;
     }
     case T.Bytes: {
@@ -378,7 +387,7 @@ function writeScalar(field: FieldInfo, value: unknown): void {
         n = field.enumValues?.[value] ?? fail(`${field.name} has unknown enum name ${JSON.stringify(value)}`);
       } else {
         const v = toInteger(value, field);
-        checkRange(v, I32_MIN, I32_MAX, field);
+        checkRange(v, INT32, field);
         n = Number(v);
       }
       writeSignedVarint32(n);
@@ -388,7 +397,7 @@ function writeScalar(field: FieldInfo, value: unknown): void {
     case T.Sint32:
     case T.Sfixed32: {
       const v = toInteger(value, field);
-      checkRange(v, I32_MIN, I32_MAX, field);
+      checkRange(v, INT32, field);
       const n = Number(v);
       if (field.type === T.Int32) writeSignedVarint32(n);
       else if (field.type === T.Sint32) writeVarint(((n << 1) ^ (n >> 31)) >>> 0);
@@ -402,7 +411,7 @@ function writeScalar(field: FieldInfo, value: unknown): void {
     case T.Uint32:
     case T.Fixed32: {
       const v = toInteger(value, field);
-      checkRange(v, 0n, U32_MAX, field);
+      checkRange(v, UINT32, field);
       if (field.type === T.Uint32) writeVarint(Number(v));
       else {
         ensure(4);
@@ -415,7 +424,7 @@ function writeScalar(field: FieldInfo, value: unknown): void {
       // 64-bit integers: numbers when safe, BigInt otherwise.
       const v = toInteger(value, field);
       const unsigned = field.type === T.Uint64 || field.type === T.Fixed64;
-      checkRange(v, unsigned ? 0n : I64_MIN, unsigned ? U64_MAX : I64_MAX, field);
+      checkRange(v, unsigned ? UINT64 : INT64, field);
       if (field.type === T.Fixed64 || field.type === T.Sfixed64) {
         ensure(8);
         if (typeof v === 'number' && v >= 0) {
@@ -503,7 +512,7 @@ function writeMessage(info: MessageInfo, value: unknown, depth: number): void {
         if (field.type === T.Message) {
           const nested = field.message!;
           for (let i = 0; i < items.length; i++) {
-            writeBytes(field.tag);
+            writeTag(field.tag);
             try {
               writeMessageBody(nested, items[i], depth + 1);
             } catch (err) {
@@ -513,12 +522,12 @@ function writeMessage(info: MessageInfo, value: unknown, depth: number): void {
           }
         } else if (field.type === T.String || field.type === T.Bytes || field.type === T.HexId) {
           for (const item of items) {
-            writeBytes(field.tag);
+            writeTag(field.tag);
             writeScalar(field, item);
           }
         } else {
           // Packed, as proto3 writes repeated numbers.
-          writeBytes(field.tag);
+          writeTag(field.tag);
           ensure(1);
           const lenAt = pos;
           pos += 1;
@@ -533,11 +542,11 @@ function writeMessage(info: MessageInfo, value: unknown, depth: number): void {
           writeVarintAt(lenAt, len);
         }
       } else if (field.type === T.Message) {
-        writeBytes(field.tag);
+        writeTag(field.tag);
         writeMessageBody(field.message!, v, depth + 1);
       } else {
         if (!field.presence && isDefault(field, v)) continue;
-        writeBytes(field.tag);
+        writeTag(field.tag);
         writeScalar(field, v);
       }
     } catch (err) {

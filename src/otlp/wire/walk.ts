@@ -23,6 +23,14 @@ import {
 } from './schema.js';
 
 export const DEFAULT_MAX_DEPTH = 64;
+/** Deepest nesting a caller may allow: well inside Node's default stack, for us and for protobufjs. */
+const MAX_ALLOWED_DEPTH = 1000;
+
+function depthLimit(requested: number | undefined): number {
+  if (requested === undefined) return DEFAULT_MAX_DEPTH;
+  if (!(requested >= 0)) throw new RangeError(`WalkLimits.maxDepth must be a number >= 0, got ${requested}`);
+  return Math.min(Math.floor(requested), MAX_ALLOWED_DEPTH);
+}
 
 /** One top-level entry of a request, still encoded (tag + length + payload), and its item count. */
 export interface RequestEntry {
@@ -352,7 +360,7 @@ export function validateExportRequest(
   buf = body;
   items = 0;
   resources = 0;
-  maxDepth = limits?.maxDepth ?? DEFAULT_MAX_DEPTH;
+  maxDepth = depthLimit(limits?.maxDepth);
   checkUtf8 = limits?.checkUtf8 ?? true;
   try {
     walkMessage(0, body.length, id, 0);

@@ -33,6 +33,8 @@ import {
 const BASE_SEED = Number(process.env.OTLP_FUZZ_SEED ?? 0x5eed0711);
 const ITERATIONS = Number(process.env.OTLP_FUZZ_ITERATIONS ?? 20_000);
 const JSON_ITERATIONS = Math.min(ITERATIONS, 3_000);
+/** A hang guard only, far above the usual 5-25 s on a shared 2-core machine; not a speed assertion. */
+const FUZZ_TIMEOUT_MS = 300_000;
 
 /** mulberry32: small, fast, and the same sequence on every machine. */
 function rng(seed: number): () => number {
@@ -279,113 +281,121 @@ describe('fuzzing the wire walker', () => {
     );
   });
 
-  it(`either accepts with the same counts as protobufjs or throws OtlpDecodeError, over ${ITERATIONS} mutants`, () => {
-    const stats = { accepted: 0, rejected: 0 };
-    for (let i = 0; i < ITERATIONS; i++) {
-      const seed = (BASE_SEED + Math.imul(i, 0x9e3779b1)) >>> 0;
-      const random = rng(seed);
-      const source = corpus[int(random, corpus.length)]!;
-      const name = MUTATOR_NAMES[int(random, MUTATOR_NAMES.length)]!;
-      let mutant = MUTATORS[name]!(source, random, corpus);
-      if (random() < 0.2)
-        mutant = MUTATORS[MUTATOR_NAMES[int(random, MUTATOR_NAMES.length)]!]!(mutant, random, corpus);
-      const where = `fuzz seed ${seed} (OTLP_FUZZ_SEED=${seed} OTLP_FUZZ_ITERATIONS=1), mutator ${name}, ${mutant.length} bytes`;
-      for (const signal of SIGNALS) {
-        let summary: ReturnType<typeof validateExportRequest>;
+  it(
+    `either accepts with the same counts as protobufjs or throws OtlpDecodeError, over ${ITERATIONS} mutants`,
+    () => {
+      const stats = { accepted: 0, rejected: 0 };
+      for (let i = 0; i < ITERATIONS; i++) {
+        const seed = (BASE_SEED + Math.imul(i, 0x9e3779b1)) >>> 0;
+        const random = rng(seed);
+        const source = corpus[int(random, corpus.length)]!;
+        const name = MUTATOR_NAMES[int(random, MUTATOR_NAMES.length)]!;
+        let mutant = MUTATORS[name]!(source, random, corpus);
+        if (random() < 0.2)
+          mutant = MUTATORS[MUTATOR_NAMES[int(random, MUTATOR_NAMES.length)]!]!(mutant, random, corpus);
+        const where = `fuzz seed ${seed} (OTLP_FUZZ_SEED=${seed} OTLP_FUZZ_ITERATIONS=1), mutator ${name}, ${mutant.length} bytes`;
+        for (const signal of SIGNALS) {
+          let summary: ReturnType<typeof validateExportRequest>;
+          try {
+            summary = validateExportRequest(signal, mutant);
+          } catch (err) {
+            if (!(err instanceof OtlpDecodeError))
+              throw new Error(`${where}: ${signal} walk threw ${String(err)}`, { cause: err });
+            expect(err.offset, where).toBeGreaterThanOrEqual(0);
+            expect(err.offset, where).toBeLessThanOrEqual(mutant.length);
+            stats.rejected++;
+            continue;
+          }
+          stats.accepted++;
+          let decoded: Obj;
+          try {
+            decoded = types[signal].decode(mutant) as unknown as Obj;
+          } catch (err) {
+            throw new Error(`${where}: walk accepted ${signal} but protobufjs failed: ${String(err)}`, {
+              cause: err,
+            });
+          }
+          expect(countDecoded(signal, decoded), `${where} (${signal})`).toEqual({
+            resources: summary.resources,
+            items: summary.items,
+          });
+          const entries = splitEntries(mutant);
+          expect(entries.length, where).toBe(summary.resources);
+          const counted = entries.map((e) => validateExportRequest(signal, e).items);
+          expect(
+            counted.reduce((a, b) => a + b, 0),
+            where,
+          ).toBe(summary.items);
+          const oneWalk = validateAndSplit(signal, mutant);
+          expect(oneWalk.summary, where).toEqual(summary);
+          expect(
+            oneWalk.entries.map((e) => e.items),
+            where,
+          ).toEqual(counted);
+        }
+      }
+      // Both outcomes must actually occur, or the fuzzer is not exercising anything.
+      expect(stats.accepted).toBeGreaterThan(ITERATIONS / 10);
+      expect(stats.rejected).toBeGreaterThan(ITERATIONS / 10);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+
+  it(
+    `either converts or throws OtlpDecodeError for ${JSON_ITERATIONS} mutated SDK OTLP/JSON documents`,
+    async () => {
+      const jsonCorpus: [Signal, string][] = [
+        ['traces', Buffer.from(traceJson(makeSpans(4))).toString('utf8')],
+        ['metrics', Buffer.from(metricsJson(await makeMetrics(2))).toString('utf8')],
+        ['logs', Buffer.from(logsJson(makeLogs(4))).toString('utf8')],
+      ];
+      const alphabet = '{}[]":,0123456789abcdefAZ-. \\nulltruefalse';
+      let converted = 0;
+      let agreed = 0;
+      for (let i = 0; i < JSON_ITERATIONS; i++) {
+        const seed = (BASE_SEED ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0;
+        const random = rng(seed);
+        const [signal, text] = jsonCorpus[int(random, jsonCorpus.length)]!;
+        const chars = [...text];
+        const edits = 1 + int(random, 4);
+        for (let e = 0; e < edits; e++) {
+          const at = int(random, chars.length);
+          const op = int(random, 3);
+          if (op === 0) chars[at] = alphabet[int(random, alphabet.length)]!;
+          else if (op === 1) chars.splice(at, 1 + int(random, 8));
+          else chars.splice(at, 0, alphabet[int(random, alphabet.length)]!);
+        }
+        const mutant = chars.join('');
+        let bytes: Uint8Array;
         try {
-          summary = validateExportRequest(signal, mutant);
+          bytes = otlpJsonToProtobuf(signal, mutant);
+          validateExportRequest(signal, bytes);
+          converted++;
         } catch (err) {
-          if (!(err instanceof OtlpDecodeError))
-            throw new Error(`${where}: ${signal} walk threw ${String(err)}`, { cause: err });
-          expect(err.offset, where).toBeGreaterThanOrEqual(0);
-          expect(err.offset, where).toBeLessThanOrEqual(mutant.length);
-          stats.rejected++;
+          if (!(err instanceof OtlpDecodeError)) {
+            throw new Error(`json fuzz seed ${seed}: ${signal} conversion threw ${String(err)}`, {
+              cause: err,
+            });
+          }
           continue;
         }
-        stats.accepted++;
-        let decoded: Obj;
+        // Differential check: when protobufjs's reference encoder also accepts it, the data must match.
+        let reference: Uint8Array | undefined;
         try {
-          decoded = types[signal].decode(mutant) as unknown as Obj;
-        } catch (err) {
-          throw new Error(`${where}: walk accepted ${signal} but protobufjs failed: ${String(err)}`, {
-            cause: err,
-          });
+          reference = jsonToProtobufWithProtobufjs(signal, mutant);
+        } catch {
+          reference = undefined;
         }
-        expect(countDecoded(signal, decoded), `${where} (${signal})`).toEqual({
-          resources: summary.resources,
-          items: summary.items,
-        });
-        const entries = splitEntries(mutant);
-        expect(entries.length, where).toBe(summary.resources);
-        const counted = entries.map((e) => validateExportRequest(signal, e).items);
-        expect(
-          counted.reduce((a, b) => a + b, 0),
-          where,
-        ).toBe(summary.items);
-        const oneWalk = validateAndSplit(signal, mutant);
-        expect(oneWalk.summary, where).toEqual(summary);
-        expect(
-          oneWalk.entries.map((e) => e.items),
-          where,
-        ).toEqual(counted);
-      }
-    }
-    // Both outcomes must actually occur, or the fuzzer is not exercising anything.
-    expect(stats.accepted).toBeGreaterThan(ITERATIONS / 10);
-    expect(stats.rejected).toBeGreaterThan(ITERATIONS / 10);
-  });
-
-  it(`either converts or throws OtlpDecodeError for ${JSON_ITERATIONS} mutated SDK OTLP/JSON documents`, async () => {
-    const jsonCorpus: [Signal, string][] = [
-      ['traces', Buffer.from(traceJson(makeSpans(4))).toString('utf8')],
-      ['metrics', Buffer.from(metricsJson(await makeMetrics(2))).toString('utf8')],
-      ['logs', Buffer.from(logsJson(makeLogs(4))).toString('utf8')],
-    ];
-    const alphabet = '{}[]":,0123456789abcdefAZ-. \\nulltruefalse';
-    let converted = 0;
-    let agreed = 0;
-    for (let i = 0; i < JSON_ITERATIONS; i++) {
-      const seed = (BASE_SEED ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0;
-      const random = rng(seed);
-      const [signal, text] = jsonCorpus[int(random, jsonCorpus.length)]!;
-      const chars = [...text];
-      const edits = 1 + int(random, 4);
-      for (let e = 0; e < edits; e++) {
-        const at = int(random, chars.length);
-        const op = int(random, 3);
-        if (op === 0) chars[at] = alphabet[int(random, alphabet.length)]!;
-        else if (op === 1) chars.splice(at, 1 + int(random, 8));
-        else chars.splice(at, 0, alphabet[int(random, alphabet.length)]!);
-      }
-      const mutant = chars.join('');
-      let bytes: Uint8Array;
-      try {
-        bytes = otlpJsonToProtobuf(signal, mutant);
-        validateExportRequest(signal, bytes);
-        converted++;
-      } catch (err) {
-        if (!(err instanceof OtlpDecodeError)) {
-          throw new Error(`json fuzz seed ${seed}: ${signal} conversion threw ${String(err)}`, {
-            cause: err,
-          });
+        if (reference) {
+          expect(withoutDefaults(decodeExportRequest(signal, bytes)), `json fuzz seed ${seed}`).toEqual(
+            withoutDefaults(decodeExportRequest(signal, reference)),
+          );
+          agreed++;
         }
-        continue;
       }
-      // Differential check: when protobufjs's reference encoder also accepts it, the data must match.
-      let reference: Uint8Array | undefined;
-      try {
-        reference = jsonToProtobufWithProtobufjs(signal, mutant);
-      } catch {
-        reference = undefined;
-      }
-      if (reference) {
-        expect(withoutDefaults(decodeExportRequest(signal, bytes)), `json fuzz seed ${seed}`).toEqual(
-          withoutDefaults(decodeExportRequest(signal, reference)),
-        );
-        agreed++;
-      }
-    }
-    expect(converted).toBeGreaterThan(0);
-    expect(agreed).toBeGreaterThan(0);
-  });
+      expect(converted).toBeGreaterThan(0);
+      expect(agreed).toBeGreaterThan(0);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });

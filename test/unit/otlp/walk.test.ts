@@ -202,6 +202,17 @@ describe('validateExportRequest', () => {
     );
   });
 
+  it('caps a huge maxDepth so a nesting bomb still fails cleanly, and refuses a nonsense one', () => {
+    let value: Uint8Array = ld(1, str('leaf'));
+    for (let i = 0; i < 3000; i++) value = ld(5, ld(1, value));
+    const span = ld(9, concat(ld(1, str('deep')), ld(2, value)));
+    const err = decodeError(() => validateExportRequest('traces', traceWithSpan(span), { maxDepth: 1e9 }));
+    expect(err.message).toContain('nested deeper than 1000 levels');
+    expect(() => validateExportRequest('traces', new Uint8Array(0), { maxDepth: Number.NaN })).toThrow(
+      RangeError,
+    );
+  });
+
   it('rejects invalid UTF-8 in a string unless the check is turned off', () => {
     const span = ld(5, [0x6f, 0xff, 0xfe]);
     const err = decodeError(() => validateExportRequest('traces', traceWithSpan(span)));
