@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 
 /** Responses above 6 MiB (+100 bytes of slack, as RIE allows) are refused with 413. */
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+/** Streamed responses may reach 20 MiB (the soft limit of response streaming). */
+export const MAX_STREAMED_RESPONSE_BYTES = 20 * 1024 * 1024;
 /** Bodies of the other calls (register, subscribe, errors) are small; cap them anyway. */
 const MAX_CONTROL_BYTES = 1024 * 1024;
 
@@ -66,7 +68,12 @@ export async function startApiServer(handle: ApiHandler, now: () => number): Pro
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const isResponse = /\/runtime\/invocation\/[^/]+\/response$/.test(path);
-    const cap = isResponse ? MAX_RESPONSE_BYTES : MAX_CONTROL_BYTES;
+    const streamed = req.headers['lambda-runtime-function-response-mode'] === 'streaming';
+    const cap = isResponse
+      ? streamed
+        ? MAX_STREAMED_RESPONSE_BYTES
+        : MAX_RESPONSE_BYTES
+      : MAX_CONTROL_BYTES;
     const startedAt = now();
     const chunks: Buffer[] = [];
     let size = 0;

@@ -5,7 +5,7 @@
 // API records in the platform's order.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import {
   extensionVariables,
   logStreamName,
   mergeLayers,
+  nodeMajorOf,
   runtimeVariables,
 } from './layout.js';
 import { checkExecutable, isStopped, LaunchError, ManagedProcess, peakMemoryKb } from './processes.js';
@@ -104,6 +105,21 @@ interface Failure {
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * Work directories (merged /opt, and /tmp unless the caller named one) the emulator made in this
+ * process. They outlive shutdown, so a test can read /tmp afterwards, and go when the process exits.
+ */
+const ownedWorkDirs = new Set<string>();
+let exitCleanupInstalled = false;
+function ownWorkDir(dir: string): void {
+  ownedWorkDirs.add(dir);
+  if (exitCleanupInstalled) return;
+  exitCleanupInstalled = true;
+  process.once('exit', () => {
+    for (const d of ownedWorkDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
+
 /** invoke() on managed instances when every runtime worker is busy. */
 export class TooManyRequestsError extends Error {
   override readonly name = 'TooManyRequestsError';
@@ -163,6 +179,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
   private extensionEnv: Record<string, string> = {};
   private readonly bootstrap: string;
   private readonly nodePath: string;
+  private readonly nodeMajor: number;
   private readonly outputLines: string[] = [];
 
   private phase: Phase = 'init';
@@ -209,13 +226,19 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
         config.initTimeoutMs ??
         (this.mode === 'managed-instances' ? Math.max(LMI_MIN_INIT_MS, timeoutMs) : 10_000),
     };
+    if (!existsSync(this.cfg.codeDir) || !statSync(this.cfg.codeDir).isDirectory()) {
+      throw new Error(`codeDir ${this.cfg.codeDir} is not a directory: there is no function code to run`);
+    }
+    this.bootstrap = config.runtimeBootstrap ?? defaultRuntimeBootstrap();
+    this.nodePath = config.nodePath ? resolve(config.nodePath) : process.execPath;
+    this.nodeMajor = nodeMajorOf(this.nodePath);
+    // Everything that can fail on bad input is checked above: from here on, close() cleans up.
     this.workDir = mkdtempSync(join(tmpdir(), 'lambda-env-'));
+    ownWorkDir(this.workDir);
     this.optDir = join(this.workDir, 'opt');
     this.ownsTmp = config.tmpDir === undefined;
     this.tmpDir = config.tmpDir ? resolve(config.tmpDir) : join(this.workDir, 'tmp');
     mkdirSync(this.tmpDir, { recursive: true });
-    this.bootstrap = config.runtimeBootstrap ?? defaultRuntimeBootstrap();
-    this.nodePath = config.nodePath ?? process.execPath;
     this.relay = new TelemetryRelay({
       clock,
       onRecord: (rec) => this.emit('telemetry', rec),
@@ -249,6 +272,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
         tmpDir: env.tmpDir,
         handler: env.cfg.handler,
         nodePath: env.nodePath,
+        nodeMajor: env.nodeMajor,
         runtimeDir: dirname(env.bootstrap),
         maxConcurrency: env.mode === 'managed-instances' ? env.maxConcurrency : undefined,
         customer: config.env ?? {},
@@ -313,12 +337,19 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     return this.finalShutdown;
   }
 
-  /** Kills every process at once (SIGKILL) and closes the APIs; safe to call any time, e.g. in afterEach. */
-  async dispose(): Promise<void> {
+  /**
+   * Kills every process at once (SIGKILL) and closes the APIs; safe to call any time, e.g. in afterEach.
+   * The environment's /tmp is kept (tests inspect it) unless `removeTmp` is set and the emulator made it.
+   */
+  async dispose(opts: { removeTmp?: boolean } = {}): Promise<void> {
     const procs = this.allProcesses();
     for (const p of procs) p.signal('SIGKILL');
     await Promise.race([Promise.all(procs.map((p) => p.exited)), this.sleep(REAP_MS)]);
     await this.close();
+    if (opts.removeTmp && this.ownsTmp) {
+      rmSync(this.workDir, { recursive: true, force: true });
+      ownedWorkDirs.delete(this.workDir);
+    }
   }
 
   processes(): EnvironmentProcess[] {
@@ -358,7 +389,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       phase,
       functionName: this.cfg.functionName,
       functionVersion: this.cfg.functionVersion,
-      runtimeVersion: `nodejs:${process.versions.node.split('.')[0]}.local`,
+      runtimeVersion: `nodejs:${this.nodeMajor}.local`,
     });
     this.registrationOpen = true;
     this.subscriptionOpen = true;
@@ -433,7 +464,10 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       phase,
       status,
       durationMs,
-      ...(this.failure ? { errorType: this.failure.errorType } : {}),
+      ...(this.failure ? { errorType: this.failure.errorType, errorMessage: this.failure.message } : {}),
+      ...(status === 'timeout'
+        ? { errorMessage: `Init did not complete within its limit (${durationMs} ms)` }
+        : {}),
     };
     this.initResult = result;
     this.emit('init', result);
@@ -595,11 +629,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     this.phase = 'invoke';
     this.failure = undefined;
     this.thaw();
-    this.relay.emit('platform.start', {
-      requestId: inv.requestId,
-      version: this.cfg.functionVersion,
-      tracing: { type: 'X-Amzn-Trace-Id', value: inv.traceId },
-    });
+    this.emitStart(inv);
     let initDurationMs: number | undefined;
     if (this.needsInit) {
       // A "suppressed init": Lambda re-runs Init inside this invoke, within the function timeout.
@@ -619,7 +649,10 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
         return {
           requestId: inv.requestId,
           status,
-          error: { errorType, errorMessage: `init ${init.status} during the invoke: ${errorType}` },
+          error: {
+            errorType,
+            errorMessage: `init ${init.status} during the invoke: ${init.errorMessage ?? errorType}`,
+          },
           errorType,
           durationMs,
           postRuntimeMs: 0,
@@ -746,6 +779,15 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     return result;
   }
 
+  private emitStart(inv: Invocation): void {
+    this.relay.emit('platform.start', {
+      requestId: inv.requestId,
+      version: this.cfg.functionVersion,
+      ...(inv.opts.tenantId !== undefined ? { tenantId: inv.opts.tenantId } : {}),
+      tracing: { type: 'X-Amzn-Trace-Id', value: inv.traceId },
+    });
+  }
+
   private reportMetrics(durationMs: number, maxMemoryUsedMB: number, initDurationMs: number | undefined) {
     return {
       durationMs,
@@ -799,6 +841,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       h['Lambda-Runtime-Client-Context'] = JSON.stringify(inv.opts.clientContext);
     if (inv.opts.identity !== undefined)
       h['Lambda-Runtime-Cognito-Identity'] = JSON.stringify(inv.opts.identity);
+    if (inv.opts.tenantId !== undefined) h['Lambda-Runtime-Aws-Tenant-Id'] = inv.opts.tenantId;
     return h;
   }
 
@@ -827,11 +870,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     const inv = this.newInvocation(event, opts);
     const deadline = inv.start + this.cfg.timeoutMs;
     this.inflight.set(inv.requestId, inv);
-    this.relay.emit('platform.start', {
-      requestId: inv.requestId,
-      version: this.cfg.functionVersion,
-      tracing: { type: 'X-Amzn-Trace-Id', value: inv.traceId },
-    });
+    this.emitStart(inv);
     this.release(inv);
     // The timeout is reported, not enforced: the code keeps running and its worker stays busy.
     await this.until(() => inv.response !== undefined || this.terminated, deadline);
@@ -968,6 +1007,10 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     // 4. SIGKILL whatever is still alive at the deadline.
     const external = this.slots.filter((s) => !s.internal && s.proc);
     await this.until(() => external.every((s) => !s.proc?.alive), deadline);
+    // deadlineMs is wall-clock time as the extensions read it: never SIGKILL before it has passed.
+    while (external.some((s) => s.proc?.alive) && Date.now() < deadlineMs) {
+      await this.sleep(Math.max(1, deadlineMs - Date.now()));
+    }
     for (const s of external) if (s.proc?.alive) s.proc.signal('SIGKILL');
     await Promise.race([Promise.all(external.map((s) => s.proc?.exited)), this.sleep(REAP_MS)]);
 
@@ -1012,7 +1055,10 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     this.server = undefined;
     if (server) await server.close();
     rmSync(join(this.workDir, 'opt'), { recursive: true, force: true });
-    if (!this.ownsTmp) rmSync(this.workDir, { recursive: true, force: true });
+    if (!this.ownsTmp) {
+      rmSync(this.workDir, { recursive: true, force: true });
+      ownedWorkDirs.delete(this.workDir);
+    }
   }
 
   // ---------------------------------------------------------------- API routing

@@ -1,5 +1,6 @@
 // What the environment looks like from inside: /opt (layers laid over each other), the extensions
 // found there, and the environment variables of the runtime and of extensions.
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   lstatSync,
@@ -105,6 +106,8 @@ export interface VariableInputs {
   tmpDir: string;
   handler: string;
   nodePath: string;
+  /** Major version of nodePath: AWS_EXECUTION_ENV and the layer NODE_PATH depend on it. */
+  nodeMajor: number;
   runtimeDir: string;
   maxConcurrency?: number;
   customer: Record<string, string>;
@@ -112,7 +115,7 @@ export interface VariableInputs {
 }
 
 export function runtimeVariables(v: VariableInputs): Record<string, string> {
-  const major = process.versions.node.split('.')[0];
+  const major = v.nodeMajor;
   const host = process.env;
   const env: Record<string, string> = {
     PATH: [dirname(v.nodePath), '/usr/local/bin', '/usr/bin', '/bin', join(v.optDir, 'bin')].join(':'),
@@ -181,4 +184,23 @@ export function extensionVariables(runtimeEnv: Record<string, string>): Record<s
 export function logStreamName(version: string, epochMs: number, hex: string): string {
   const d = new Date(epochMs).toISOString().slice(0, 10).replaceAll('-', '/');
   return `${d}/[${version}]${hex}`;
+}
+
+const majors = new Map<string, number>();
+
+/** The major version of a node binary (asked once per binary; this process's own is known). */
+export function nodeMajorOf(nodePath: string): number {
+  if (nodePath === process.execPath) return Number(process.versions.node.split('.')[0]);
+  let major = majors.get(nodePath);
+  if (major === undefined) {
+    let out: string;
+    try {
+      out = execFileSync(nodePath, ['-p', 'process.versions.node'], { encoding: 'utf8', timeout: 10_000 });
+    } catch (err) {
+      throw new Error(`nodePath ${nodePath} cannot be run: ${(err as Error).message}`, { cause: err });
+    }
+    major = Number(out.trim().split('.')[0]);
+    majors.set(nodePath, major);
+  }
+  return major;
 }

@@ -109,7 +109,10 @@ export class ManagedProcess {
         });
       };
       this.child.on('exit', (code, signal) => finish({ code, signal }));
-      this.child.on('error', () => finish({ code: 127, signal: null }));
+      this.child.on('error', (err) => {
+        spec.onLine('stderr', `could not start ${spec.command}: ${err.message}`);
+        finish({ code: 127, signal: null });
+      });
     });
   }
 

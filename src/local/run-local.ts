@@ -51,7 +51,7 @@ export async function runLocal(options: LocalRunOptions, out: LocalRunOutput): P
   });
   // Ctrl-C must not leave frozen processes behind.
   const interrupted = (): void => {
-    void env.dispose().then(() => process.exit(130));
+    void env.dispose({ removeTmp: true }).then(() => process.exit(130));
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
@@ -74,7 +74,8 @@ export async function runLocal(options: LocalRunOptions, out: LocalRunOutput): P
   } finally {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
-    await env.dispose();
+    // A /tmp the emulator made for this run goes with it; one the caller named stays.
+    await env.dispose({ removeTmp: true });
   }
   return results.every((r) => r.status === 'success') ? 0 : 1;
 }

@@ -128,6 +128,8 @@ export interface InvokeOptions {
   clientContext?: unknown;
   /** Sent as Lambda-Runtime-Cognito-Identity. */
   identity?: { cognitoIdentityId: string; cognitoIdentityPoolId: string };
+  /** Sent as Lambda-Runtime-Aws-Tenant-Id (tenant isolation mode) and in platform.start. */
+  tenantId?: string;
   /** Invoked qualifier (alias or version) appended to the ARN. */
   qualifier?: string;
   /** Fixed X-Amzn-Trace-Id for this invoke; generated otherwise. */
@@ -140,6 +142,8 @@ export interface InitResult {
   phase: 'init' | 'invoke';
   status: 'success' | 'error' | 'timeout';
   errorType?: string;
+  /** What went wrong, for people: which process, which exit code or error. */
+  errorMessage?: string;
   durationMs: number;
 }
 

@@ -1,5 +1,123 @@
-// Not built yet: see the open issue that owns `attach`.
-export async function run(_argv: string[]): Promise<number> {
-  console.error('lambda-otel-relay attach: not available in this build yet');
-  return 1;
+// `lambda-otel-relay attach`: add the relay layer to functions, or upgrade the version they run,
+// and set its environment. Running it twice changes nothing the second time.
+import {
+  type CommandDeps,
+  parse,
+  parseTimeout,
+  processIo,
+  regionOption,
+  report,
+  selectorFrom,
+  selectorOptions,
+} from '../lambda/cli.js';
+import { applyPlan, hasSelector, type Outcome, selectFunctions } from '../lambda/functions.js';
+import { checkLayerVersion, DEFAULT_LAYER_NAME, latestLayerVersion } from '../lambda/layers.js';
+import { planAttach } from '../lambda/plan.js';
+import { openSession } from '../lambda/session.js';
+import {
+  type RelaySettings,
+  validateEndpoint,
+  validateFlush,
+  validateHeaders,
+  validateS3Uri,
+  validateSecretArn,
+} from '../lambda/settings.js';
+import { UsageError } from '../usage.js';
+
+const HELP = `usage: lambda-otel-relay attach [FUNCTION...] [options]
+
+Adds the relay layer to functions (or upgrades the version they have, in place), sets the relay's
+environment variables (other variables are kept), and waits until Lambda has applied the update.
+
+functions (at least one of):
+  FUNCTION, -f, --function NAME|ARN   a function by name or ARN (repeatable)
+  --prefix PREFIX                     functions whose name starts with PREFIX (repeatable: any of them)
+  --tag KEY=VALUE                     functions with this tag (repeatable: all of them)
+  (--prefix and --tag together select functions that match both)
+
+layer:
+  --layer ARN          the layer version to attach (default: newest version of --layer-name)
+  --layer-name NAME    layer name used to find the newest version (default: ${DEFAULT_LAYER_NAME})
+
+settings (each optional; unset ones keep the function's current value):
+  --endpoint URL            OTEL_EXPORTER_OTLP_ENDPOINT, the collector the relay exports to
+  --headers K=V,...         OTEL_EXPORTER_OTLP_HEADERS (visible in the console: prefer a secret)
+  --headers-secret-arn ARN  OTEL_RELAY_HEADERS_SECRET_ARN, headers read from Secrets Manager
+  --flush STRATEGY          OTEL_RELAY_FLUSH: adaptive | end | continuous | periodic:<ms>
+  --fallback-s3-uri URI     OTEL_RELAY_FALLBACK_S3_URI, s3://bucket/prefix/ for spilled data
+
+  --dry-run            print what would change, change nothing
+  --any-runtime        allow non-Node.js runtimes (the function must ship Node.js itself)
+  --timeout SECONDS    how long to wait for each update to apply (default 120)
+  --region REGION      AWS region (default: AWS_REGION / profile)`;
+
+const options = {
+  ...regionOption,
+  ...selectorOptions,
+  layer: { type: 'string' },
+  'layer-name': { type: 'string' },
+  endpoint: { type: 'string' },
+  headers: { type: 'string' },
+  'headers-secret-arn': { type: 'string' },
+  flush: { type: 'string' },
+  'fallback-s3-uri': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'any-runtime': { type: 'boolean' },
+  timeout: { type: 'string' },
+} as const;
+
+export async function attach(argv: string[], deps: CommandDeps): Promise<number> {
+  const { values, positionals } = parse(argv, options, HELP);
+  if (values.help) {
+    deps.io.out(HELP);
+    return 0;
+  }
+  const selector = selectorFrom(values, positionals);
+  if (!hasSelector(selector))
+    throw new UsageError(`name at least one function, --prefix or --tag\n\n${HELP}`);
+  if (values.headers !== undefined && values['headers-secret-arn'] !== undefined) {
+    throw new UsageError('--headers and --headers-secret-arn are alternatives; pass one');
+  }
+  const settings: RelaySettings = {
+    endpoint: values.endpoint === undefined ? undefined : validateEndpoint(values.endpoint),
+    headers: values.headers === undefined ? undefined : validateHeaders(values.headers),
+    headersSecretArn:
+      values['headers-secret-arn'] === undefined
+        ? undefined
+        : validateSecretArn(values['headers-secret-arn']),
+    flush: values.flush === undefined ? undefined : validateFlush(values.flush),
+    fallbackS3Uri:
+      values['fallback-s3-uri'] === undefined ? undefined : validateS3Uri(values['fallback-s3-uri']),
+  };
+  const timeoutMs = parseTimeout(values.timeout, 120);
+  const dryRun = values['dry-run'] === true;
+
+  const session = await openSession({ region: values.region, clock: deps.clock });
+  const layerName = values['layer-name'] ?? DEFAULT_LAYER_NAME;
+  const layerVersionArn = values.layer ?? (await latestLayerVersion(session, layerName));
+  if (!layerVersionArn) {
+    throw new UsageError(
+      `no version of layer ${layerName} in ${session.region}; publish one (lambda-otel-relay publish) or pass --layer`,
+    );
+  }
+  await checkLayerVersion(session, layerVersionArn);
+
+  const { functions, problems } = await selectFunctions(session, selector);
+  const outcomes: Outcome[] = [];
+  for (const fn of functions) {
+    outcomes.push(
+      await applyPlan(
+        session,
+        fn.arn,
+        (current) =>
+          planAttach(current, layerVersionArn, settings, { anyRuntime: values['any-runtime'] === true }),
+        { dryRun, timeoutMs },
+      ),
+    );
+  }
+  return report(deps.io, outcomes, problems);
+}
+
+export function run(argv: string[]): Promise<number> {
+  return attach(argv, { io: processIo });
 }

@@ -179,6 +179,8 @@ function patchConsole(): void {
 
 // ---- loading the handler ----
 const STREAM = Symbol.for('aws.lambda.runtime.handler.streaming');
+const isStreaming = (handler: Handler): boolean =>
+  Boolean((handler as unknown as Record<symbol, unknown>)[STREAM]);
 
 async function loadHandler(taskRoot: string, handlerString: string): Promise<Handler> {
   const slash = handlerString.lastIndexOf('/');
@@ -269,6 +271,98 @@ process.on('beforeExit', () => {
   f?.();
 });
 
+/** The data part of the context object, shared by buffered and streaming invokes. */
+function invokeFields(h: http.IncomingHttpHeaders, requestId: string, deadline: number) {
+  const env = process.env;
+  const parseJson = (v: string | string[] | undefined): unknown => {
+    if (typeof v !== 'string') return undefined;
+    try {
+      return JSON.parse(v);
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME ?? '',
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '',
+    invokedFunctionArn: String(h['lambda-runtime-invoked-function-arn'] ?? ''),
+    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '',
+    awsRequestId: requestId,
+    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
+    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
+    identity: parseJson(h['lambda-runtime-cognito-identity']),
+    clientContext: parseJson(h['lambda-runtime-client-context']),
+    ...(typeof h['lambda-runtime-aws-tenant-id'] === 'string'
+      ? { tenantId: h['lambda-runtime-aws-tenant-id'] }
+      : {}),
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  };
+}
+
+/**
+ * A streaming invoke (awslambda.streamifyResponse): the handler writes to the /response request
+ * itself (chunked); an error after the first byte goes in the trailers, as NodeRIC does.
+ */
+function runStreamingInvoke(
+  handler: Handler,
+  next: ApiReply,
+  requestId: string,
+  deadline: number,
+  base: string,
+): Promise<void> {
+  return new Promise<void>((done) => {
+    const req = http.request(
+      {
+        host: apiHost,
+        port: Number(apiPort),
+        method: 'POST',
+        path: `${base}/response`,
+        agent,
+        headers: {
+          'Lambda-Runtime-Function-Response-Mode': 'streaming',
+          'Transfer-Encoding': 'chunked',
+          Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+          'Content-Type': 'application/octet-stream',
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => done());
+      },
+    );
+    req.on('error', () => done());
+    const stream = Object.assign(req, {
+      setContentType: (type: string) => req.setHeader('Content-Type', type),
+    });
+    const fail = (err: unknown): void => {
+      const body = toRapidError(err);
+      console.error('Invoke Error', serialize(body));
+      if (req.writableEnded) return;
+      req.addTrailers({
+        'Lambda-Runtime-Function-Error-Type': body.errorType,
+        'Lambda-Runtime-Function-Error-Body': Buffer.from(serialize(body)).toString('base64'),
+      });
+      req.end();
+    };
+    let event: unknown;
+    try {
+      event = JSON.parse(next.body || 'null');
+    } catch {
+      event = next.body;
+    }
+    const context = {
+      callbackWaitsForEmptyEventLoop: false,
+      ...invokeFields(next.headers, requestId, deadline),
+    };
+    const streaming = handler as unknown as (e: unknown, s: typeof stream, c: typeof context) => unknown;
+    Promise.resolve()
+      .then(() => streaming(event, stream, context))
+      .then(() => {
+        if (!req.writableEnded) fail(new Error('Response stream is not finished.'));
+      }, fail);
+  });
+}
+
 // ---- one invocation ----
 function isPromise(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
@@ -284,6 +378,9 @@ function runInvoke(handler: Handler, next: ApiReply): Promise<void> {
   globals[REQUEST_ID] = requestId;
   currentInvokeId = requestId;
   const base = `${RUNTIME_PATH}/invocation/${encodeURIComponent(requestId)}`;
+  if (isStreaming(handler)) {
+    return runStreamingInvoke(handler, next, requestId, deadline, base);
+  }
 
   return new Promise<void>((done) => {
     let completed = false;
@@ -345,15 +442,6 @@ function runInvoke(handler: Handler, next: ApiReply): Promise<void> {
       if (err !== undefined && err !== null) complete('error', err);
       else complete('response', result);
     });
-    const env = process.env;
-    const parseJson = (v: string | string[] | undefined): unknown => {
-      if (typeof v !== 'string') return undefined;
-      try {
-        return JSON.parse(v);
-      } catch {
-        return undefined;
-      }
-    };
     const context: LambdaContext = {
       get callbackWaitsForEmptyEventLoop() {
         return waitForEmptyEventLoop;
@@ -361,22 +449,11 @@ function runInvoke(handler: Handler, next: ApiReply): Promise<void> {
       set callbackWaitsForEmptyEventLoop(value: boolean) {
         waitForEmptyEventLoop = value;
       },
-      functionName: env.AWS_LAMBDA_FUNCTION_NAME ?? '',
-      functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '',
-      invokedFunctionArn: String(h['lambda-runtime-invoked-function-arn'] ?? ''),
-      memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '',
-      awsRequestId: requestId,
-      logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
-      logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
-      identity: parseJson(h['lambda-runtime-cognito-identity']),
-      clientContext: parseJson(h['lambda-runtime-client-context']),
-      getRemainingTimeInMillis: () => deadline - Date.now(),
+      ...invokeFields(h, requestId, deadline),
       succeed: (result?: unknown) => doneFn(null, result),
       fail: (err?: unknown) => doneFn(err ?? 'handled'),
       done: doneFn,
     };
-    if (typeof h['lambda-runtime-aws-tenant-id'] === 'string')
-      context.tenantId = h['lambda-runtime-aws-tenant-id'];
 
     const isAsync = types.isAsyncFunction(handler);
     // If the loop empties before a callback handler answers, NodeRIC posts null; for an async
@@ -438,6 +515,15 @@ async function main(): Promise<void> {
   const g = globalThis as unknown as Record<string, unknown>;
   g.awslambda = {
     streamifyResponse: (fn: Handler) => Object.assign(fn, { [STREAM]: 'response' }),
+    HttpResponseStream: {
+      // A JSON prelude (statusCode, headers, cookies) then 8 NUL bytes, then the body.
+      from: (stream: http.ClientRequest & { setContentType(t: string): void }, prelude: unknown) => {
+        stream.setContentType('application/vnd.awslambda.http-integration-response');
+        stream.write(JSON.stringify(prelude));
+        stream.write(Buffer.alloc(8));
+        return stream;
+      },
+    },
   };
   const taskRoot = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
   const handlerString = process.env._HANDLER ?? '';
@@ -445,16 +531,10 @@ async function main(): Promise<void> {
   try {
     handler = await loadHandler(taskRoot, handlerString);
     const major = Number(process.versions.node.split('.')[0]);
-    if (major >= 24 && handler.length >= 3 && !types.isAsyncFunction(handler)) {
+    if (major >= 24 && handler.length >= 3 && !types.isAsyncFunction(handler) && !isStreaming(handler)) {
       throw new RuntimeError(
         'CallbackHandlerDeprecated',
         'Callback-based function handlers are not supported on Node.js 24 and later. Use an async handler.',
-      );
-    }
-    if ((handler as unknown as Record<symbol, unknown>)[STREAM]) {
-      throw new RuntimeError(
-        'MalformedStreamingHandler',
-        'Response streaming is not emulated by the local runtime.',
       );
     }
   } catch (err) {

@@ -56,6 +56,21 @@ describe('handler loading', () => {
   });
 });
 
+describe('response streaming', () => {
+  it('streams a response written in chunks, and reports an error sent in the trailers', async () => {
+    const env = await startEnv({ codeDir: fn('streaming'), handler: 'index.handler' });
+    const ok = await env.invoke({});
+    expect(ok).toMatchObject({ status: 'success', response: 'hello world' });
+    const failed = await env.invoke({ fail: true });
+    expect(failed.status).toBe('error');
+    expect(failed.error).toMatchObject({ errorType: 'Error', errorMessage: 'stream broke' });
+    const http = await env.invoke({ http: true });
+    expect(http.response).toBe(
+      `${JSON.stringify({ statusCode: 201, headers: { a: 'b' } })}${'\u0000'.repeat(8)}created`,
+    );
+  });
+});
+
 describe('callback handlers', () => {
   it('posts the callback result only once the event loop is empty (callbackWaitsForEmptyEventLoop)', async () => {
     const env = await startEnv({ codeDir: fn('callback'), handler: 'index.handler' });
@@ -157,7 +172,7 @@ http.get({ host, port, path: '/2018-06-01/runtime/invocation/next' }, (res) => {
       handler: 'index.handler',
       env: { AWS_LAMBDA_EXEC_WRAPPER: wrapper },
     });
-    const r = await env.invoke({ x: 1 }, { clientContext: { a: 1 } });
+    const r = await env.invoke({ x: 1 }, { clientContext: { a: 1 }, tenantId: 'tenant-7' });
     expect(r).toMatchObject({ status: 'success', response: 'ok' });
     const seen = JSON.parse(readFileSync(join(env.tmpDir, 'next.json'), 'utf8')) as {
       headers: Record<string, string>;
@@ -173,6 +188,9 @@ http.get({ host, port, path: '/2018-06-01/runtime/invocation/next' }, (res) => {
     expect(seen.headers['lambda-runtime-trace-id']).toMatch(/^Root=1-/);
     expect(JSON.parse(seen.headers['lambda-runtime-client-context'] as string)).toEqual({ a: 1 });
     expect(seen.headers['lambda-runtime-cognito-identity']).toBeUndefined();
+    expect(seen.headers['lambda-runtime-aws-tenant-id']).toBe('tenant-7');
+    const start = env.telemetry.find((t) => t.type === 'platform.start')?.record;
+    expect(start).toMatchObject({ requestId: r.requestId, tenantId: 'tenant-7' });
   });
 
   it('gives the runtime the Lambda variables, TMPDIR = the environment /tmp, and customer variables', async () => {

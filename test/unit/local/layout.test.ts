@@ -77,6 +77,7 @@ describe('variables', () => {
     tmpDir: '/tmp-x',
     handler: 'index.handler',
     nodePath: '/nodes/v22/bin/node',
+    nodeMajor: 22,
     runtimeDir: '/rt',
     customer: { NODE_OPTIONS: '--enable-source-maps', _PRIVATE: 'x', AWS_LAMBDA_RUNTIME_API: 'evil' },
     logStreamName: '2026/01/01/[$LATEST]abc',
@@ -89,6 +90,8 @@ describe('variables', () => {
     expect(env.TMPDIR).toBe('/tmp-x');
     expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
     expect(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE).toBe('512');
+    expect(env.AWS_EXECUTION_ENV).toBe('AWS_Lambda_nodejs22.x');
+    expect(env.NODE_PATH?.split(':')[0]).toBe('/opt-x/nodejs/node22/node_modules');
   });
 
   it('strips the documented variables and every _-prefixed one for extensions', () => {

@@ -1,0 +1,160 @@
+// The relay on functions in one call: the layer, its environment, an optional fallback bucket and
+// least-privilege grants (s3:PutObject on the fallback prefix only; the headers secret only when used).
+import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type ILayerVersion, type Function as LambdaFunction, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
+import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { OtelRelayLayer } from './layer.js';
+
+/** When the relay exports (see README "Flush strategies"). */
+export type FlushStrategy = 'adaptive' | 'end' | 'continuous' | `periodic:${number}`;
+
+/** The extension's environment contract. */
+export const RELAY_ENVIRONMENT = {
+  endpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  headers: 'OTEL_EXPORTER_OTLP_HEADERS',
+  headersSecretArn: 'OTEL_RELAY_HEADERS_SECRET_ARN',
+  flush: 'OTEL_RELAY_FLUSH',
+  fallbackS3Uri: 'OTEL_RELAY_FALLBACK_S3_URI',
+  fallbackS3KmsKeyId: 'OTEL_RELAY_FALLBACK_S3_KMS_KEY_ID',
+} as const;
+
+export interface OtelRelayFallbackProps {
+  /** Use this bucket instead of creating one. */
+  bucket?: IBucket;
+  /** Key prefix the relay writes under; the grant covers only this prefix. Default: otel-relay/. */
+  prefix?: string;
+  /** Created bucket only: objects expire after this long. Default: 14 days. */
+  expiration?: Duration;
+  /** Created bucket only. Default: RETAIN, since it holds telemetry not yet delivered. */
+  removalPolicy?: RemovalPolicy;
+}
+
+export interface OtelRelayProps {
+  /** A layer version to use (e.g. from `lambda-otel-relay publish`); default: built from dist/layer. */
+  layer?: ILayerVersion;
+  /** Where the layer is built from when `layer` is not given. Default: dist/layer. */
+  layerPath?: string;
+  /** OTLP endpoint of your collector (OTEL_EXPORTER_OTLP_ENDPOINT). */
+  endpoint?: string;
+  /** OTLP headers, `k=v,k2=v2`. Visible to anyone who can read the function configuration. */
+  headers?: string;
+  /** A secret whose value is the headers string; the extension reads it at start. */
+  headersSecret?: ISecret;
+  /** Default: the extension's default (adaptive). */
+  flush?: FlushStrategy;
+  /** S3 fallback for data the collector did not take: a created bucket (default), a given one, or off. */
+  fallback?: OtelRelayFallbackProps | false;
+}
+
+export interface AddToOptions {
+  /** Per-function override of the relay's flush strategy. */
+  flush?: FlushStrategy;
+}
+
+function checkFlush(flush: string | undefined): void {
+  if (flush === undefined || ['adaptive', 'end', 'continuous'].includes(flush)) return;
+  if (/^periodic:[1-9]\d*$/.test(flush)) return;
+  throw new Error(`OtelRelay: flush "${flush}" is not adaptive, end, continuous or periodic:<ms>`);
+}
+
+/**
+ * @example
+ * const relay = new OtelRelay(this, 'Relay', { endpoint: 'https://otlp.example.com:4318', headersSecret });
+ * relay.addTo(ordersFn);
+ */
+export class OtelRelay extends Construct {
+  readonly layer: ILayerVersion;
+  /** The fallback bucket, created or given; undefined when the fallback is off. */
+  readonly fallbackBucket: IBucket | undefined;
+  readonly fallbackPrefix: string;
+  private readonly props: OtelRelayProps;
+
+  constructor(scope: Construct, id: string, props: OtelRelayProps = {}) {
+    super(scope, id);
+    if (props.headers !== undefined && props.headersSecret !== undefined) {
+      throw new Error('OtelRelay: give either headers or headersSecret, not both');
+    }
+    checkFlush(props.flush);
+    this.props = props;
+    this.layer = props.layer ?? new OtelRelayLayer(this, 'Layer', { path: props.layerPath }).layerVersion;
+
+    const fallback = props.fallback === false ? undefined : (props.fallback ?? {});
+    const prefix = fallback?.prefix ?? 'otel-relay/';
+    this.fallbackPrefix = prefix.endsWith('/') || prefix === '' ? prefix : `${prefix}/`;
+    if (!fallback) {
+      this.fallbackBucket = undefined;
+    } else if (fallback.bucket) {
+      this.fallbackBucket = fallback.bucket;
+    } else {
+      this.fallbackBucket = new Bucket(this, 'FallbackBucket', {
+        encryption: BucketEncryption.S3_MANAGED,
+        blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        lifecycleRules: [
+          {
+            id: 'expire-undelivered-telemetry',
+            prefix: this.fallbackPrefix || undefined,
+            expiration: fallback.expiration ?? Duration.days(14),
+            abortIncompleteMultipartUploadAfter: Duration.days(1),
+          },
+        ],
+        removalPolicy: fallback.removalPolicy ?? RemovalPolicy.RETAIN,
+      });
+    }
+    if (props.headers !== undefined) {
+      Annotations.of(this).addWarningV2(
+        'lambda-otel-relay:inline-headers',
+        'OTLP headers are set inline and readable in the function configuration; prefer headersSecret',
+      );
+    }
+  }
+
+  /** Adds the layer, the relay's environment and the grants it needs to one function. */
+  addTo(fn: LambdaFunction, options: AddToOptions = {}): void {
+    checkFlush(options.flush);
+    // The extension is a Node.js process; other managed runtimes have no node binary to run it.
+    if (fn.runtime.family !== RuntimeFamily.NODEJS) {
+      throw new Error(
+        `OtelRelay: ${fn.node.path} runs ${fn.runtime.name}, which has no Node.js for the relay extension; ` +
+          'the layer supports nodejs20.x, nodejs22.x and nodejs24.x',
+      );
+    }
+    fn.addLayers(this.layer);
+    const { endpoint, headers, headersSecret } = this.props;
+    const flush = options.flush ?? this.props.flush;
+    if (endpoint !== undefined) fn.addEnvironment(RELAY_ENVIRONMENT.endpoint, endpoint);
+    if (headers !== undefined) fn.addEnvironment(RELAY_ENVIRONMENT.headers, headers);
+    if (flush !== undefined) fn.addEnvironment(RELAY_ENVIRONMENT.flush, flush);
+    if (headersSecret) {
+      fn.addEnvironment(RELAY_ENVIRONMENT.headersSecretArn, headersSecret.secretArn);
+      // GetSecretValue on this one secret only (grantRead would add DescribeSecret, which is not needed).
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [headersSecret.secretArn],
+        }),
+      );
+      headersSecret.encryptionKey?.grantDecrypt(fn);
+    }
+    const bucket = this.fallbackBucket;
+    if (bucket) {
+      fn.addEnvironment(RELAY_ENVIRONMENT.fallbackS3Uri, `s3://${bucket.bucketName}/${this.fallbackPrefix}`);
+      // Write-only, and only under the prefix: the relay never reads, lists or deletes here.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['s3:PutObject'],
+          resources: [bucket.arnForObjects(`${this.fallbackPrefix}*`)],
+        }),
+      );
+      if (bucket.encryptionKey) {
+        // A bucket encrypted with a customer key: the relay writes with that key (SSE-KMS), which
+        // takes kms:GenerateDataKey on it and nothing more for a single PutObject.
+        fn.addEnvironment(RELAY_ENVIRONMENT.fallbackS3KmsKeyId, bucket.encryptionKey.keyArn);
+        bucket.encryptionKey.grant(fn, 'kms:GenerateDataKey');
+      }
+    }
+  }
+}

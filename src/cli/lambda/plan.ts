@@ -1,0 +1,185 @@
+// Pure planning for attach and detach: from a function's current configuration and what the user
+// asked for, the configuration to write and a diff to show. No AWS calls here, so every rule
+// (order kept, upgrade in place, the 5-layer limit, idempotence) is unit-tested directly.
+import { parseLayerVersionArn } from './arn.js';
+import { isRelayVariable, RELAY_ENV, type RelaySettings, SECRET_ENV } from './settings.js';
+
+/** Lambda refuses a function configuration with more layers than this. */
+export const MAX_LAYERS = 5;
+
+/** The parts of a function's configuration that attach/detach read or write. */
+export interface FunctionState {
+  name: string;
+  arn: string;
+  region: string;
+  runtime: string | undefined;
+  packageType: 'Zip' | 'Image';
+  layers: string[];
+  environment: Record<string, string>;
+  revisionId: string | undefined;
+  lastUpdateStatus: string | undefined;
+  lastUpdateStatusReason?: string | undefined;
+}
+
+export type Change =
+  | { kind: 'layer-add'; to: string }
+  | { kind: 'layer-upgrade'; from: string; to: string }
+  | { kind: 'layer-remove'; from: string }
+  | { kind: 'env-set'; name: string; from: string | undefined; to: string }
+  | { kind: 'env-remove'; name: string; from: string };
+
+export interface Plan {
+  layers: string[];
+  environment: Record<string, string>;
+  changes: Change[];
+}
+
+/** A function attach/detach will not touch, and why, in words for the user. */
+export class RefusedError extends Error {
+  override readonly name = 'RefusedError';
+}
+
+/** Which layers on a function are the relay: same layer (any version), or a layer of the same name. */
+export function relayLayerMatcher(relay: { layerArn?: string; name: string }): (arn: string) => boolean {
+  return (arn) => {
+    const ref = parseLayerVersionArn(arn);
+    if (!ref) return false;
+    return ref.layerArn === relay.layerArn || ref.name === relay.name;
+  };
+}
+
+export function checkCanTakeLayers(fn: FunctionState, options: { anyRuntime?: boolean } = {}): void {
+  if (fn.packageType === 'Image') {
+    throw new RefusedError(
+      `${fn.name} is a container-image function (PackageType Image) and Lambda does not support layers on it; ` +
+        'copy dist/layer/ into the image at /opt/ instead. Nothing was changed.',
+    );
+  }
+  if (!options.anyRuntime && !fn.runtime?.startsWith('nodejs')) {
+    throw new RefusedError(
+      `${fn.name} runs ${fn.runtime ?? 'an unknown runtime'}, which has no Node.js for the relay extension ` +
+        '(it supports nodejs20.x, nodejs22.x, nodejs24.x); pass --any-runtime if the function ships Node.js itself. ' +
+        'Nothing was changed.',
+    );
+  }
+}
+
+export function planAttach(
+  fn: FunctionState,
+  layerVersionArn: string,
+  settings: RelaySettings,
+  options: { anyRuntime?: boolean } = {},
+): Plan {
+  checkCanTakeLayers(fn, options);
+  const target = parseLayerVersionArn(layerVersionArn);
+  if (!target) throw new RefusedError(`${layerVersionArn} is not a layer version ARN`);
+  if (target.region !== fn.region) {
+    throw new RefusedError(
+      `layer ${layerVersionArn} is in ${target.region} but ${fn.name} is in ${fn.region}; ` +
+        'Lambda only attaches layers from the same region (publish it there first). Nothing was changed.',
+    );
+  }
+  const isRelay = relayLayerMatcher(target);
+  const changes: Change[] = [];
+
+  // The first relay entry is replaced where it stands so the other layers keep their order (layer
+  // order decides which files win in /opt); any duplicate relay entry would run a second extension.
+  const layers: string[] = [];
+  let placed = false;
+  for (const arn of fn.layers) {
+    if (!isRelay(arn)) {
+      layers.push(arn);
+    } else if (!placed) {
+      layers.push(layerVersionArn);
+      placed = true;
+      if (arn !== layerVersionArn) changes.push({ kind: 'layer-upgrade', from: arn, to: layerVersionArn });
+    } else {
+      changes.push({ kind: 'layer-remove', from: arn });
+    }
+  }
+  if (!placed) {
+    layers.push(layerVersionArn);
+    changes.push({ kind: 'layer-add', to: layerVersionArn });
+  }
+  if (layers.length > MAX_LAYERS) {
+    throw new RefusedError(
+      `${fn.name} already has ${fn.layers.length} layers; adding the relay would make ${layers.length} and ` +
+        `Lambda allows ${MAX_LAYERS}. Nothing was changed.`,
+    );
+  }
+
+  const environment = { ...fn.environment };
+  const set = (name: string, value: string | undefined) => {
+    if (value === undefined || environment[name] === value) return;
+    changes.push({ kind: 'env-set', name, from: environment[name], to: value });
+    environment[name] = value;
+  };
+  const remove = (name: string) => {
+    const from = environment[name];
+    if (from === undefined) return;
+    changes.push({ kind: 'env-remove', name, from });
+    delete environment[name];
+  };
+  set(RELAY_ENV.endpoint, settings.endpoint);
+  set(RELAY_ENV.flush, settings.flush);
+  set(RELAY_ENV.fallbackS3Uri, settings.fallbackS3Uri);
+  // Headers come either inline or from a secret; setting one retires the other so the two never disagree.
+  if (settings.headers !== undefined) {
+    set(RELAY_ENV.headers, settings.headers);
+    remove(RELAY_ENV.headersSecretArn);
+  }
+  if (settings.headersSecretArn !== undefined) {
+    set(RELAY_ENV.headersSecretArn, settings.headersSecretArn);
+    remove(RELAY_ENV.headers);
+  }
+  return { layers, environment, changes };
+}
+
+export function planDetach(
+  fn: FunctionState,
+  relay: { layerArn?: string; name: string },
+  options: { keepEnv?: boolean } = {},
+): Plan {
+  const isRelay = relayLayerMatcher(relay);
+  const changes: Change[] = [];
+  const layers = fn.layers.filter((arn) => {
+    if (!isRelay(arn)) return true;
+    changes.push({ kind: 'layer-remove', from: arn });
+    return false;
+  });
+  const environment = { ...fn.environment };
+  if (!options.keepEnv) {
+    for (const [name, value] of Object.entries(fn.environment)) {
+      if (!isRelayVariable(name)) continue;
+      changes.push({ kind: 'env-remove', name, from: value });
+      delete environment[name];
+    }
+  }
+  return { layers, environment, changes };
+}
+
+function shown(name: string, value: string): string {
+  return SECRET_ENV.has(name) ? '<redacted>' : value;
+}
+
+/** One line per change, the way `--dry-run` prints it; credentials never appear. */
+export function describeChanges(changes: readonly Change[]): string[] {
+  return changes.map(describeChange);
+}
+
+function describeChange(c: Change): string {
+  switch (c.kind) {
+    case 'layer-add':
+      return `+ layer ${c.to}`;
+    case 'layer-upgrade':
+      return `~ layer ${c.from} -> ${c.to}`;
+    case 'layer-remove':
+      return `- layer ${c.from}`;
+    case 'env-set':
+      return c.from === undefined
+        ? `+ env ${c.name}=${shown(c.name, c.to)}`
+        : `~ env ${c.name}=${shown(c.name, c.from)} -> ${shown(c.name, c.to)}`;
+    case 'env-remove':
+      return `- env ${c.name}=${shown(c.name, c.from)}`;
+  }
+}

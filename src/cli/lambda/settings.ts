@@ -1,0 +1,79 @@
+// The relay's settings as they live on a function: environment variables read by the extension.
+// Names and accepted values are the extension's contract (see README "Configuration").
+import { UsageError } from '../usage.js';
+
+export const RELAY_ENV = {
+  endpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  headers: 'OTEL_EXPORTER_OTLP_HEADERS',
+  headersSecretArn: 'OTEL_RELAY_HEADERS_SECRET_ARN',
+  flush: 'OTEL_RELAY_FLUSH',
+  fallbackS3Uri: 'OTEL_RELAY_FALLBACK_S3_URI',
+} as const;
+
+export type RelaySettingName = keyof typeof RELAY_ENV;
+
+/** What `attach` sets; a missing field leaves the function's current value alone. */
+export type RelaySettings = Partial<Record<RelaySettingName, string>>;
+
+/** Variables whose values are credentials: never printed. */
+export const SECRET_ENV: ReadonlySet<string> = new Set([RELAY_ENV.headers]);
+
+/** Everything `detach` removes: the variables above and any other OTEL_RELAY_* the user set. */
+export function isRelayVariable(name: string): boolean {
+  return name.startsWith('OTEL_RELAY_') || Object.values(RELAY_ENV).includes(name as never);
+}
+
+export const FLUSH_STRATEGIES = ['adaptive', 'end', 'continuous', 'periodic:<ms>'] as const;
+
+export function validateFlush(value: string): string {
+  if (value === 'adaptive' || value === 'end' || value === 'continuous') return value;
+  const periodic = /^periodic:(\d+)$/.exec(value);
+  if (periodic && Number(periodic[1]) > 0) return value;
+  throw new UsageError(`--flush ${value} is not a flush strategy; use one of ${FLUSH_STRATEGIES.join(', ')}`);
+}
+
+export function validateEndpoint(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch (cause) {
+    throw new UsageError(
+      `--endpoint ${value} is not a URL (expected e.g. https://collector.example.com:4318)`,
+      {
+        cause,
+      },
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`--endpoint ${value} must be an http:// or https:// URL`);
+  }
+  return value;
+}
+
+/** OTEL_EXPORTER_OTLP_HEADERS format: comma-separated key=value pairs (values URL-encoded). */
+export function validateHeaders(value: string): string {
+  for (const pair of value.split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || pair.slice(0, eq).trim() === '') {
+      // The value is a credential: name only the position, never echo it.
+      throw new UsageError(
+        '--headers must be comma-separated key=value pairs, e.g. "x-api-key=abc,x-team=ops"',
+      );
+    }
+  }
+  return value;
+}
+
+export function validateSecretArn(value: string): string {
+  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(value)) {
+    throw new UsageError(`--headers-secret-arn ${value} is not a Secrets Manager secret ARN`);
+  }
+  return value;
+}
+
+/** `s3://bucket/prefix` (prefix optional); the extension writes under the prefix. */
+export function validateS3Uri(value: string): string {
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/.*)?$/.exec(value);
+  if (!m) throw new UsageError(`--fallback-s3-uri ${value} must look like s3://bucket/prefix/`);
+  return value;
+}

@@ -1,0 +1,739 @@
+// publish / attach / detach / status against moto server's real Lambda API, through a proxy that
+// adds what moto does not model (conflicts, access denied, slow updates).
+import { execFile } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
+import {
+  GetLayerVersionCommand,
+  GetLayerVersionPolicyCommand,
+  type LambdaClient,
+  ListLayerVersionsCommand,
+} from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { attach } from '../../../src/cli/commands/attach.js';
+import { detach } from '../../../src/cli/commands/detach.js';
+import { publish } from '../../../src/cli/commands/publish.js';
+import { status } from '../../../src/cli/commands/status.js';
+import type { Clock } from '../../../src/cli/lambda/clock.js';
+import { type MotoServer, startMotoServer } from '../../helpers/moto.js';
+import { printLogsOnFailure } from '../../helpers/peer-logs.js';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+import {
+  configuration,
+  createFunction,
+  createRole,
+  lambdaClient,
+  publishOtherLayer,
+  standInLayerZip,
+} from './lambda-fixture.js';
+
+const execFileP = promisify(execFile);
+const UPDATE = /^\/2015-03-31\/functions\/[^/]+\/configuration$/;
+
+function captured() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
+}
+
+/** Sleeps advance virtual time at once, so retry backoff and update polling cost nothing here. */
+function virtualClock(): Clock & { slept: number[] } {
+  let t = 0;
+  const slept: number[] = [];
+  return {
+    slept,
+    now: () => t,
+    sleep: async (ms) => {
+      slept.push(ms);
+      t += ms;
+    },
+  };
+}
+
+let moto: MotoServer;
+let proxy: FaultProxy;
+let client: LambdaClient;
+let zip: string;
+let relayV1: string;
+let relayV2: string;
+let otherLayers: string[];
+
+beforeAll(async () => {
+  moto = await startMotoServer();
+  proxy = await startFaultProxy(moto.endpoint);
+  // The commands build their SDK client from the environment, as they do for users.
+  Object.assign(process.env, moto.env, { AWS_ENDPOINT_URL: proxy.endpoint });
+  client = lambdaClient(moto.endpoint, moto.region);
+  await createRole(moto.endpoint, moto.region);
+  zip = standInLayerZip();
+  const io = captured().io;
+  await publish(['--zip', zip], { io });
+  await publish(['--zip', zip], { io });
+  const versions = await client.send(new ListLayerVersionsCommand({ LayerName: 'lambda-otel-relay' }));
+  const arns = (versions.LayerVersions ?? []).map((v) => v.LayerVersionArn!).sort();
+  expect(arns).toHaveLength(2);
+  [relayV1, relayV2] = arns as [string, string];
+  otherLayers = [];
+  for (const name of ['deps-a', 'deps-b', 'deps-c', 'deps-d', 'deps-e']) {
+    otherLayers.push(await publishOtherLayer(client, name));
+  }
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await moto?.stop();
+});
+
+beforeEach(() => proxy.reset());
+
+printLogsOnFailure('moto', () => moto);
+
+describe('publish', () => {
+  it('publishes the zip with Node 20/22/24 and both architectures and prints only the ARN', async () => {
+    // Prepare
+    const { io, out, err } = captured();
+
+    // Act
+    const code = await publish(
+      ['--zip', zip, '--layer-name', 'relay-publish-test', '--description', 'test'],
+      {
+        io,
+      },
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out).toEqual(['arn:aws:lambda:us-east-1:123456789012:layer:relay-publish-test:1']);
+    expect(err.join('\n')).toMatch(/as relay-publish-test version 1 in us-east-1/);
+    const layer = await client.send(
+      new GetLayerVersionCommand({ LayerName: 'relay-publish-test', VersionNumber: 1 }),
+    );
+    expect(layer.CompatibleRuntimes).toEqual(['nodejs20.x', 'nodejs22.x', 'nodejs24.x']);
+    expect(layer.CompatibleArchitectures).toEqual(['x86_64', 'arm64']);
+    expect(layer.Content?.CodeSize).toBeGreaterThan(100);
+  });
+
+  it('grants an account and an organization use of the new version', async () => {
+    // Prepare
+    const { io, out } = captured();
+
+    // Act
+    const code = await publish(
+      [
+        '--zip',
+        zip,
+        '--layer-name',
+        'relay-shared',
+        '--grant-account',
+        '210987654321',
+        '--grant-organization',
+        'o-abcdef1234',
+      ],
+      { io },
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out[0]).toMatch(/:layer:relay-shared:1$/);
+    const policy = await client.send(
+      new GetLayerVersionPolicyCommand({ LayerName: 'relay-shared', VersionNumber: 1 }),
+    );
+    const statements = JSON.parse(policy.Policy ?? '{}').Statement as { Sid: string; Principal: unknown }[];
+    expect(statements.map((s) => s.Sid).sort()).toEqual(['account-210987654321', 'org-o-abcdef1234']);
+  });
+
+  it('makes the new version usable by every account with --public', async () => {
+    // Act
+    const code = await publish(['--zip', zip, '--layer-name', 'relay-public', '--public'], captured());
+
+    // Assess
+    expect(code).toBe(0);
+    const policy = await client.send(
+      new GetLayerVersionPolicyCommand({ LayerName: 'relay-public', VersionNumber: 1 }),
+    );
+    const [statement] = JSON.parse(policy.Policy ?? '{}').Statement as {
+      Sid: string;
+      Principal: unknown;
+      Action: string;
+    }[];
+    expect(statement).toMatchObject({ Sid: 'public', Principal: '*', Action: 'lambda:GetLayerVersion' });
+  });
+
+  it('says how to build the zip when it does not exist', async () => {
+    await expect(publish(['--zip', '/nonexistent/layer.zip'], captured())).rejects.toThrow(
+      /npm run build:layer/,
+    );
+  });
+});
+
+describe('attach', () => {
+  it('adds the newest relay version after the existing layers and merges the environment', async () => {
+    // Prepare
+    await createFunction(client, 'orders-api', {
+      Layers: [otherLayers[0]!],
+      Environment: { Variables: { TABLE: 'orders', OTEL_RELAY_FLUSH: 'end' } },
+    });
+    const { io, out } = captured();
+
+    // Act
+    const code = await attach(
+      [
+        'orders-api',
+        '--endpoint',
+        'https://collector.example.com:4318',
+        '--flush',
+        'adaptive',
+        '--headers',
+        'x-api-key=s3cr3t',
+      ],
+      { io, clock: virtualClock() },
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    const cfg = await configuration(client, 'orders-api');
+    expect(cfg.Layers?.map((l) => l.Arn)).toEqual([otherLayers[0], relayV2]);
+    expect(cfg.Environment?.Variables).toEqual({
+      TABLE: 'orders',
+      OTEL_RELAY_FLUSH: 'adaptive',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example.com:4318',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=s3cr3t',
+    });
+    expect(out[0]).toBe('orders-api: updated');
+    expect(out).toContain(`  + layer ${relayV2}`);
+    expect(out).toContain('  ~ env OTEL_RELAY_FLUSH=end -> adaptive');
+    expect(out.join('\n')).not.toContain('s3cr3t');
+  });
+
+  it('changes nothing and sends no update when run a second time', async () => {
+    // Prepare
+    await createFunction(client, 'idempotent-fn');
+    const args = ['idempotent-fn', '--layer', relayV1, '--flush', 'end'];
+    await attach(args, { io: captured().io, clock: virtualClock() });
+    const before = await configuration(client, 'idempotent-fn');
+    proxy.reset();
+    const { io, out } = captured();
+
+    // Act
+    const code = await attach(args, { io, clock: virtualClock() });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out).toEqual(['idempotent-fn: unchanged']);
+    expect(proxy.count('PUT', UPDATE)).toBe(0);
+    const after = await configuration(client, 'idempotent-fn');
+    expect(after.RevisionId).toBe(before.RevisionId);
+    expect(after.Layers).toEqual(before.Layers);
+  });
+
+  it('upgrades an older relay version in place, keeping the other layers in their order', async () => {
+    // Prepare
+    await createFunction(client, 'upgrade-fn', { Layers: [otherLayers[0]!, relayV1, otherLayers[1]!] });
+    const { io, out } = captured();
+
+    // Act
+    const code = await attach(['upgrade-fn', '--layer', relayV2], { io, clock: virtualClock() });
+
+    // Assess
+    expect(code).toBe(0);
+    const cfg = await configuration(client, 'upgrade-fn');
+    expect(cfg.Layers?.map((l) => l.Arn)).toEqual([otherLayers[0], relayV2, otherLayers[1]]);
+    expect(out).toContain(`  ~ layer ${relayV1} -> ${relayV2}`);
+  });
+
+  it('takes a function by ARN and lists a function named twice once', async () => {
+    // Prepare
+    const arn = await createFunction(client, 'by-arn-fn');
+    const { io, out } = captured();
+
+    // Act
+    const code = await attach([arn, '--function', 'by-arn-fn', '--layer', relayV2], {
+      io,
+      clock: virtualClock(),
+    });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out.filter((l) => !l.startsWith(' '))).toEqual(['by-arn-fn: updated']);
+    expect(proxy.count('PUT', UPDATE)).toBe(1);
+  });
+
+  it('prints the diff and changes nothing with --dry-run', async () => {
+    // Prepare
+    await createFunction(client, 'dry-fn', { Environment: { Variables: { KEEP: '1' } } });
+    const { io, out } = captured();
+
+    // Act
+    const code = await attach(
+      ['dry-fn', '--layer', relayV2, '--fallback-s3-uri', 's3://spill-bucket/relay/', '--dry-run'],
+      {
+        io,
+        clock: virtualClock(),
+      },
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out).toEqual([
+      'dry-fn: would change (dry run)',
+      `  + layer ${relayV2}`,
+      '  + env OTEL_RELAY_FALLBACK_S3_URI=s3://spill-bucket/relay/',
+    ]);
+    expect(proxy.count('PUT', UPDATE)).toBe(0);
+    const cfg = await configuration(client, 'dry-fn');
+    expect(cfg.Layers ?? []).toEqual([]);
+    expect(cfg.Environment?.Variables).toEqual({ KEEP: '1' });
+  });
+
+  it('selects functions by prefix, by tag, and by both together', async () => {
+    // Prepare
+    await createFunction(client, 'billing-a');
+    await createFunction(client, 'billing-b', { Tags: { team: 'payments' } });
+    await createFunction(client, 'ledger-a', { Tags: { team: 'payments' } });
+    await createFunction(client, 'ledger-b', { Tags: { team: 'search' } });
+    const run = async (args: string[]) => {
+      const { io, out } = captured();
+      const code = await attach([...args, '--layer', relayV2, '--dry-run'], { io, clock: virtualClock() });
+      return {
+        code,
+        selected: out
+          .filter((l) => !l.startsWith(' '))
+          .map((l) => l.split(':')[0])
+          .sort(),
+      };
+    };
+
+    // Act
+    const byPrefix = await run(['--prefix', 'billing-']);
+    const byTag = await run(['--tag', 'team=payments']);
+    const byBoth = await run(['--prefix', 'ledger-', '--tag', 'team=payments']);
+    const byNone = await run(['--prefix', 'ledger-', '--tag', 'team=nobody']);
+
+    // Assess
+    expect(byPrefix).toEqual({ code: 0, selected: ['billing-a', 'billing-b'] });
+    expect(byTag).toEqual({ code: 0, selected: ['billing-b', 'ledger-a'] });
+    expect(byBoth).toEqual({ code: 0, selected: ['ledger-a'] });
+    expect(byNone).toEqual({ code: 1, selected: [] });
+  });
+
+  it("refuses past Lambda's 5-layer limit and leaves the function as it was", async () => {
+    // Prepare
+    await createFunction(client, 'full-fn', { Layers: otherLayers });
+    const { io, err } = captured();
+
+    // Act
+    const code = await attach(['full-fn', '--layer', relayV2], { io, clock: virtualClock() });
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(/already has 5 layers.*Lambda allows 5\. Nothing was changed/);
+    expect(proxy.count('PUT', UPDATE)).toBe(0);
+    expect((await configuration(client, 'full-fn')).Layers?.length).toBe(5);
+  });
+
+  it('refuses a container-image function with a clear reason', async () => {
+    // Prepare
+    await createFunction(client, 'image-fn', {
+      PackageType: 'Image',
+      Runtime: undefined,
+      Handler: undefined,
+      Code: { ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest' },
+    });
+    const { io, err } = captured();
+
+    // Act
+    const code = await attach(['image-fn', '--layer', relayV2], { io, clock: virtualClock() });
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(
+      /image-fn is a container-image function \(PackageType Image\).*does not support layers/,
+    );
+    expect(proxy.count('PUT', UPDATE)).toBe(0);
+  });
+
+  it('reports a missing function and still attaches to the others', async () => {
+    // Prepare
+    await createFunction(client, 'present-fn');
+    const { io, out, err } = captured();
+
+    // Act
+    const code = await attach(['no-such-fn', 'present-fn', '--layer', relayV2], {
+      io,
+      clock: virtualClock(),
+    });
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(/no-such-fn was not found in us-east-1 .*check the name and --region/);
+    expect(out[0]).toBe('present-fn: updated');
+  });
+
+  it('names the right region when a function ARN is in another one', async () => {
+    // Prepare
+    const { io, err } = captured();
+
+    // Act
+    const code = await attach(
+      ['arn:aws:lambda:eu-west-1:123456789012:function:elsewhere', '--layer', relayV2],
+      {
+        io,
+        clock: virtualClock(),
+      },
+    );
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(/is in eu-west-1 but this run uses us-east-1; pass --region eu-west-1/);
+  });
+
+  it('refuses versions and aliases, which cannot take a layer', async () => {
+    // Prepare
+    await createFunction(client, 'versioned-fn');
+    const { io, err } = captured();
+
+    // Act
+    const code = await attach(
+      ['versioned-fn:live', 'arn:aws:lambda:us-east-1:123456789012:function:versioned-fn:3'],
+      {
+        io,
+        clock: virtualClock(),
+      },
+    );
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err).toHaveLength(2);
+    expect(err[0]).toMatch(/versioned-fn:live names version or alias live, which cannot change/);
+    expect(err[1]).toMatch(/names version or alias 3/);
+    expect(proxy.count('PUT', UPDATE)).toBe(0);
+  });
+
+  it('explains access denied and changes nothing', async () => {
+    // Prepare
+    await createFunction(client, 'denied-fn');
+    proxy.inject({
+      method: 'PUT',
+      path: UPDATE,
+      times: 1,
+      error: {
+        status: 403,
+        type: 'AccessDeniedException',
+        message: 'not authorized to perform lambda:UpdateFunctionConfiguration',
+      },
+    });
+    const { io, err } = captured();
+
+    // Act
+    const code = await attach(['denied-fn', '--layer', relayV2], { io, clock: virtualClock() });
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(
+      /access denied: UpdateFunctionConfiguration on denied-fn in us-east-1; the credentials in use need lambda:UpdateFunctionConfiguration/,
+    );
+    expect((await configuration(client, 'denied-fn')).Layers ?? []).toEqual([]);
+  });
+
+  it('retries on ResourceConflictException from a concurrent update, re-reading the function', async () => {
+    // Prepare
+    await createFunction(client, 'busy-fn');
+    proxy.inject({
+      method: 'PUT',
+      path: UPDATE,
+      times: 2,
+      error: {
+        status: 409,
+        type: 'ResourceConflictException',
+        message: 'An update is in progress for resource',
+      },
+    });
+    const clock = virtualClock();
+    const { io, out } = captured();
+
+    // Act
+    const code = await attach(['busy-fn', '--layer', relayV2], { io, clock });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out[0]).toBe('busy-fn: updated');
+    expect(proxy.count('PUT', UPDATE)).toBe(3);
+    expect(clock.slept.slice(0, 2)).toEqual([500, 1000]);
+    expect((await configuration(client, 'busy-fn')).Layers?.map((l) => l.Arn)).toEqual([relayV2]);
+  });
+
+  it('gives up with a clear message when conflicts do not stop', async () => {
+    // Prepare
+    await createFunction(client, 'always-busy-fn');
+    proxy.inject({
+      method: 'PUT',
+      path: UPDATE,
+      times: 100,
+      error: {
+        status: 409,
+        type: 'ResourceConflictException',
+        message: 'An update is in progress for resource',
+      },
+    });
+    const { io, err } = captured();
+
+    // Act
+    const code = await attach(['always-busy-fn', '--layer', relayV2], { io, clock: virtualClock() });
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(
+      /kept changing under us \(ResourceConflictException 6 times\); nothing was changed/,
+    );
+    expect(proxy.count('PUT', UPDATE)).toBe(6);
+  });
+
+  it('waits until LastUpdateStatus leaves InProgress before reporting success', async () => {
+    // Prepare: the first three reads after the update say InProgress.
+    await createFunction(client, 'slow-fn');
+    const { io, out } = captured();
+    const clock = virtualClock();
+    let inProgressReads = 0;
+    proxy.inject({
+      method: 'GET',
+      path: UPDATE,
+      times: 100,
+      // Reads before the update are left alone; the first three after it are still updating.
+      rewrite: (body) =>
+        proxy.count('PUT', UPDATE) > 0 && inProgressReads++ < 3
+          ? { ...body, LastUpdateStatus: 'InProgress' }
+          : body,
+    });
+
+    // Act
+    const code = await attach(['slow-fn', '--layer', relayV2], { io, clock });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out[0]).toBe('slow-fn: updated');
+    // selection read, pre-update read, three InProgress reads, the final Successful one
+    expect(proxy.count('GET', UPDATE)).toBe(6);
+    expect(clock.slept).toEqual([250, 500, 1000]);
+  });
+
+  it('waits for an update already in progress, even one that then fails, before writing its own', async () => {
+    // Prepare: someone else's update is being applied when attach starts, and it ends Failed.
+    await createFunction(client, 'others-update-fn');
+    let before = 0;
+    proxy.inject({
+      method: 'GET',
+      path: UPDATE,
+      times: 100,
+      rewrite: (body) => {
+        if (proxy.count('PUT', UPDATE) > 0) return body;
+        before++;
+        // The selection read, attach's first read and its first poll say InProgress; then Failed.
+        if (before <= 3) return { ...body, LastUpdateStatus: 'InProgress' };
+        return { ...body, LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'someone else' };
+      },
+    });
+    const clock = virtualClock();
+    const { io, out } = captured();
+
+    // Act
+    const code = await attach(['others-update-fn', '--layer', relayV2], { io, clock });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out[0]).toBe('others-update-fn: updated');
+    expect(clock.slept).toEqual([250]);
+    expect((await configuration(client, 'others-update-fn')).Layers?.map((l) => l.Arn)).toEqual([relayV2]);
+  });
+
+  it('reports the reason when Lambda says the update failed', async () => {
+    // Prepare
+    await createFunction(client, 'failing-fn');
+    proxy.inject({
+      method: 'GET',
+      path: UPDATE,
+      times: 100,
+      rewrite: (body) =>
+        proxy.count('PUT', UPDATE) > 0
+          ? { ...body, LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'KMS key is disabled' }
+          : body,
+    });
+    const { io, err } = captured();
+
+    // Act
+    const code = await attach(['failing-fn', '--layer', relayV2], { io, clock: virtualClock() });
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(/update of failing-fn failed: KMS key is disabled/);
+  });
+
+  it('stops waiting at the deadline and says the change may still apply', async () => {
+    // Prepare
+    await createFunction(client, 'stuck-fn');
+    proxy.inject({
+      method: 'GET',
+      path: UPDATE,
+      times: 1000,
+      rewrite: (body) =>
+        proxy.count('PUT', UPDATE) > 0 ? { ...body, LastUpdateStatus: 'InProgress' } : body,
+    });
+    const { io, err } = captured();
+
+    // Act
+    const code = await attach(['stuck-fn', '--layer', relayV2, '--timeout', '10'], {
+      io,
+      clock: virtualClock(),
+    });
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err.join('\n')).toMatch(
+      /stuck-fn was still updating after 10 s; the change was submitted and may still apply/,
+    );
+  });
+});
+
+describe('detach', () => {
+  it('removes the relay layer and its variables, keeps the rest, and is a no-op the second time', async () => {
+    // Prepare
+    await createFunction(client, 'detach-fn', {
+      Layers: [otherLayers[0]!, relayV1, otherLayers[1]!],
+      Environment: {
+        Variables: { TABLE: 't', OTEL_RELAY_FLUSH: 'end', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318' },
+      },
+    });
+    const first = captured();
+    const second = captured();
+
+    // Act
+    const code1 = await detach(['detach-fn'], { io: first.io, clock: virtualClock() });
+    const code2 = await detach(['detach-fn'], { io: second.io, clock: virtualClock() });
+
+    // Assess
+    expect([code1, code2]).toEqual([0, 0]);
+    const cfg = await configuration(client, 'detach-fn');
+    expect(cfg.Layers?.map((l) => l.Arn)).toEqual([otherLayers[0], otherLayers[1]]);
+    expect(cfg.Environment?.Variables).toEqual({ TABLE: 't' });
+    expect(first.out[0]).toBe('detach-fn: updated');
+    expect(second.out).toEqual(['detach-fn: unchanged']);
+  });
+
+  it('keeps the variables with --keep-env', async () => {
+    // Prepare
+    await createFunction(client, 'keep-env-fn', {
+      Layers: [relayV2],
+      Environment: { Variables: { OTEL_RELAY_FLUSH: 'end' } },
+    });
+
+    // Act
+    const code = await detach(['keep-env-fn', '--keep-env'], { io: captured().io, clock: virtualClock() });
+
+    // Assess
+    expect(code).toBe(0);
+    const cfg = await configuration(client, 'keep-env-fn');
+    expect(cfg.Layers ?? []).toEqual([]);
+    expect(cfg.Environment?.Variables).toEqual({ OTEL_RELAY_FLUSH: 'end' });
+  });
+});
+
+describe('status', () => {
+  it('shows the relay version and settings per function, never header values', async () => {
+    // Prepare
+    await createFunction(client, 'status-on', {
+      Layers: [relayV1],
+      Environment: {
+        Variables: {
+          OTEL_RELAY_FLUSH: 'periodic:5000',
+          OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c.example:4318',
+          OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=topsecret',
+        },
+      },
+    });
+    await createFunction(client, 'status-off');
+    const { io, out } = captured();
+
+    // Act
+    const code = await status(['--prefix', 'status-'], { io });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out[0]).toMatch(/^FUNCTION\s+RUNTIME\s+RELAY\s+FLUSH\s+ENDPOINT\s+FALLBACK\s+HEADERS\s+UPDATE$/);
+    expect(out[1]).toMatch(/^status-off\s+nodejs20\.x\s+-\s+-\s+-\s+-\s+-\s+Successful$/);
+    expect(out[2]).toMatch(
+      /^status-on\s+nodejs20\.x\s+v1\s+periodic:5000\s+https:\/\/c\.example:4318\s+-\s+inline\s+Successful$/,
+    );
+    expect(out.join('\n')).not.toContain('topsecret');
+  });
+
+  it('prints JSON with --json and filters with --attached', async () => {
+    // Prepare
+    await createFunction(client, 'json-on', { Layers: [relayV2] });
+    await createFunction(client, 'json-off');
+    const { io, out } = captured();
+
+    // Act
+    const code = await status(['--prefix', 'json-', '--attached', '--json'], { io });
+
+    // Assess
+    expect(code).toBe(0);
+    const doc = JSON.parse(out.join('\n'));
+    expect(doc.region).toBe('us-east-1');
+    expect(doc.functions).toEqual([
+      expect.objectContaining({ function: 'json-on', layer: relayV2, layerVersion: 2, flush: null }),
+    ]);
+  });
+});
+
+describe('the built CLI', () => {
+  const cli = 'dist/cli.mjs';
+
+  it('uses AWS_ENDPOINT_URL and --region like the SDK does, with exit codes 0, 1 and 2', async () => {
+    // Prepare
+    expect(existsSync(cli), 'dist/cli.mjs is built by the test global setup').toBe(true);
+    await createFunction(client, 'process-fn');
+    const env = { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ...moto.env };
+    delete (env as Record<string, string>).AWS_REGION;
+    delete (env as Record<string, string>).AWS_DEFAULT_REGION;
+    const runCli = (args: string[]) =>
+      execFileP(process.execPath, [cli, ...args], { env, timeout: 30_000 }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+
+    // Act
+    const published = await runCli([
+      'publish',
+      '--layer-name',
+      'relay-from-process',
+      '--region',
+      'us-east-1',
+    ]);
+    const ok = await runCli(['attach', 'process-fn', '--layer', relayV2, '--region', 'us-east-1']);
+    const missing = await runCli([
+      'attach',
+      'process-fn-missing',
+      '--layer',
+      relayV2,
+      '--region',
+      'us-east-1',
+    ]);
+    const noRegion = await runCli(['status']);
+    const badFlag = await runCli(['attach', 'process-fn', '--flush', 'sometimes', '--region', 'us-east-1']);
+
+    // Assess: publish took the real dist/layer.zip by default.
+    expect(published.code, published.stderr).toBe(0);
+    expect(published.stdout.trim()).toBe('arn:aws:lambda:us-east-1:123456789012:layer:relay-from-process:1');
+    const layer = await client.send(
+      new GetLayerVersionCommand({ LayerName: 'relay-from-process', VersionNumber: 1 }),
+    );
+    expect(layer.Content?.CodeSize).toBe(statSync('dist/layer.zip').size);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('process-fn: updated');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/process-fn-missing was not found in us-east-1/);
+    expect(noRegion.code).toBe(2);
+    expect(noRegion.stderr).toMatch(/no AWS region: pass --region or set AWS_REGION/);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/--flush sometimes is not a flush strategy/);
+  });
+});

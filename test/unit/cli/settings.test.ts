@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import {
+  validateEndpoint,
+  validateFlush,
+  validateHeaders,
+  validateS3Uri,
+  validateSecretArn,
+} from '../../../src/cli/lambda/settings.js';
+import { UsageError } from '../../../src/cli/usage.js';
+
+describe('relay settings given on the command line', () => {
+  it('accepts every flush strategy the extension knows', () => {
+    for (const s of ['adaptive', 'end', 'continuous', 'periodic:250']) expect(validateFlush(s)).toBe(s);
+  });
+
+  it('rejects an unknown flush strategy with the list of valid ones', () => {
+    expect(() => validateFlush('sometimes')).toThrow(UsageError);
+    expect(() => validateFlush('periodic:0')).toThrow(/adaptive, end, continuous, periodic:<ms>/);
+  });
+
+  it('accepts http(s) endpoints only', () => {
+    expect(validateEndpoint('https://otlp.example.com:4318')).toBe('https://otlp.example.com:4318');
+    expect(() => validateEndpoint('grpc://x:4317')).toThrow(/http:\/\/ or https:\/\//);
+    expect(() => validateEndpoint('not a url')).toThrow(/is not a URL/);
+  });
+
+  it('rejects malformed headers without echoing their value', () => {
+    expect(validateHeaders('x-api-key=abc,x-team=ops')).toBe('x-api-key=abc,x-team=ops');
+    let message = '';
+    try {
+      validateHeaders('supersecretvalue');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/key=value pairs/);
+    expect(message).not.toContain('supersecretvalue');
+  });
+
+  it('checks S3 URIs and secret ARNs', () => {
+    expect(validateS3Uri('s3://my-bucket/otel/')).toBe('s3://my-bucket/otel/');
+    expect(() => validateS3Uri('https://my-bucket.s3.amazonaws.com/')).toThrow(/s3:\/\/bucket\/prefix/);
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:otlp-AbCdEf';
+    expect(validateSecretArn(arn)).toBe(arn);
+    expect(() => validateSecretArn('otlp-headers')).toThrow(/not a Secrets Manager secret ARN/);
+  });
+});
