@@ -7,7 +7,13 @@ export {
   defaultCredentialProvider,
   fetchContainerCredentials,
 } from './credentials.js';
-export { type HttpDeadline, type HttpFailureKind, HttpRequestError } from './http.js';
+export {
+  type HttpDeadline,
+  type HttpFailureKind,
+  HttpRequestError,
+  type HttpResponse,
+  httpRequest,
+} from './http.js';
 export {
   type CallBudget,
   type Clock,

@@ -217,7 +217,7 @@ describe('chaos: collector faults', () => {
     expect(where.s3).toEqual([]);
     expect(where.spool).toEqual([]);
     expect(p.requests).toHaveLength(2);
-    expect(relay.env.output()).toMatch(/3 spans dropped: HTTP 400/);
+    expect(relay.env.output()).toMatch(/3 spans dropped: the collector rejected them \(HTTP 400\)/);
     expect(relay.env.output()).toMatch(/"dropped":6/);
   });
 
