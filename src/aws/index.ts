@@ -25,6 +25,7 @@ export {
   type S3ObjectSummary,
   type ServerSideEncryption,
 } from './s3.js';
+export { type AwsJsonClientOptions, AwsServiceError, awsJsonCall, getSecretValue } from './secrets.js';
 export {
   type AwsCredentials,
   amzDate,
