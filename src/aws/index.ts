@@ -7,7 +7,13 @@ export {
   defaultCredentialProvider,
   fetchContainerCredentials,
 } from './credentials.js';
-export { type HttpDeadline, type HttpFailureKind, HttpRequestError } from './http.js';
+export {
+  type HttpDeadline,
+  type HttpFailureKind,
+  HttpRequestError,
+  type HttpResponse,
+  httpRequest,
+} from './http.js';
 export {
   type CallBudget,
   type Clock,
@@ -19,6 +25,7 @@ export {
   type S3ObjectSummary,
   type ServerSideEncryption,
 } from './s3.js';
+export { type AwsJsonClientOptions, AwsServiceError, awsJsonCall, getSecretValue } from './secrets.js';
 export {
   type AwsCredentials,
   amzDate,

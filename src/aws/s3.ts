@@ -86,6 +86,7 @@ export class S3Client {
     headers['x-amz-server-side-encryption'] = sse.type;
     if (sse.type === 'aws:kms' && sse.keyId)
       headers['x-amz-server-side-encryption-aws-kms-key-id'] = sse.keyId;
+    for (const [name, value] of Object.entries(input.metadata ?? {})) headers[`x-amz-meta-${name}`] = value;
     const res = await this.send('PUT', input.bucket, input.key, [], headers, input.body, budget);
     const etag = res.headers.etag;
     return typeof etag === 'string' ? { etag } : {};

@@ -48,6 +48,10 @@ export interface RelayConfig {
   backgroundIntervalMs: number;
   logLevel: LogLevel;
   selfTelemetry: boolean;
+  /** Layer-only mode: spans, metrics (and logs) made from Telemetry API platform events. */
+  platformTelemetry: boolean;
+  /** With platformTelemetry: the function's log lines as OTLP logs. */
+  platformLogs: boolean;
   managedInstances: boolean;
   exporters: Record<Signal, SignalEndpoint>;
 }
@@ -148,6 +152,8 @@ export function loadConfig(env: Env): LoadedConfig {
     backgroundIntervalMs: int('OTEL_RELAY_BACKGROUND_INTERVAL_MS', 1000, 10, 3_600_000),
     logLevel,
     selfTelemetry: bool('OTEL_RELAY_SELF_TELEMETRY', true),
+    platformTelemetry: bool('OTEL_RELAY_PLATFORM_TELEMETRY', false),
+    platformLogs: bool('OTEL_RELAY_PLATFORM_LOGS', true),
     managedInstances,
     exporters: {} as Record<Signal, SignalEndpoint>,
   };

@@ -1,7 +1,7 @@
 // Entry of the extension process (/opt/otel-relay/extension.js, started by /opt/extensions/otel-relay).
 // Kept tiny: only what `register` needs is loaded before it; the rest is imported lazily by run.ts.
 import { systemClock } from './clock.js';
-import { runExtension } from './lifecycle/run.js';
+import { runExtension } from './lifecycle/index.js';
 import { createLogger, isLogLevel } from './log.js';
 
 const level = process.env.OTEL_RELAY_LOG_LEVEL?.toLowerCase() ?? 'info';

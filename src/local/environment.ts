@@ -26,7 +26,6 @@ import type {
   EnvironmentProcess,
   ExtensionShutdownState,
   InitResult,
-  InvocationError,
   InvocationResult,
   InvocationStatus,
   InvokeOptions,
@@ -35,6 +34,15 @@ import type {
   ShutdownResult,
   TelemetryRecord,
 } from './types.js';
+import {
+  type EventName,
+  header,
+  normaliseErrorType,
+  parseJson,
+  parseRegistration,
+  toInvocationError,
+  UUID_RE,
+} from './wire.js';
 
 /** Internal and external extensions together (Extensions API). */
 export const MAX_EXTENSIONS = 10;
@@ -49,7 +57,6 @@ const FREEZE_CONFIRM_MS = 500;
 /** How long to wait for an already SIGKILLed process to be reaped before giving up on it. */
 const REAP_MS = 2_000;
 
-type EventName = 'INVOKE' | 'SHUTDOWN';
 type Phase = 'init' | 'idle' | 'invoke' | 'shutdown' | 'dead';
 
 interface PendingEvent {
@@ -103,8 +110,6 @@ interface Failure {
   message: string;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Work directories (merged /opt, and /tmp unless the caller named one) the emulator made in this
  * process. They outlive shutdown, so a test can read /tmp afterwards, and go when the process exits.
@@ -143,13 +148,6 @@ export function defaultRuntimeBootstrap(): string {
     );
   }
   return found;
-}
-
-/** Runtime error types are kept when they are Runtime.* or Function.*, otherwise Runtime.Unknown (RIE). */
-export function normaliseErrorType(header: string | string[] | undefined): string {
-  const v = Array.isArray(header) ? header[0] : header;
-  if (v && /^(Runtime|Function)\.[A-Za-z0-9]+/.test(v)) return v;
-  return 'Runtime.Unknown';
 }
 
 function hex(bytes: number): string {
@@ -197,6 +195,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
   private frozen = false;
   private terminated = false;
   private closing = false;
+  private terminationReason = 'the environment has been shut down; start a new one';
   private pendingReset = false;
   private finalShutdown: Promise<ShutdownResult> | undefined;
   private current: Invocation | undefined;
@@ -281,7 +280,10 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       env.extensionEnv = extensionVariables(env.runtimeEnv);
       const result = await env.runInit('init', clock.now() + env.cfg.initTimeoutMs);
       if (result.status === 'success') env.coldInitMs = result.durationMs;
-      else if (env.mode === 'managed-instances') env.terminated = true;
+      else if (env.mode === 'managed-instances') {
+        env.terminated = true;
+        env.terminationReason = `init failed (${result.errorType ?? result.status}); a Managed Instances environment is not repaired`;
+      }
       if (result.status === 'success') await env.freeze();
     } catch (err) {
       await env.dispose();
@@ -318,7 +320,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
 
   async invoke(event: unknown, opts: InvokeOptions = {}): Promise<InvocationResult> {
     if (this.terminated || this.closing || this.phase === 'dead') {
-      throw new EnvironmentTerminatedError('the environment has been shut down; start a new one');
+      throw new EnvironmentTerminatedError(this.terminationReason);
     }
     if (this.mode === 'managed-instances') return this.invokeManaged(event, opts);
     return this.serial(() => this.invokeOnDemand(event, opts));
@@ -564,6 +566,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       // On Lambda Managed Instances a crash terminates the whole environment; there is no reset.
       this.failure ??= failure;
       this.terminated = true;
+      this.terminationReason = `${failure.errorType} terminated the environment (Managed Instances have no reset): ${failure.message}`;
       this.poke();
       if (this.phase !== 'init') {
         void this.serial(async () => {
@@ -619,7 +622,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
 
   private async invokeOnDemand(event: unknown, opts: InvokeOptions): Promise<InvocationResult> {
     if (this.terminated || this.phase === 'dead') {
-      throw new EnvironmentTerminatedError('the environment has been shut down; start a new one');
+      throw new EnvironmentTerminatedError(this.terminationReason);
     }
     await this.resetIfPending();
     const inv = this.newInvocation(event, opts);
@@ -1007,6 +1010,10 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     // 4. SIGKILL whatever is still alive at the deadline.
     const external = this.slots.filter((s) => !s.internal && s.proc);
     await this.until(() => external.every((s) => !s.proc?.alive), deadline);
+    // deadlineMs is wall-clock time as the extensions read it: never SIGKILL before it has passed.
+    while (external.some((s) => s.proc?.alive) && Date.now() < deadlineMs) {
+      await this.sleep(Math.max(1, deadlineMs - Date.now()));
+    }
     for (const s of external) if (s.proc?.alive) s.proc.signal('SIGKILL');
     await Promise.race([Promise.all(external.map((s) => s.proc?.exited)), this.sleep(REAP_MS)]);
 
@@ -1235,34 +1242,9 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
   private register(req: ApiRequest, reply: Reply): void {
     const name = header(req, 'lambda-extension-name');
     if (!name) return void reply.error(403, 'Extension.InvalidExtensionName', 'Empty extension name');
-    let body: { events?: unknown; configurationKeys?: unknown } = {};
-    const text = req.body.toString('utf8').trim();
-    if (text) {
-      try {
-        body = JSON.parse(text) as typeof body;
-      } catch (err) {
-        return void reply.error(
-          403,
-          'InvalidRequestFormat',
-          `register body is not JSON: ${(err as Error).message}`,
-        );
-      }
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        return void reply.error(403, 'InvalidRequestFormat', 'register body must be a JSON object');
-      }
-      if ('configurationKeys' in body) {
-        return void reply.error(403, 'InvalidRequestFormat', 'configurationKeys are not supported');
-      }
-    }
-    const events = body.events ?? [];
-    if (!Array.isArray(events) || !events.every((e) => e === 'INVOKE' || e === 'SHUTDOWN')) {
-      return void reply.error(
-        403,
-        'Extension.InvalidEventType',
-        `events must be INVOKE and/or SHUTDOWN, got ${JSON.stringify(events)}`,
-      );
-    }
-    const wanted = [...new Set(events as EventName[])];
+    const parsed = parseRegistration(req.body.toString('utf8'));
+    if ('errorType' in parsed) return void reply.error(403, parsed.errorType, parsed.errorMessage);
+    const wanted = parsed.events;
     let slot = this.slots.find((s) => s.name === name);
     if (!this.registrationOpen && !(slot && !slot.internal && this.phase === 'init')) {
       return void reply.error(
@@ -1501,33 +1483,4 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
   private sleep(ms: number): Promise<void> {
     return new Promise((r) => this.clock.setTimeout(r, ms));
   }
-}
-
-function header(req: ApiRequest, name: string): string | undefined {
-  const v = req.headers[name];
-  const s = Array.isArray(v) ? v[0] : v;
-  return s === undefined || s === '' ? undefined : s;
-}
-
-function parseJson(text: string | undefined): unknown {
-  if (text === undefined || text === '') return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function toInvocationError(body: unknown, errorType: string | undefined): InvocationError {
-  if (typeof body === 'object' && body !== null) {
-    const b = body as { errorType?: unknown; errorMessage?: unknown; trace?: unknown; stackTrace?: unknown };
-    const err: InvocationError = {
-      errorType: typeof b.errorType === 'string' ? b.errorType : (errorType ?? 'Runtime.Unknown'),
-      errorMessage: typeof b.errorMessage === 'string' ? b.errorMessage : JSON.stringify(body),
-    };
-    const trace = Array.isArray(b.trace) ? b.trace : Array.isArray(b.stackTrace) ? b.stackTrace : undefined;
-    if (trace) err.trace = trace.map(String);
-    return err;
-  }
-  return { errorType: errorType ?? 'Runtime.Unknown', errorMessage: String(body) };
 }

@@ -3,7 +3,7 @@
 // Inside: environment.ts (the lifecycle: Init, invoke, freeze, resets, shutdown, and the three APIs'
 // handlers), api-server.ts (the HTTP server and long polls), telemetry.ts (subscriptions, batching,
 // delivery), processes.ts (spawn, process groups, output, /proc), layout.ts (/opt, extension discovery,
-// variables), runtime/bootstrap.ts (the emulated Node.js runtime), run-local.ts (the CLI's core).
+// variables), wire.ts (pure parsing of API bodies and errors), runtime/bootstrap.ts (the emulated Node.js runtime), run-local.ts (the CLI's core).
 //
 // @example
 //   const env = await LambdaEnvironment.start({ codeDir: 'fn', handler: 'index.handler', layers: ['dist/layer'] });

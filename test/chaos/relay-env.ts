@@ -28,7 +28,7 @@ export async function startRelayEnv(opts: {
   codeDir?: string;
 }): Promise<RelayEnv> {
   const tmpDir = mkdtempSync(join(tmpdir(), 'chaos-tmp-'));
-  const flushTimeoutMs = opts.flushTimeoutMs ?? 400;
+  const flushTimeoutMs = opts.flushTimeoutMs ?? 600;
   const vars: Record<string, string> = {
     OTEL_RELAY_HTTP_PORT: String(await freePort()),
     OTEL_RELAY_GRPC_PORT: 'off',

@@ -18,6 +18,7 @@ const USAGE = `usage: lambda-otel-relay local --code <dir> --handler <file.expor
   --mode <mode>           on-demand (default) or managed-instances
   --max-concurrency <n>   managed-instances only: concurrent invocations (default 4)
   --node <path>           node binary for the runtime and extensions (default: this node)
+  --tmp-dir <dir>         the environment's /tmp (TMPDIR), kept after the run (default: a temporary one)
   --json                  one JSON object per line on stdout (invocations, then the shutdown)
 
 Function and extension output goes to stderr, labelled; stdout carries only results.
@@ -85,6 +86,7 @@ export function parseLocalArgs(argv: string[]): LocalRunOptions | 'help' {
   if (v['max-concurrency'] !== undefined)
     options.maxConcurrency = positiveInt('max-concurrency', v['max-concurrency'], 4);
   if (v.node) options.nodePath = v.node;
+  if (v['tmp-dir']) options.tmpDir = v['tmp-dir'];
   return options;
 }
 
@@ -106,6 +108,7 @@ function parse(argv: string[]) {
       mode: { type: 'string' },
       'max-concurrency': { type: 'string' },
       node: { type: 'string' },
+      'tmp-dir': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

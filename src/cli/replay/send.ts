@@ -1,6 +1,6 @@
 // Sends one OTLP/HTTP request to the collector, with the same retry rules as the extension (retryable
 // statuses, back-off, Retry-After), under a per-item deadline.
-import { HttpRequestError, httpRequest } from '../../aws/http.js';
+import { HttpRequestError, httpRequest } from '../../aws/index.js';
 import { abortableSleep, type RetryOutcome, withRetry } from '../../extension/export/retry.js';
 import type { Signal } from '../../otlp/index.js';
 

@@ -11,7 +11,11 @@ export type AttemptResult =
   | { kind: 'grpc'; code: number; retryAfterMs?: number; message?: string }
   | { kind: 'timeout'; message?: string }
   | { kind: 'network'; code?: string; message?: string }
-  | { kind: 'aborted'; message?: string };
+  | { kind: 'aborted'; message?: string }
+  /** Already classified by the transport (the extension's ExportOutcome): worth another attempt. */
+  | { kind: 'retryable'; message: string; status?: number; retryAfterMs?: number }
+  /** Already classified by the transport: not worth another attempt. */
+  | { kind: 'failed'; message: string; status?: number };
 
 export const RETRYABLE_HTTP_STATUS: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 // gRPC codes the OTLP spec lists as retryable: CANCELLED 1, DEADLINE_EXCEEDED 4, ABORTED 10,
@@ -77,6 +81,12 @@ export function classify(result: AttemptResult, now: number): Verdict {
       return { retry: true, reason: result.message ?? `network error ${result.code ?? ''}`.trim() };
     case 'aborted':
       return { retry: false, success: false, reason: result.message ?? 'aborted: flush budget spent' };
+    case 'retryable':
+      return result.retryAfterMs === undefined
+        ? { retry: true, reason: result.message }
+        : { retry: true, reason: result.message, retryAfterMs: result.retryAfterMs };
+    case 'failed':
+      return { retry: false, success: false, reason: result.message };
   }
 }
 
@@ -155,14 +165,21 @@ export async function withRetry(
         return out;
       }
       // An attempt cut short by the budget says nothing about the backend unless earlier ones did.
-      if (result.kind === 'aborted') return giveUp(n, last ? undefined : verdict.reason);
+      const cutShort =
+        result.kind === 'aborted' ||
+        (result.kind === 'failed' &&
+          result.status === undefined &&
+          (budget.signal?.aborted === true || deps.now() >= budget.deadline));
+      if (cutShort) return giveUp(n, last ? undefined : verdict.reason);
       const rejected: RetryOutcome = {
         delivered: false,
         attempts: n,
         cause: 'rejected',
         reason: verdict.reason,
       };
-      if (result.kind === 'http') rejected.status = result.status;
+      if ((result.kind === 'http' || result.kind === 'failed') && result.status !== undefined) {
+        rejected.status = result.status;
+      }
       return rejected;
     }
     last =

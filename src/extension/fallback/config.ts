@@ -47,10 +47,13 @@ export function loadFallbackConfig(env: Env): { config: FallbackConfig; problems
     const v = env[name]?.trim();
     return v ? v : undefined;
   };
+  // Sizes take KiB/MiB suffixes like the rest of the relay's configuration (`64MiB`).
   const int = (name: string, def: number, min: number, max: number) => {
     const raw = read(name);
     if (raw === undefined) return def;
-    const n = Number(raw);
+    const m = /^(\d+)\s*(k|kb|kib|m|mb|mib)?$/i.exec(raw);
+    const unit = m?.[2]?.toLowerCase();
+    const n = m ? Number(m[1]) * (unit === undefined ? 1 : unit.startsWith('k') ? 1024 : MiB) : Number.NaN;
     if (!Number.isInteger(n) || n < min || n > max) {
       problems.push(`config: ${name}=${raw} is not a whole number between ${min} and ${max}; using ${def}`);
       return def;

@@ -52,15 +52,16 @@ function toAttempt(outcome: ExportOutcome): AttemptResult {
       return { kind: 'success' };
     case 'partial':
       return { kind: 'success', rejected: outcome.rejected, message: outcome.message };
-    case 'retryable':
-      // The exporter already classified it; a synthetic 503 keeps it retryable and carries Retry-After.
-      return outcome.retryAfterMs === undefined
-        ? { kind: 'network', message: outcome.reason }
-        : { kind: 'grpc', code: 14, retryAfterMs: outcome.retryAfterMs, message: outcome.reason };
+    case 'retryable': {
+      const r: AttemptResult = { kind: 'retryable', message: outcome.reason };
+      if (outcome.status !== undefined) r.status = outcome.status;
+      if (outcome.retryAfterMs !== undefined) r.retryAfterMs = outcome.retryAfterMs;
+      return r;
+    }
     case 'failed':
       return outcome.status === undefined
-        ? { kind: 'aborted', message: outcome.reason }
-        : { kind: 'http', status: outcome.status, message: outcome.reason };
+        ? { kind: 'failed', message: outcome.reason }
+        : { kind: 'failed', message: outcome.reason, status: outcome.status };
   }
 }
 
@@ -225,7 +226,11 @@ export function createFallbackDelivery(
           collectorBreaker.recordSuccess();
           // A 4xx says the data itself is bad: re-sending it (now or after a replay) cannot succeed.
           if (out.status !== undefined && out.status >= 400 && out.status < 500) {
-            return drop(batch, 'rejected-by-collector', out.reason);
+            return drop(
+              batch,
+              'rejected-by-collector',
+              `the collector rejected them (HTTP ${out.status}): ${out.reason}`,
+            );
           }
           return await spill(batch, budget, `collector failed: ${out.reason}`);
         }

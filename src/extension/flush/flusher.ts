@@ -22,6 +22,8 @@ export interface FlushSummary {
 
 export class Flusher {
   private active: { promise: Promise<FlushSummary>; abort(why: string): void } | undefined;
+  /** Clock ms the last run that sent anything ended (start time before the first): `periodic` counts from it. */
+  lastFlushAt: number;
 
   constructor(
     private readonly buffer: TelemetryBuffer,
@@ -29,7 +31,9 @@ export class Flusher {
     private readonly stats: RelayStats,
     private readonly clock: Clock,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.lastFlushAt = clock.now();
+  }
 
   get running(): boolean {
     return this.active !== undefined;
@@ -101,6 +105,7 @@ export class Flusher {
     sum.outOfBudget = !this.buffer.isEmpty() && (budget.abort.aborted || this.clock.now() >= budget.deadline);
     sum.durationMs = this.clock.monotonic() - started;
     if (sum.batches > 0) {
+      this.lastFlushAt = this.clock.now();
       this.stats.flushDurationsMs.push(sum.durationMs);
       this.log.debug('flush', { ...sum, durationMs: Math.round(sum.durationMs * 100) / 100 });
     }

@@ -49,17 +49,19 @@ export function exportAtInvokeStart(strategy: FlushStrategy, s: PolicyState, lim
 }
 
 /**
- * At INVOKE, adaptive only: is it already clear that this invocation will not flush before `next`?
- * Then the relay need not wait for the end of the invocation at all (which, without the middleware's
- * done signal, costs Lambda's ≥ 25 ms Telemetry API buffering in billed post-runtime time): it calls
- * `next` at once and keeps receiving while the handler runs; the data leaves during a later invocation.
- * Only when invocations arrive steadily and often, and the buffer is young and far from full.
+ * At INVOKE (adaptive and periodic): is it already clear that this invocation will not flush before
+ * `next`? Then the relay need not wait for the end of the invocation at all (which, without the
+ * middleware's done signal, costs Lambda's ≥ 25 ms Telemetry API buffering in billed post-runtime
+ * time): it calls `next` at once and keeps receiving while the handler runs; the data leaves during a
+ * later invocation. Only when invocations arrive steadily and often, and the buffer is far from full:
+ * the margins are doubled because the prediction can be wrong.
  */
 export function deferWithoutWaiting(strategy: FlushStrategy, s: PolicyState, limits: PolicyLimits): boolean {
-  if (strategy.kind !== 'adaptive' || s.predictedGapMs === undefined) return false;
+  if (s.predictedGapMs === undefined) return false;
   if (s.buffer.bytes * 2 >= limits.sizeLimitBytes) return false;
+  if (strategy.kind === 'periodic') return s.now - s.lastFlushAt + 2 * s.predictedGapMs < strategy.intervalMs;
+  if (strategy.kind !== 'adaptive') return false;
   const age = s.buffer.oldestAcceptedAt === undefined ? 0 : s.now - s.buffer.oldestAcceptedAt;
-  // Room for this invocation and the next gap, twice over: the prediction can be wrong.
   return age + 2 * s.predictedGapMs < limits.maxAgeMs / 2;
 }
 

@@ -1,25 +1,29 @@
 // The relay itself, once registered: receivers → buffer → flush policy → delivery, driven by the
 // lifecycle events. Loaded after `register` so nothing here costs the function's cold start more
 // than it must.
-import type { Signal } from '../../otlp/index.js';
+import { type Signal, validateExportRequest } from '../../otlp/index.js';
 import { TelemetryBuffer } from '../buffer/index.js';
 import { formatFlushStrategy, loadConfig, type RelayConfig } from '../config.js';
-import { createOtlpExporter } from '../export/otlp-exporter.js';
-import type { Clock, Delivery, DeliveryFactory, Logger, SignalExporter } from '../export/types.js';
+import {
+  type Clock,
+  createOtlpExporter,
+  type Delivery,
+  type DeliveryFactory,
+  type Logger,
+  type SignalExporter,
+} from '../export/index.js';
 import { createDelivery as createFallbackDelivery } from '../fallback/index.js';
-import { invokeFlushDeadline } from '../flush/budget.js';
-import { Flusher } from '../flush/flusher.js';
 import {
   ArrivalPredictor,
   decideAtInvocationEnd,
   deferWithoutWaiting,
   exportAtInvokeStart,
-} from '../flush/policy.js';
-import { startGrpcReceiver } from '../receive/grpc.js';
-import { type Receiver, startHttpReceiver } from '../receive/http.js';
-import { Ingest } from '../receive/ingest.js';
-import { encodeSelfMetrics } from '../telemetry/self.js';
-import { RelayStats } from '../telemetry/stats.js';
+  Flusher,
+  invokeFlushDeadline,
+} from '../flush/index.js';
+import { PlatformTelemetry } from '../platform/index.js';
+import { Ingest, type Receiver, startGrpcReceiver, startHttpReceiver } from '../receive/index.js';
+import { encodeSelfMetrics, RelayStats } from '../telemetry/index.js';
 import type { InvokeEvent, ShutdownEvent } from './extensions-api.js';
 import {
   startTelemetryListener,
@@ -59,7 +63,6 @@ export class RelayCore {
   private telemetry: TelemetryListener | undefined;
   private backgroundTimer: NodeJS.Timeout | undefined;
   private current: InvokeEvent | undefined;
-  private lastFlushAt: number;
   private lastNextWall = 0;
   private lastNextMono = 0;
   private invocations = 0;
@@ -67,6 +70,7 @@ export class RelayCore {
   private lastSelfEmitAt: number;
   private lastSelfEmitNs: bigint;
   private continuousScheduled = false;
+  private platform: PlatformTelemetry | undefined;
   /** Ports actually bound (0 in config means ephemeral). */
   httpPort: number | undefined;
   grpcPort: number | undefined;
@@ -82,7 +86,6 @@ export class RelayCore {
     readonly delivery: Delivery,
   ) {
     const now = opts.clock.now();
-    this.lastFlushAt = now;
     this.lastSelfEmitAt = now;
     this.startNs = BigInt(now) * 1_000_000n;
     this.lastSelfEmitNs = this.startNs;
@@ -109,6 +112,7 @@ export class RelayCore {
       flusher,
       delivery,
     );
+    if (config.platformTelemetry) core.startPlatformTelemetry();
     // Independent, so concurrent: the sandbox.localdomain lookup should not wait for the receivers.
     await Promise.all([core.startReceivers(), core.startTelemetry()]);
     if (opts.managedInstances) core.startBackgroundFlushing();
@@ -208,6 +212,7 @@ export class RelayCore {
         this.opts.extensionId,
         this.telemetry.uri,
         this.opts.managedInstances ? '2025-01-29' : '2022-12-13',
+        this.platform?.types ?? ['platform'],
       );
     } catch (err) {
       this.opts.log.warn(
@@ -219,7 +224,47 @@ export class RelayCore {
     }
   }
 
+  /** Layer-only mode: what the platform reports becomes spans, metrics and logs in the buffer. */
+  private startPlatformTelemetry(): void {
+    this.platform = new PlatformTelemetry(
+      {
+        functionName: this.opts.functionName,
+        functionVersion: this.opts.functionVersion,
+        region: this.opts.env.AWS_REGION,
+        memoryMb: this.opts.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+      },
+      (signal, body, items) => {
+        try {
+          // Our own encoding, still walked: nothing unvalidated ever reaches a batch.
+          validateExportRequest(signal, body);
+        } catch (err) {
+          this.opts.log.error('platform telemetry encoded an invalid request; dropped', {
+            signal,
+            error: err,
+          });
+          this.stats.drop('invalid_platform_telemetry', signal, items);
+          return;
+        }
+        const res = this.buffer.add(signal, [{ body, items }]);
+        this.stats.received[signal] += items - res.rejectedOwn;
+        for (const [s, n] of Object.entries(res.evicted) as [Signal, number][])
+          this.stats.drop('buffer_full', s, n);
+        this.stats.drop('buffer_full', signal, res.rejectedOwn);
+      },
+      this.config.platformLogs,
+    );
+  }
+
   private onTelemetry(events: TelemetryEvent[]): void {
+    if (this.platform) {
+      try {
+        this.platform.handle(events);
+      } catch (err) {
+        this.opts.log.warn('platform telemetry could not convert a Telemetry API batch; skipped', {
+          error: err,
+        });
+      }
+    }
     for (const e of events) {
       if (e?.type !== 'platform.runtimeDone') continue;
       const id = (e.record as { requestId?: unknown } | null)?.requestId;
@@ -300,7 +345,7 @@ export class RelayCore {
     if (exportAtInvokeStart(cfg.flush, this.policyState(now), this.limits())) {
       this.flusher.startBackground(endCap, 'invoke');
     }
-    // Adaptive on a busy function: no flush will be due at the end, so do not wait for it.
+    // A busy function under adaptive or periodic: no flush will be due at the end, so do not wait for it.
     if (deferWithoutWaiting(cfg.flush, this.policyState(now), this.limits())) {
       this.current = undefined;
       await this.flusher.settle(
@@ -326,7 +371,6 @@ export class RelayCore {
     if (decision.flush) {
       this.maybeEmitSelfTelemetry(false);
       const sum = await this.flusher.flush(deadline, 'invoke');
-      if (this.buffer.isEmpty()) this.lastFlushAt = clock.now();
       if (sum.outOfBudget) {
         log.debug(
           `flush budget of ${deadline - endedAt} ms ran out; ${this.buffer.items()} items stay buffered`,
@@ -335,7 +379,6 @@ export class RelayCore {
     } else {
       // 4. Nothing may be in flight at `next`: finish or abort what step 1 started.
       await this.flusher.settle(deadline);
-      if (this.buffer.isEmpty() && this.stats.flushDurationsMs.length > 0) this.lastFlushAt = clock.now();
     }
     this.stats.postRuntimeMs.push(clock.monotonic() - endedMono);
     log.debug('invocation', {
@@ -355,6 +398,8 @@ export class RelayCore {
     // lingering client connection must not eat into the flush budget.
     for (const r of this.receivers) r.close().catch(() => {});
     this.receivers = [];
+    // Layer-only mode: the last invocation's platform.report is usually delivered around now.
+    await this.platform?.whenReported(Math.min(250, (deadline - clock.now()) / 4));
     this.maybeEmitSelfTelemetry(true);
     // Always a flush run, even with an empty buffer: it is also the Delivery's chance to replay spilled data.
     await this.flusher.flush(deadline, 'shutdown');
@@ -432,7 +477,7 @@ export class RelayCore {
     return {
       now,
       buffer: { bytes: this.buffer.bytes(), oldestAcceptedAt: this.buffer.oldestAcceptedAt() },
-      lastFlushAt: this.lastFlushAt,
+      lastFlushAt: this.flusher.lastFlushAt,
       predictedGapMs: this.predictor.predictGap(now),
     };
   }

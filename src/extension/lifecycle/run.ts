@@ -9,6 +9,7 @@ import type { RelayCore } from './core.js';
 import {
   createExtensionsApiClient,
   type ExtensionsApiClient,
+  ExtensionsApiError,
   type LifecycleEvent,
 } from './extensions-api.js';
 
@@ -91,7 +92,7 @@ export async function runExtension(deps: ExtensionDeps): Promise<number> {
     let event: LifecycleEvent;
     try {
       core?.beforeNext();
-      event = await api.next();
+      event = await nextWithRetry(api);
       core?.afterNext();
     } catch (err) {
       log.error('event/next failed; the extension exits', { error: err });
@@ -117,6 +118,23 @@ export async function runExtension(deps: ExtensionDeps): Promise<number> {
         );
       }
       if (event.eventType === 'SHUTDOWN') return 0;
+    }
+  }
+}
+
+/**
+ * `next`, retried a few times (bounded: 3 attempts over ~300 ms) when the connection to the local API
+ * fails; an answer with an error status is final. Exiting instead would be Extension.Crash, which
+ * resets the function's environment.
+ */
+async function nextWithRetry(api: ExtensionsApiClient): Promise<LifecycleEvent> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await api.next();
+    } catch (err) {
+      const answered = err instanceof ExtensionsApiError && err.status !== undefined;
+      if (answered || attempt >= 3) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
     }
   }
 }

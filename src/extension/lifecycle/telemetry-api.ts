@@ -90,17 +90,18 @@ async function resolveSandboxHost(timeoutMs: number): Promise<string> {
   }
 }
 
-/** PUT /2022-07-01/telemetry: platform events only, with the smallest buffering Lambda allows. */
+/** PUT /2022-07-01/telemetry, with the smallest buffering Lambda allows (runtimeDone arrives sooner). */
 export function subscribeTelemetry(
   runtimeApi: string,
   extensionId: string,
   uri: string,
   schemaVersion: '2022-12-13' | '2025-01-29',
+  types: readonly string[] = ['platform'],
   timeoutMs = 2_000,
 ): Promise<void> {
   const body = JSON.stringify({
     schemaVersion,
-    types: ['platform'],
+    types,
     buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 },
     destination: { protocol: 'HTTP', URI: uri },
   });

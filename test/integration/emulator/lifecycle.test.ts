@@ -269,7 +269,9 @@ describe('shutdown', () => {
       shutdownReason: 'spindown',
       deadlineMs: s.deadlineMs,
     });
-    expect(s.deadlineMs - before).toBeLessThanOrEqual(2000 + 50);
+    // deadlineMs is the shutdown's start + 2 s, and the hanging extension was killed only once it passed.
+    expect(s.deadlineMs).toBeGreaterThanOrEqual(before + 2000);
+    expect(s.deadlineMs).toBeLessThanOrEqual(Date.now());
     expect(s.deadlineMs).toBeGreaterThan(event.receivedAt);
     await expect(env.invoke({})).rejects.toBeInstanceOf(EnvironmentTerminatedError);
   });

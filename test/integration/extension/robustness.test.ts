@@ -1,5 +1,6 @@
 // The relay in the emulator under the conditions users hit: bad input, every supported Node.js,
 // other SDKs (Python), Managed Instances, and a collector that is not there.
+import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeStatus } from '../../../src/otlp/index.js';
@@ -8,7 +9,7 @@ import { NODE_MAJORS, nodeBinary } from '../../helpers/node-versions.js';
 import { printLogsOnFailure } from '../../helpers/peer-logs.js';
 import { freePort } from '../../helpers/ports.js';
 import { ensurePythonVenv } from '../../setup/peers.mjs';
-import { collect, emptyIds, expectExactlyOnce, type RelayEnv, startRelayEnv } from './harness.js';
+import { collect, emptyIds, expectExactlyOnce, type RelayEnv, repoRoot, startRelayEnv } from './harness.js';
 
 describe('relay robustness in the emulator', () => {
   let collector: CollectorPeer;
@@ -94,6 +95,20 @@ describe('relay robustness in the emulator', () => {
       ]);
     });
   }
+
+  it('runs without the customer NODE_OPTIONS, which still reaches the function', async () => {
+    const hook = resolve(repoRoot, 'test/fixtures/extension/node-options-hook.cjs');
+    relay = await startRelayEnv(collector, { flush: 'end', env: { NODE_OPTIONS: `--require ${hook}` } });
+    const sent = emptyIds();
+    const r = await relay.env.invoke({ tag: `nodeopts-${Date.now()}`, spans: 2 });
+    expect(r.status).toBe('success');
+    collect(sent, r.response);
+    const shutdown = await relay.env.shutdown();
+    await expectExactlyOnce(collector, sent);
+    expect(shutdown.extensions).toEqual([
+      expect.objectContaining({ name: 'otel-relay', state: 'Exited', exitCode: 0 }),
+    ]);
+  });
 
   for (const python of ['http', 'grpc'] as const) {
     it(`accepts spans from the OpenTelemetry Python SDK over OTLP/${python}`, async () => {

@@ -3,7 +3,7 @@
 // (moto's verifier disagrees with AWS and with @aws-sdk/client-s3 alike on keys holding = $ : +, so
 // the keys here avoid them; the awss3exporter-layout keys are checked in s3.test.ts without auth.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3Client, S3Error, signRequest } from '../../../src/aws/index.js';
+import { awsJsonCall, getSecretValue, S3Client, S3Error, signRequest } from '../../../src/aws/index.js';
 import { type S3Peer, startS3 } from '../../helpers/s3.js';
 
 let s3: S3Peer;
@@ -53,7 +53,7 @@ beforeAll(async () => {
     PolicyName: 'all',
     PolicyDocument: JSON.stringify({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
+      Statement: [{ Effect: 'Allow', Action: ['s3:*', 'secretsmanager:*'], Resource: '*' }],
     }),
   });
   const res = await fetch(`${s3.endpoint}/signed`, { method: 'PUT', signal: AbortSignal.timeout(10_000) });
@@ -71,7 +71,13 @@ describe('SigV4 against a signature-checking server', () => {
       credentials: async () => ({ accessKeyId, secretAccessKey }),
     });
     const key = 'fallback/2026/11/21/traces_0192f0c1-abcd.binpb.gz';
-    await client.putObject({ bucket: 'signed', key, body: new Uint8Array([9, 8, 7]) });
+    await client.putObject({
+      bucket: 'signed',
+      key,
+      body: new Uint8Array([9, 8, 7]),
+      contentEncoding: 'gzip',
+      metadata: { 'otel-items': '3' },
+    });
     const page = await client.listObjectsV2({ bucket: 'signed', prefix: 'fallback/' });
     expect(page.objects.map((o) => o.key)).toEqual([key]);
     expect([...(await client.getObject({ bucket: 'signed', key }))]).toEqual([9, 8, 7]);
@@ -91,5 +97,20 @@ describe('SigV4 against a signature-checking server', () => {
     expect(err).toBeInstanceOf(S3Error);
     expect((err as S3Error).status).toBe(403);
     expect((err as S3Error).code).toBe('SignatureDoesNotMatch');
+  });
+
+  it('is accepted for the Secrets Manager JSON protocol', async () => {
+    const options = {
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      credentials: async () => ({ accessKeyId, secretAccessKey }),
+    };
+    await awsJsonCall(
+      'secretsmanager',
+      'secretsmanager.CreateSecret',
+      { Name: 'h', SecretString: 'k=v' },
+      options,
+    );
+    expect(await getSecretValue('h', options)).toBe('k=v');
   });
 });

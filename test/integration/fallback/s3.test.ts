@@ -27,10 +27,31 @@ afterAll(async () => {
 describe('S3Client against moto', () => {
   it('puts an object the reference client reads back, encrypted with AES256', async () => {
     const key = 'p/year=2026/month=11/day=21/hour=07/minute=05/traces_a b$c.binpb.gz';
-    await client.putObject({ bucket: 'relay-fallback', key, body: new Uint8Array([1, 2, 3]) });
+    await client.putObject({
+      bucket: 'relay-fallback',
+      key,
+      body: new Uint8Array([1, 2, 3]),
+      metadata: { 'otel-items': '3' },
+    });
+    expect((await client.getObjectWithMetadata({ bucket: 'relay-fallback', key })).metadata).toEqual({
+      'otel-items': '3',
+    });
     expect([...(await s3.getObject('relay-fallback', key))]).toEqual([1, 2, 3]);
     const head = await s3.client.send(new HeadObjectCommand({ Bucket: 'relay-fallback', Key: key }));
     expect(head.ServerSideEncryption).toBe('AES256');
+  });
+
+  it('asks for SSE-KMS with the given key when configured', async () => {
+    const key = 'kms/object.binpb.gz';
+    await client.putObject({
+      bucket: 'relay-fallback',
+      key,
+      body: new Uint8Array([7]),
+      sse: { type: 'aws:kms', keyId: 'alias/otel-relay' },
+    });
+    const head = await s3.client.send(new HeadObjectCommand({ Bucket: 'relay-fallback', Key: key }));
+    expect(head.ServerSideEncryption).toBe('aws:kms');
+    expect(head.SSEKMSKeyId).toContain('otel-relay');
   });
 
   it('lists across pages, gets and deletes', async () => {

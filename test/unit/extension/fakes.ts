@@ -26,6 +26,8 @@ export interface FakeLambdaApi {
   close(): Promise<void>;
   registerStatus: number;
   subscribeStatus: number;
+  /** Resets the connection of this many event/next calls (a broken local API connection). */
+  dropNextCalls: number;
 }
 
 export async function startFakeLambdaApi(): Promise<FakeLambdaApi> {
@@ -39,6 +41,7 @@ export async function startFakeLambdaApi(): Promise<FakeLambdaApi> {
     nextCalls: 0,
     registerStatus: 200,
     subscribeStatus: 200,
+    dropNextCalls: 0,
     waitForNext(count, timeoutMs = 10_000) {
       if (api.nextCalls >= count) return Promise.resolve();
       return new Promise((resolve, reject) => {
@@ -105,6 +108,11 @@ export async function startFakeLambdaApi(): Promise<FakeLambdaApi> {
           .writeHead(200, { 'lambda-extension-identifier': '11111111-2222-3333-4444-555555555555' })
           .end(JSON.stringify({ functionName: 'fn', functionVersion: '$LATEST', handler: 'index.handler' }));
       } else if (req.url === '/2020-01-01/extension/event/next') {
+        if (api.dropNextCalls > 0) {
+          api.dropNextCalls--;
+          req.socket.destroy();
+          return;
+        }
         api.nextCalls++;
         for (const w of nextWaiters.filter((x) => x.count <= api.nextCalls)) {
           nextWaiters.splice(nextWaiters.indexOf(w), 1);

@@ -317,6 +317,15 @@ describe('extension lifecycle', () => {
     }
   });
 
+  it('retries event/next when the connection to the API breaks, instead of exiting (Extension.Crash)', async () => {
+    api.dropNextCalls = 2;
+    const ext = start();
+    await api.waitForNext(1);
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+    expect(api.dropNextCalls).toBe(0);
+  });
+
   it('exits 1 with a clear line when registration is refused', async () => {
     api.registerStatus = 403;
     const ext = start();

@@ -93,7 +93,7 @@ describe('exportAtInvokeStart', () => {
 });
 
 describe('deferWithoutWaiting', () => {
-  it('skips waiting for the end only under adaptive, with history, a young buffer and frequent invocations', () => {
+  it('skips waiting for the end under adaptive only with history, a young buffer and frequent invocations', () => {
     const a = { kind: 'adaptive' as const };
     expect(deferWithoutWaiting(a, state({ predictedGapMs: 100, age: 100 }), limits)).toBe(true);
     expect(deferWithoutWaiting(a, state({ predictedGapMs: 100, bytes: 0 }), limits)).toBe(true);
@@ -103,9 +103,18 @@ describe('deferWithoutWaiting', () => {
     expect(deferWithoutWaiting(a, state({ predictedGapMs: 100, age: 4_900 }), limits)).toBe(false);
     expect(deferWithoutWaiting(a, state({ predictedGapMs: 100, bytes: 500 }), limits)).toBe(false);
     expect(deferWithoutWaiting({ kind: 'end' }, state({ predictedGapMs: 100 }), limits)).toBe(false);
-    expect(
-      deferWithoutWaiting({ kind: 'periodic', intervalMs: 10 }, state({ predictedGapMs: 100 }), limits),
-    ).toBe(false);
+    expect(deferWithoutWaiting({ kind: 'continuous' }, state({ predictedGapMs: 100 }), limits)).toBe(false);
+  });
+
+  it('skips waiting under periodic only when the interval cannot be reached by the end of this invocation', () => {
+    const p = { kind: 'periodic' as const, intervalMs: 1000 };
+    expect(deferWithoutWaiting(p, state({ predictedGapMs: 100, lastFlushAt: 100_000 - 700 }), limits)).toBe(
+      true,
+    );
+    expect(deferWithoutWaiting(p, state({ predictedGapMs: 100, lastFlushAt: 100_000 - 800 }), limits)).toBe(
+      false,
+    );
+    expect(deferWithoutWaiting(p, state({ predictedGapMs: undefined }), limits)).toBe(false);
   });
 });
 

@@ -3,6 +3,7 @@ import http2 from 'node:http2';
 import { gzipSync } from 'node:zlib';
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TelemetryBuffer } from '../../../src/extension/buffer/index.js';
@@ -163,7 +164,10 @@ describe('OTLP/HTTP receiver', () => {
 describe('OTLP/gRPC receiver', () => {
   it('accepts unary Export from the real OTel JS gRPC exporter (gzip)', async () => {
     await sendWithSdk(
-      new GrpcTraceExporter({ url: `http://127.0.0.1:${grpcR.port}`, compression: 'gzip' as never }),
+      new GrpcTraceExporter({
+        url: `http://127.0.0.1:${grpcR.port}`,
+        compression: CompressionAlgorithm.GZIP,
+      }),
       5,
     );
     expect(buffer.items('traces')).toBe(5);

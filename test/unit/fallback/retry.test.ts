@@ -183,3 +183,39 @@ describe('withRetry', () => {
     expect(out).toMatchObject({ delivered: false, attempts: 0, cause: 'budget' });
   });
 });
+
+describe('withRetry with outcomes the transport already classified', () => {
+  it('retries a retryable outcome after its Retry-After', async () => {
+    const time = fakeTime();
+    const out = await withRetry(
+      scripted([{ kind: 'retryable', message: 'HTTP 503', retryAfterMs: 300 }, { kind: 'success' }]),
+      { deadline: time.now() + 10_000 },
+      { now: time.now, sleep: time.sleep },
+    );
+    expect(out.delivered).toBe(true);
+    expect(time.sleeps).toEqual([300]);
+  });
+
+  it('reports a failed outcome with its status as rejected', async () => {
+    const time = fakeTime();
+    const out = await withRetry(
+      scripted([{ kind: 'failed', message: 'HTTP 500', status: 500 }]),
+      { deadline: time.now() + 10_000 },
+      { now: time.now, sleep: time.sleep },
+    );
+    expect(out).toMatchObject({ delivered: false, cause: 'rejected', status: 500 });
+  });
+
+  it('reads a status-less failure at the deadline as the budget running out, not a rejection', async () => {
+    const time = fakeTime();
+    const out = await withRetry(
+      async (budget) => {
+        time.advance(budget.deadline - time.now());
+        return { kind: 'failed', message: 'budget gone' };
+      },
+      { deadline: time.now() + 100 },
+      { now: time.now, sleep: time.sleep },
+    );
+    expect(out).toMatchObject({ delivered: false, cause: 'budget' });
+  });
+});

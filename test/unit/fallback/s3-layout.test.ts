@@ -94,6 +94,13 @@ describe('loadFallbackConfig', () => {
     expect(config.spoolDir).toMatch(/otel-relay-spool$/);
   });
 
+  it('reads sizes with KiB/MiB suffixes', () => {
+    expect(loadFallbackConfig({ OTEL_RELAY_SPOOL_MAX_BYTES: '16MiB' }).config.spoolMaxBytes).toBe(
+      16 * 1024 * 1024,
+    );
+    expect(loadFallbackConfig({ OTEL_RELAY_SPILL_MIN_BYTES: '64k' }).config.spillMinBytes).toBe(64 * 1024);
+  });
+
   it('names a bad number and uses the default', () => {
     const { config, problems } = loadFallbackConfig({ OTEL_RELAY_SPOOL_MAX_BYTES: 'lots' });
     expect(config.spoolMaxBytes).toBe(64 * 1024 * 1024);

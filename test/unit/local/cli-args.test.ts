@@ -37,6 +37,8 @@ describe('parseLocalArgs', () => {
         'managed-instances',
         '--max-concurrency',
         '8',
+        '--tmp-dir',
+        '/var/tmp/x',
         '--json',
       ]);
       expect(o).toMatchObject({
@@ -51,6 +53,7 @@ describe('parseLocalArgs', () => {
         env: { A: '1', B: 'x=y' },
         mode: 'managed-instances',
         maxConcurrency: 8,
+        tmpDir: '/var/tmp/x',
         json: true,
       });
     } finally {

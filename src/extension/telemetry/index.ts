@@ -1,0 +1,4 @@
+// Public surface of telemetry/: the relay's counters and their OTLP encoding (self-telemetry).
+export { ProtoWriter } from './protobuf-writer.js';
+export { encodeSelfMetrics, type SelfTelemetryResource } from './self.js';
+export { type PerSignal, RelayStats } from './stats.js';
