@@ -93,7 +93,8 @@ export function resolveConfig(options: OtelRelayOptions = {}, env = process.env)
     handoff,
     endpoint: options.endpoint ? parseEndpoint(options.endpoint) : localEndpoint(env, log),
     tracerProvider: options.tracerProvider,
-    autoSetup: options.autoSetup ?? true,
+    // OTEL_SDK_DISABLED=true is the spec's switch for "no SDK": then nothing is set up on its own.
+    autoSetup: options.autoSetup ?? env.OTEL_SDK_DISABLED?.trim().toLowerCase() !== 'true',
     flush,
     flushTimeoutMs,
     signalDone: options.signalDone ?? true,

@@ -10,7 +10,7 @@ export type HandoffOutcome = 'delivered' | 'absent' | 'failed';
 
 export class ExtensionHandoff {
   /** Set once the extension has refused a connection; it does not come back within this process. */
-  private absentSince: number | undefined;
+  private refused = false;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
   private readonly host: string;
   private readonly port: number;
@@ -25,7 +25,7 @@ export class ExtensionHandoff {
 
   /** True once a connection was refused: there is no extension to hand anything to. */
   get absent(): boolean {
-    return this.absentSince !== undefined;
+    return this.refused;
   }
 
   /** Signals the end of invocation `requestId`; never throws, never waits past `timeoutMs`. */
@@ -68,7 +68,7 @@ export class ExtensionHandoff {
       });
       req.on('error', (err) => {
         if ((err as { code?: string }).code === 'ECONNREFUSED') {
-          this.absentSince = Date.now();
+          this.refused = true;
           this.log.once(
             'absent',
             'warn',

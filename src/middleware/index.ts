@@ -2,6 +2,7 @@
 // (InvocationTracer): the middy middleware, wrapHandler, and setupOtelRelay for the SDK.
 
 export { InvocationContextManager } from './context-manager.js';
+export { type MessageSpanOptions, withMessageSpan } from './messages.js';
 export { cleanupOtelRelay, MIDDY_CLEANUP_KEY, MIDDY_INTERNAL_KEY, otelRelay } from './middy.js';
 export { type FaasTrigger, lambdaResourceAttributes } from './semconv.js';
 export { type OtelRelaySdk, type SetupOptions, setupOtelRelay } from './setup.js';

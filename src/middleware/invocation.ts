@@ -6,8 +6,10 @@
 import {
   type Attributes,
   type Context,
+  INVALID_SPAN_CONTEXT,
   metrics,
   ProxyTracerProvider,
+  ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -27,6 +29,8 @@ import type { Flushable, LambdaContext } from './types.js';
 export const INSTRUMENTATION_SCOPE = 'lambda-otel-relay';
 /** Kept free at the end of the invocation's time so the flush never makes it time out. */
 export const FLUSH_SAFETY_MS = 2;
+/** What the done signal may take when the flush used up its budget (a loopback round trip is < 1 ms). */
+export const DONE_MIN_TIMEOUT_MS = 50;
 
 /** How an invocation ended, as the caller saw it. */
 export interface InvocationOutcome {
@@ -36,6 +40,7 @@ export interface InvocationOutcome {
 
 /** One invocation in flight. */
 export interface InvocationScope {
+  /** Empty when the context carried none (then no done signal is sent). */
   readonly requestId: string;
   readonly trigger: TriggerInfo;
   /** The SERVER span of the invocation. */
@@ -44,7 +49,7 @@ export interface InvocationScope {
   readonly batchSpan: Span | undefined;
   /** The context the handler runs in: the batch span if any, else the invocation span. */
   readonly context: Context;
-  readonly lambdaContext: LambdaContext;
+  readonly lambdaContext: Partial<LambdaContext>;
   ended: boolean;
 }
 
@@ -102,8 +107,37 @@ export class InvocationTracer {
     return this.tracer;
   }
 
-  /** Starts the spans of one invocation. Never throws: a broken event still gets an invocation span. */
-  start(event: unknown, lambdaContext: LambdaContext): InvocationScope {
+  /**
+   * Starts the spans of one invocation. Never throws: a broken event still gets an invocation span,
+   * and if tracing itself fails the handler runs untraced (telemetry must not fail the function).
+   */
+  start(event: unknown, lambdaContext: LambdaContext | undefined): InvocationScope {
+    const lc = lambdaContext ?? ({} as Partial<LambdaContext>);
+    try {
+      return this.startSpans(event, lc);
+    } catch (err) {
+      this.config.log.once(
+        'start-failed',
+        'warn',
+        'could not start the invocation span; this invocation is not traced',
+        {
+          error: errorMessage(err),
+        },
+      );
+      const span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+      return {
+        requestId: lc.awsRequestId ?? '',
+        trigger: { source: 'unknown', trigger: 'other', attributes: {} },
+        span,
+        batchSpan: undefined,
+        context: trace.setSpan(ROOT_CONTEXT, span),
+        lambdaContext: lc,
+        ended: false,
+      };
+    }
+  }
+
+  private startSpans(event: unknown, lambdaContext: Partial<LambdaContext>): InvocationScope {
     const tracer = this.getTracer();
     const trigger = detectTrigger(event);
     const parent = extractParentContext(
@@ -144,7 +178,7 @@ export class InvocationTracer {
       ctx = trace.setSpan(ctx, batchSpan);
     }
     return {
-      requestId: lambdaContext.awsRequestId,
+      requestId: lambdaContext.awsRequestId ?? '',
       trigger,
       span,
       batchSpan,
@@ -158,6 +192,16 @@ export class InvocationTracer {
   end(scope: InvocationScope, outcome: InvocationOutcome): void {
     if (scope.ended) return;
     scope.ended = true;
+    try {
+      this.recordOutcome(scope, outcome);
+    } catch (err) {
+      this.config.log.once('end-failed', 'warn', 'could not record the invocation outcome on its span', {
+        error: errorMessage(err),
+      });
+    }
+  }
+
+  private recordOutcome(scope: InvocationScope, outcome: InvocationOutcome): void {
     const { span, batchSpan } = scope;
     if (outcome.error !== undefined) {
       const err = outcome.error;
@@ -257,8 +301,14 @@ export class InvocationTracer {
         );
       }
     }
-    if (this.config.signalDone) {
-      const left = deadline - clock.now();
+    if (this.config.signalDone && scope.requestId) {
+      // Even after a flush that ran out of its budget the signal is worth sending (the extension then
+      // stops waiting; late data is buffered for its next flush), as long as the invocation has time.
+      const remainingNow = scope.lambdaContext.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
+      const left = Math.min(
+        Math.max(deadline - clock.now(), DONE_MIN_TIMEOUT_MS),
+        remainingNow - FLUSH_SAFETY_MS,
+      );
       if (left > 0) await this.handoff.signalDone(scope.requestId, left);
     }
   }

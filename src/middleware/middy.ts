@@ -9,7 +9,6 @@ import type { MiddyMiddleware, MiddyRequest, OtelRelayOptions } from './types.js
 
 /** Key of the invocation scope in middy's `request.internal`. */
 export const MIDDY_INTERNAL_KEY = 'lambda-otel-relay:invocation';
-const CELL_KEY = 'lambda-otel-relay:context-cell';
 /**
  * A cleanup function in request.internal, as powertools does it: a middleware that returns early
  * from `before` (middy then skips `after`) calls it, or `cleanupOtelRelay(request)`, to end and flush.
@@ -40,6 +39,9 @@ export function otelRelay<TEvent = unknown, TResult = unknown>(
 ): MiddyMiddleware<TEvent, TResult> {
   const config = resolveConfig(options);
   const core = new InvocationTracer(config);
+  // Also keyed by the request object itself: middy lets `plugin.internal` be one object shared by
+  // every request, and concurrent invocations must not find each other's scope there.
+  const scopes = new WeakMap<object, { scope: InvocationScope; cell: ContextCell | undefined }>();
 
   // Not async until it must be: the context has to be entered before the first await to reach the handler.
   const otelRelayBefore = (request: MiddyRequest<TEvent, TResult>): Promise<void> | undefined => {
@@ -47,11 +49,11 @@ export function otelRelay<TEvent = unknown, TResult = unknown>(
     const cell = typeof entered === 'object' ? entered : undefined;
     const begin = () => {
       const scope = core.start(request.event, request.context);
+      scopes.set(request, { scope, cell });
       request.internal[MIDDY_INTERNAL_KEY] = scope;
       request.internal[MIDDY_CLEANUP_KEY] = () => publish(request);
       if (cell) {
         cell.ctx = scope.context;
-        request.internal[CELL_KEY] = cell;
       } else if (enterInvocationContext(scope.context) === 'unsupported') {
         config.log.once(
           'no-context-manager',
@@ -68,10 +70,10 @@ export function otelRelay<TEvent = unknown, TResult = unknown>(
   };
 
   const publish = async (request: MiddyRequest<TEvent, TResult>): Promise<void> => {
-    const scope = request.internal[MIDDY_INTERNAL_KEY] as InvocationScope | undefined;
-    if (!scope || scope.ended) return;
+    const state = scopes.get(request);
+    if (!state || state.scope.ended) return;
+    const { scope, cell } = state;
     // The invocation is over: code that runs later in this flow no longer belongs to it.
-    const cell = request.internal[CELL_KEY] as ContextCell | undefined;
     if (cell) cell.ctx = ROOT_CONTEXT;
     await core.complete(
       scope,

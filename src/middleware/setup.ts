@@ -75,6 +75,7 @@ async function install(options: SetupOptions): Promise<OtelRelaySdk> {
   // with the layer describe the extension's upstream, not us.
   const exporterConfig = (signal: string) => ({
     url: `${base}/v1/${signal}`,
+    // CompressionAlgorithm.NONE; the enum lives in otlp-exporter-base, which is not worth a load here.
     compression: 'none' as never,
     timeoutMillis,
     keepAlive: true,

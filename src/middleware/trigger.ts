@@ -83,7 +83,7 @@ function httpTrigger(
   const attributes: Attributes = { [ATTR.faasTrigger]: 'http', [ATTR.httpRequestMethod]: m };
   if (route) attributes[ATTR.httpRoute] = route;
   if (path) attributes[ATTR.urlPath] = path;
-  if (query) attributes[ATTR.urlQuery] = query;
+  if (query) attributes[ATTR.urlQuery] = scrubQuery(query);
   const scheme = headers['x-forwarded-proto'];
   if (scheme) attributes[ATTR.urlScheme] = scheme;
   const host = headers.host;
@@ -95,6 +95,29 @@ function httpTrigger(
   if (proto) attributes[ATTR.networkProtocolVersion] = proto;
   // HTTP server span name: `{method} {route}`, or just `{method}` when the route is unknown.
   return { source, trigger: 'http', spanName: route ? `${m} ${route}` : m, attributes, headers };
+}
+
+/** Query parameters whose values the HTTP conventions say to redact by default (signed-URL secrets). */
+const SENSITIVE_QUERY = new Set(['awsaccesskeyid', 'signature', 'sig', 'x-goog-signature']);
+
+export function scrubQuery(query: string): string {
+  return query
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 0) return pair;
+      const key = pair.slice(0, eq);
+      return SENSITIVE_QUERY.has(decodeURIComponentSafe(key).toLowerCase()) ? `${key}=REDACTED` : pair;
+    })
+    .join('&');
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 function queryString(params: unknown): string | undefined {

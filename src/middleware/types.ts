@@ -77,7 +77,8 @@ export interface OtelRelayOptions {
   tracerProvider?: TracerProvider;
   /**
    * When no tracer provider is registered, register one with `setupOtelRelay()` on first use.
-   * Default true. The SDK packages must then be installed in (or bundled with) the function.
+   * Default true (false when OTEL_SDK_DISABLED=true). The SDK packages must then be installed in (or
+   * bundled with) the function.
    */
   autoSetup?: boolean;
   /**

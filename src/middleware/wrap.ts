@@ -74,9 +74,14 @@ export function wrapHandler<TEvent, TResult>(
             (returned as Promise<TResult>).then(resolve, reject);
           }
         });
-      void run(event, lambdaContext, invoke).then((o) =>
-        o.ok ? callback(null, o.result) : callback(o.error as Error | string),
-      );
+      void run(event, lambdaContext, invoke)
+        .then((o) => (o.ok ? callback(null, o.result) : callback(o.error as Error | string)))
+        // `run` never rejects; this rethrows, outside the promise, only what the callback itself threw.
+        .catch((err: unknown) =>
+          process.nextTick(() => {
+            throw err;
+          }),
+        );
     };
     return wrappedCallback;
   }

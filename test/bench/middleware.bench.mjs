@@ -117,13 +117,18 @@ async function overheadChild(port) {
   process.stdout.write(`\nBENCH-RESULT ${JSON.stringify(out)}\n`);
 }
 
-async function measureOverhead() {
+/** The stand-in extension: a separate process answering OTLP 200 and "done" 204 on a loopback port. */
+async function startReceiver() {
   const receiver = spawn(process.execPath, ['-e', RECEIVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  try {
-    const port = await new Promise((res, rej) => {
-      receiver.stdout.once('data', (d) => res(Number(String(d).trim())));
-      receiver.once('exit', (c) => rej(new Error(`receiver exited with ${c}`)));
-    });
+  const port = await new Promise((res, rej) => {
+    receiver.stdout.once('data', (d) => res(Number(String(d).trim())));
+    receiver.once('exit', (c) => rej(new Error(`receiver exited with ${c}`)));
+  });
+  return { port, stop: () => receiver.kill() };
+}
+
+async function measureOverhead(port) {
+  {
     const json = execFileSync(
       process.execPath,
       [fileURLToPath(import.meta.url), '--overhead-child', String(port)],
@@ -139,8 +144,6 @@ async function measureOverhead() {
     for (const l of json.split('\n'))
       if (l && !l.startsWith('BENCH-RESULT ')) process.stderr.write(`child: ${l}\n`);
     return JSON.parse(line.slice('BENCH-RESULT '.length));
-  } finally {
-    receiver.kill();
   }
 }
 
@@ -164,6 +167,17 @@ const COLD_ENTRIES = {
     import { otelRelay, setupOtelRelay } from ${JSON.stringify(join(root, 'dist/middleware/index.mjs'))};
     await setupOtelRelay({ signals: { traces: true, metrics: false, logs: false } });
     otelRelay();`,
+  // Cold start as the first caller sees it: init, then one invocation (10 spans) until its telemetry is
+  // in the extension (before-response, so the first export's lazy initialisation is inside).
+  'otelRelay() + setupOtelRelay() + first invocation handed off': `
+    import { trace } from '@opentelemetry/api';
+    import { setupOtelRelay, wrapHandler } from ${JSON.stringify(join(root, 'dist/middleware/index.mjs'))};
+    await setupOtelRelay();
+    const handler = wrapHandler(async () => {
+      for (let i = 0; i < 10; i++) trace.getTracer('bench').startSpan('step').end();
+      return 'ok';
+    }, { handoff: 'before-response' });
+    await handler({}, { awsRequestId: 'cold-1', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:bench', functionName: 'bench' });`,
   'instrumentation-aws-lambda + sdk-trace-node + OTLP proto exporter': `
     import { registerInstrumentations } from '@opentelemetry/instrumentation';
     import { AwsLambdaInstrumentation } from '@opentelemetry/instrumentation-aws-lambda';
@@ -175,7 +189,7 @@ const COLD_ENTRIES = {
     registerInstrumentations({ instrumentations: [new AwsLambdaInstrumentation()] });`,
 };
 
-async function measureColdStart() {
+async function measureColdStart(port) {
   const { build } = await import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'otel-relay-bench-'));
   try {
@@ -213,7 +227,11 @@ async function measureColdStart() {
     for (let r = 0; r < COLD_RUNS; r++) {
       for (const [name, { outfile }] of Object.entries(bundles)) {
         const t0 = performance.now();
-        const text = execFileSync(process.execPath, [outfile], { encoding: 'utf8', timeout: 60_000 });
+        const text = execFileSync(process.execPath, [outfile], {
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: { ...process.env, OTEL_RELAY_HTTP_PORT: String(port) },
+        });
         samples[name].wall.push(performance.now() - t0);
         samples[name].ready.push(Number(text));
       }
@@ -234,8 +252,15 @@ async function measureColdStart() {
 
 export async function run() {
   mkdirSync(join(root, 'dist'), { recursive: true });
-  const overhead = await measureOverhead();
-  const cold = await measureColdStart();
+  const receiver = await startReceiver();
+  let overhead;
+  let cold;
+  try {
+    overhead = await measureOverhead(receiver.port);
+    cold = await measureColdStart(receiver.port);
+  } finally {
+    receiver.stop();
+  }
   const base = overhead['plain handler (SDK, no middleware)'];
   const floor = cold['node, empty bundle (floor)'].readyMs.p50;
   const table = [

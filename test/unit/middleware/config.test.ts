@@ -45,6 +45,13 @@ describe('resolveConfig', () => {
     ).toBe('after-response');
   });
 
+  it('sets up the SDK on its own unless OTEL_SDK_DISABLED=true or autoSetup is false', () => {
+    expect(resolveConfig({}, {}).autoSetup).toBe(true);
+    expect(resolveConfig({}, { OTEL_SDK_DISABLED: 'TRUE' }).autoSetup).toBe(false);
+    expect(resolveConfig({}, { OTEL_SDK_DISABLED: 'false' }).autoSetup).toBe(true);
+    expect(resolveConfig({ autoSetup: false }, {}).autoSetup).toBe(false);
+  });
+
   it('reads the port with localEndpoint for setup as well', () => {
     expect(localEndpoint({ OTEL_RELAY_HTTP_PORT: '4999' }).port).toBe('4999');
   });

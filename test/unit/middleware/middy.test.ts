@@ -303,6 +303,8 @@ describe('otelRelay (middy)', () => {
     );
     expect(await handler({}, ev.lambdaContext('slow'))).toBe('result');
     expect(log.lines[0]?.msg).toMatch(/did not finish within 20 ms/);
+    // The extension is still told, so it does not wait for runtimeDone.
+    expect(receiver.dones).toEqual(['slow']);
   });
 
   it('keeps the flush inside the invocation remaining time', async () => {
@@ -362,6 +364,29 @@ describe('otelRelay (middy)', () => {
     }
     expect(new Set(servers.map((s) => s.spanContext().traceId)).size).toBe(4);
     expect([...(await receiver.waitForDones(4))].sort()).toEqual(ids.map((id) => `req-${id}`));
+  });
+
+  it('keeps concurrent invocations apart when middy shares one internal object between requests', async () => {
+    const shared = {};
+    const handler = middy(
+      async (event: { id: string; wait: number }) => {
+        await sleep(event.wait);
+        return event.id;
+      },
+      { internal: shared },
+    ).use(otelRelay({ endpoint: receiver.endpoint }));
+
+    await Promise.all(
+      ['x', 'y', 'z'].map((id, i) => handler({ id, wait: 6 - 2 * i }, ev.lambdaContext(`req-${id}`))),
+    );
+
+    const servers = tracing.spans().filter((s) => s.name === 'orders-api');
+    expect(servers.map((s) => s.attributes['faas.invocation_id']).sort()).toEqual([
+      'req-x',
+      'req-y',
+      'req-z',
+    ]);
+    expect([...(await receiver.waitForDones(3))].sort()).toEqual(['req-x', 'req-y', 'req-z']);
   });
 
   it('does not let one invocation become the parent of the next', async () => {

@@ -57,6 +57,9 @@ beforeAll(async () => {
   Object.assign(process.env, {
     OTEL_RELAY_HTTP_PORT: String(relay.port),
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${upstream.port}`,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${upstream.port}/v1/traces`,
+    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `http://127.0.0.1:${upstream.port}/v1/metrics`,
+    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `http://127.0.0.1:${upstream.port}/v1/logs`,
     OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
     AWS_REGION: 'eu-west-1',
     AWS_LAMBDA_FUNCTION_NAME: 'orders-api',

@@ -131,6 +131,16 @@ describe('detectTrigger', () => {
     });
   });
 
+  it('redacts signed-URL secrets in url.query, as the HTTP conventions ask', () => {
+    const event = {
+      ...ev.functionUrl(),
+      rawQueryString: 'id=7&Signature=abc%2Fdef&X-Goog-Signature=x&sig=y&keep=1',
+    };
+    expect(detectTrigger(event).attributes['url.query']).toBe(
+      'id=7&Signature=REDACTED&X-Goog-Signature=REDACTED&sig=REDACTED&keep=1',
+    );
+  });
+
   it('falls back to faas.trigger=other for direct invocations and odd events', () => {
     for (const e of [
       { orderId: 1 },

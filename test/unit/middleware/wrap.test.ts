@@ -6,7 +6,12 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LambdaContext, otelRelay, wrapHandler } from '../../../src/middleware/index.js';
 import * as ev from '../../fixtures/middleware/events.js';
-import { type DoneReceiver, inMemoryTracing, startDoneReceiver } from '../../fixtures/middleware/harness.js';
+import {
+  type DoneReceiver,
+  inMemoryTracing,
+  logCapture,
+  startDoneReceiver,
+} from '../../fixtures/middleware/harness.js';
 
 const tracing = inMemoryTracing();
 let receiver: DoneReceiver;
@@ -135,6 +140,41 @@ describe('wrapHandler', () => {
         .find((s) => s.name === 'orders-api' && s.attributes['faas.invocation_id'] === id)!;
       expect(tracing.byName(`work-${id}`).parentSpanContext?.spanId).toBe(server.spanContext().spanId);
     }
+  });
+
+  it('still runs the handler when called without a Lambda context, and signals nothing', async () => {
+    const handler = wrapHandler(async () => 'no context', {
+      endpoint: receiver.endpoint,
+      handoff: 'before-response',
+    });
+    expect(await handler({}, undefined as never)).toBe('no context');
+    expect(tracing.spans()).toHaveLength(1);
+    expect(receiver.dones).toEqual([]);
+  });
+
+  it('runs the handler untraced when the tracer itself fails', async () => {
+    const log = logCapture();
+    const broken = {
+      getTracer: () => ({
+        startSpan: () => {
+          throw new Error('tracer broke');
+        },
+        startActiveSpan: () => {
+          throw new Error('tracer broke');
+        },
+      }),
+    };
+    const handler = wrapHandler(async () => 'still fine', {
+      endpoint: receiver.endpoint,
+      tracerProvider: broken as never,
+      log: log.sink,
+    });
+    expect(await handler({}, ev.lambdaContext('broken-1'))).toBe('still fine');
+    expect(await handler({}, ev.lambdaContext('broken-2'))).toBe('still fine');
+    expect(log.lines).toEqual([
+      expect.objectContaining({ msg: expect.stringMatching(/not traced/), error: 'tracer broke' }),
+    ]);
+    expect(await receiver.waitForDones(2)).toEqual(['broken-1', 'broken-2']);
   });
 
   it('rejects something that is not a function', () => {
