@@ -67,7 +67,8 @@ export async function withRelayEnvironment(collector, { flush, done = true, env 
       OTEL_RELAY_GRPC_PORT: String(await freePort()),
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.httpEndpoint,
       OTEL_RELAY_FLUSH: flush,
-      OTEL_RELAY_LOG_LEVEL: 'warn',
+      // debug: one line per invocation saying whether it flushed (to split the distribution).
+      OTEL_RELAY_LOG_LEVEL: 'debug',
       FIXTURE_DONE: done ? '1' : '0',
       ...env,
     },
@@ -92,6 +93,21 @@ const pct = (xs, p) => {
     : null;
 };
 
+/** requestId → whether the relay flushed before `next`, from its debug lines. */
+function flushedByRequest(output) {
+  const m = new Map();
+  for (const line of output.split('\n')) {
+    if (!line.includes('"msg":"invocation"')) continue;
+    try {
+      const rec = JSON.parse(line.slice(line.indexOf('{')));
+      m.set(rec.requestId, rec.flush === true);
+    } catch {
+      // not one of ours
+    }
+  }
+  return m;
+}
+
 export async function run() {
   const collector = await startBenchCollector();
   const results = { invocations: INVOCATIONS, strategies: {} };
@@ -99,22 +115,42 @@ export async function run() {
   try {
     for (const flush of STRATEGIES) {
       for (const done of [true, false]) {
-        const post = await withRelayEnvironment(collector, { flush, done }, async (lambda) => {
-          const xs = [];
+        const { all, quiet } = await withRelayEnvironment(collector, { flush, done }, async (lambda) => {
+          const rows = [];
           // The first invocation includes cold-start effects; it is not part of the distribution.
           await lambda.invoke({ tag: 'warmup', spans: 1 });
-          for (let i = 0; i < INVOCATIONS; i++)
-            xs.push((await lambda.invoke({ tag: `b${i}`, spans: 1 })).postRuntimeMs);
-          return xs;
+          for (let i = 0; i < INVOCATIONS; i++) {
+            const r = await lambda.invoke({ tag: `b${i}`, spans: 1 });
+            rows.push([r.requestId, r.postRuntimeMs]);
+          }
+          const flushed = flushedByRequest(lambda.output());
+          return {
+            all: rows.map(([, ms]) => ms),
+            // Invocations after which the relay said it did not flush (the goal: ~0 ms added); an
+            // invocation whose line is missing from the captured output counts in neither group.
+            quiet: rows.filter(([id]) => flushed.get(id) === false).map(([, ms]) => ms),
+          };
         });
         const key = `${flush}${done ? '+done' : ''}`;
         results.strategies[key] = {
-          p50: pct(post, 50),
-          p90: pct(post, 90),
-          p99: pct(post, 99),
-          max: pct(post, 100),
+          p50: pct(all, 50),
+          p90: pct(all, 90),
+          p99: pct(all, 99),
+          max: pct(all, 100),
+          nonFlushing: { count: quiet.length, p50: pct(quiet, 50), p99: pct(quiet, 99) },
         };
-        table.push({ strategy: flush, doneSignal: done, ...results.strategies[key] });
+        const r = results.strategies[key];
+        table.push({
+          strategy: flush,
+          doneSignal: done,
+          p50: r.p50,
+          p90: r.p90,
+          p99: r.p99,
+          max: r.max,
+          nonFlushingN: quiet.length,
+          nonFlushingP50: r.nonFlushing.p50,
+          nonFlushingP99: r.nonFlushing.p99,
+        });
       }
     }
   } finally {

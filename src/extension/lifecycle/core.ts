@@ -376,16 +376,17 @@ export class RelayCore {
           `flush budget of ${deadline - endedAt} ms ran out; ${this.buffer.items()} items stay buffered`,
         );
       }
-    } else {
-      // 4. Nothing may be in flight at `next`: finish or abort what step 1 started.
-      await this.flusher.settle(deadline);
     }
+    // 4. Nothing may be in flight at `next`: finish or abort what step 1 started (an export begun at
+    // INVOKE may already hold this invocation's data, when it arrived before the INVOKE was handled).
+    const inFlight = !decision.flush && this.flusher.running;
+    if (!decision.flush) await this.flusher.settle(deadline);
     this.stats.postRuntimeMs.push(clock.monotonic() - endedMono);
     log.debug('invocation', {
       requestId: ev.requestId,
       end: how,
-      flush: decision.flush,
-      why: decision.reason,
+      flush: decision.flush || inFlight,
+      why: inFlight ? 'export begun at INVOKE still in flight' : decision.reason,
     });
   }
 
