@@ -106,7 +106,7 @@ export class Flusher {
     sum.durationMs = this.clock.monotonic() - started;
     if (sum.batches > 0) {
       this.lastFlushAt = this.clock.now();
-      this.stats.flushDurationsMs.push(sum.durationMs);
+      this.stats.record(this.stats.flushDurationsMs, sum.durationMs);
       this.log.debug('flush', { ...sum, durationMs: Math.round(sum.durationMs * 100) / 100 });
     }
     return sum;

@@ -381,7 +381,7 @@ export class RelayCore {
     // INVOKE may already hold this invocation's data, when it arrived before the INVOKE was handled).
     const inFlight = !decision.flush && this.flusher.running;
     if (!decision.flush) await this.flusher.settle(deadline);
-    this.stats.postRuntimeMs.push(clock.monotonic() - endedMono);
+    this.stats.record(this.stats.postRuntimeMs, clock.monotonic() - endedMono);
     log.debug('invocation', {
       requestId: ev.requestId,
       end: how,

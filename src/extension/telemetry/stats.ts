@@ -15,11 +15,21 @@ export class RelayStats {
   readonly dropped: Record<string, PerSignal> = {};
   /** Export requests made to the collector (batches), by signal. */
   readonly exportRequests = zero();
+  /** Durations since the last self-telemetry emission; bounded (see `record`). */
   readonly flushDurationsMs: number[] = [];
   readonly postRuntimeMs: number[] = [];
   invalidRequests = 0;
   invocations = 0;
   configProblems = 0;
+
+  /**
+   * Keeps a duration for the next self-telemetry histogram. Bounded to the latest 4,096 values so a
+   * long-lived environment (or one with self-telemetry off) never grows without limit.
+   */
+  record(series: number[], ms: number): void {
+    if (series.length >= 4096) series.splice(0, 2048);
+    series.push(ms);
+  }
 
   invocationsSeen(): number {
     return this.invocations;

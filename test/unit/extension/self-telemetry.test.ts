@@ -47,3 +47,12 @@ describe('self-telemetry', () => {
     expect(metrics.find((m) => m.name === 'otel_relay.postruntime.duration')).toBeUndefined();
   });
 });
+
+describe('RelayStats', () => {
+  it('keeps at most 4,096 durations, dropping the oldest half when full', () => {
+    const stats = new RelayStats();
+    for (let i = 0; i < 10_000; i++) stats.record(stats.postRuntimeMs, i);
+    expect(stats.postRuntimeMs.length).toBeLessThanOrEqual(4096);
+    expect(stats.postRuntimeMs.at(-1)).toBe(9_999);
+  });
+});
