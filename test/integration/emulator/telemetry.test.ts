@@ -269,17 +269,17 @@ describe('delivery', () => {
             telemetry: {
               types: ['platform', 'function'],
               buffering: { maxItems: 1000, timeoutMs: 25 },
-              respondDelayMs: 400,
+              respondDelayMs: 1000,
             },
             // Each invoke keeps the environment thawed a while, so the slow deliveries progress.
-            onInvoke: { sleepMs: 500 },
-            onShutdown: { graceMs: 1200 },
+            onInvoke: { sleepMs: 800 },
+            onShutdown: { graceMs: 1500 },
           },
         }),
       ],
     });
     await env.invoke({ action: 'log', count: 3000 });
-    for (let i = 0; i < 3; i++) await env.invoke({});
+    for (let i = 0; i < 4; i++) await env.invoke({});
     await env.shutdown();
     const records = delivered(probe, 'slow');
     const drops = records
