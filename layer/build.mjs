@@ -34,6 +34,15 @@ const entries = [
   // The function-side package, for ESM and CommonJS handlers.
   { src: 'src/middleware/index.ts', out: 'dist/middleware/index.mjs', format: 'esm', library: true },
   { src: 'src/middleware/index.ts', out: 'dist/middleware/index.cjs', format: 'cjs', library: true },
+  // The demo's example function, bundled as a user would deploy it: middleware and SDK included. It
+  // imports `lambda-otel-relay/middleware` (this package, by self-reference), so it comes after it.
+  {
+    src: 'examples/orders-api/index.mjs',
+    out: 'dist/examples/orders-api/index.mjs',
+    format: 'esm',
+    // Bundled CommonJS dependencies call require(); an ESM bundle has to provide it.
+    banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
 ];
 
 const started = Date.now();
