@@ -365,6 +365,36 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     return this.outputLines.join('\n');
   }
 
+  /**
+   * The records of one invocation, in order: platform records carrying its requestId, and function
+   * logs that name it (text logs carry the requestId as their second field, JSON logs as a property).
+   */
+  recordsFor(requestId: string): TelemetryRecord[] {
+    return this.relay.records.filter((r) => {
+      if (typeof r.record === 'string') return r.type === 'function' && r.record.includes(`\t${requestId}\t`);
+      return (r.record as { requestId?: unknown } | null)?.requestId === requestId;
+    });
+  }
+
+  /** Resolves with the first record (already generated or to come) that matches, or rejects at the timeout. */
+  waitForRecord(match: (r: TelemetryRecord) => boolean, timeoutMs = 10_000): Promise<TelemetryRecord> {
+    const found = this.relay.records.find(match);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolveWait, reject) => {
+      const onRecord = (r: TelemetryRecord): void => {
+        if (!match(r)) return;
+        this.off('telemetry', onRecord);
+        cancel();
+        resolveWait(r);
+      };
+      const cancel = this.clock.setTimeout(() => {
+        this.off('telemetry', onRecord);
+        reject(new Error(`no matching telemetry record within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.on('telemetry', onRecord);
+    });
+  }
+
   // ---------------------------------------------------------------- init
 
   private get initializationType(): string {

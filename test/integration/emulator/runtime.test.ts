@@ -324,6 +324,7 @@ describe('Runtime API misuse', () => {
 describe('function logs', () => {
   it('makes each console call one function record, multi-line included, and splits raw stdout per line', async () => {
     const env = await startEnv({ codeDir: fn('esm'), handler: 'index.handler' });
+    const reported = env.waitForRecord((t) => t.type === 'platform.report');
     const r = await env.invoke({ action: 'log', lines: ['one', 'two\nlines'], raw: 'raw-a\nraw-b\n' });
     const records = env.telemetry.filter((t) => t.type === 'function').map((t) => t.record as string);
     expect(records).toHaveLength(4);
@@ -331,6 +332,14 @@ describe('function logs', () => {
     expect(records[1]).toContain('\tINFO\ttwo\nlines');
     expect(records.slice(2)).toEqual(['raw-a', 'raw-b']);
     expect(types(env, r.requestId)).toEqual(['platform.start', 'platform.runtimeDone', 'platform.report']);
+    expect(env.recordsFor(r.requestId).map((t) => t.type)).toEqual([
+      'platform.start',
+      'function',
+      'function',
+      'platform.runtimeDone',
+      'platform.report',
+    ]);
+    expect((await reported).record).toMatchObject({ requestId: r.requestId });
   });
 
   it('writes JSON log records when AWS_LAMBDA_LOG_FORMAT=JSON', async () => {

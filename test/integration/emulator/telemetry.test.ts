@@ -29,6 +29,8 @@ describe('subscribe', () => {
     expect(sub).toEqual({ status: 200, body: '"OK"' });
     const rec = env.telemetry.find((t) => t.type === 'platform.telemetrySubscription')?.record;
     expect(rec).toEqual({ name: 'listener', state: 'Subscribed', types: ['platform', 'function'] });
+    const ext = env.telemetry.find((t) => t.type === 'platform.extension')?.record;
+    expect(ext).toEqual({ name: 'listener', state: 'Ready', events: ['INVOKE', 'SHUTDOWN'] });
     expect(env.telemetry.map((t) => t.type).slice(0, 5)).toEqual([
       'platform.initStart',
       'platform.telemetrySubscription',
@@ -141,6 +143,26 @@ describe('delivery', () => {
     expect(new Set(records.map((r) => r.type))).toEqual(new Set(['function']));
   });
 
+  it('makes extension stdout lines extension records', async () => {
+    const probe = await probeServer();
+    const env = await startEnv({
+      codeDir: fn('esm'),
+      handler: 'index.handler',
+      layers: [
+        probeLayer({
+          talker: { probe: probe.port, telemetry: { types: ['extension'] }, onInvoke: { log: true } },
+        }),
+      ],
+    });
+    const r = await env.invoke({});
+    await env.shutdown();
+    const records = delivered(probe, 'talker');
+    expect(records.map((x) => x.type)).toContain('extension');
+    expect(records.filter((x) => x.type === 'extension').map((x) => x.record)).toContain(
+      `talker handled ${r.requestId}`,
+    );
+  });
+
   it('delivers each invoke in order: start, function logs, runtimeDone, then report', async () => {
     const probe = await probeServer();
     const env = await startEnv({
@@ -247,17 +269,17 @@ describe('delivery', () => {
             telemetry: {
               types: ['platform', 'function'],
               buffering: { maxItems: 1000, timeoutMs: 25 },
-              respondDelayMs: 400,
+              respondDelayMs: 1000,
             },
             // Each invoke keeps the environment thawed a while, so the slow deliveries progress.
-            onInvoke: { sleepMs: 500 },
-            onShutdown: { graceMs: 1200 },
+            onInvoke: { sleepMs: 800 },
+            onShutdown: { graceMs: 1500 },
           },
         }),
       ],
     });
     await env.invoke({ action: 'log', count: 3000 });
-    for (let i = 0; i < 3; i++) await env.invoke({});
+    for (let i = 0; i < 4; i++) await env.invoke({});
     await env.shutdown();
     const records = delivered(probe, 'slow');
     const drops = records
