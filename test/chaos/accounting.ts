@@ -98,6 +98,35 @@ export async function spanIdsWithUnknownS3Outcome(relayOutput: string): Promise<
 }
 
 /**
+ * Ids in spool files the relay wrote because S3 ran out of time (no response in time, aborted, or too
+ * little budget left to start): on a loaded machine that is a correct spool. Any other S3 failure
+ * (signature, access, server error) is not excused.
+ */
+export async function spanIdsSpooledPastS3(relayOutput: string): Promise<string[]> {
+  const ids: string[] = [];
+  const re = /spooled to (\S+\.binpb) \([^"]*S3 skipped: [^"]*(?:no response within|aborted|ms left)/g;
+  for (const m of relayOutput.matchAll(re)) {
+    try {
+      ids.push(...(await spanIdsIn(readFileSync(m[1] ?? ''))));
+    } catch {
+      // Replayed and deleted since.
+    }
+  }
+  return ids;
+}
+
+/** Ids that are meant to be in S3 but are not, unless S3 ran out of time for them (see above). */
+export async function missingFromS3(
+  sent: string[],
+  where: Accounting,
+  relayOutput: string,
+): Promise<string[]> {
+  const inS3 = new Set(where.s3);
+  const explained = new Set(await spanIdsSpooledPastS3(relayOutput));
+  return sent.filter((id) => !inS3.has(id) && !explained.has(id));
+}
+
+/**
  * Every sent id exactly once across the three places (ids in `mayRepeat` may also be in both S3 and
  * the spool); returns a readable diff otherwise.
  */

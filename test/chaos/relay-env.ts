@@ -4,6 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { listSpoolDir } from '../../src/extension/fallback/index.js';
 import { LambdaEnvironment } from '../../src/local/index.js';
 import { freePort } from '../helpers/ports.js';
 import type { S3Peer } from '../helpers/s3.js';
@@ -15,6 +16,8 @@ export interface RelayEnv {
   tmpDir: string;
   spoolDir: string;
   flushTimeoutMs: number;
+  /** Names of the batch files in the spool now. */
+  spoolFiles(): Promise<string[]>;
 }
 
 export async function startRelayEnv(opts: {
@@ -55,5 +58,7 @@ export async function startRelayEnv(opts: {
     tmpDir,
     env: vars,
   });
-  return { env, tmpDir, spoolDir: join(tmpDir, 'otel-relay-spool'), flushTimeoutMs };
+  const spoolDir = join(tmpDir, 'otel-relay-spool');
+  const spoolFiles = async () => (await listSpoolDir(spoolDir)).map((e) => e.name);
+  return { env, tmpDir, spoolDir, flushTimeoutMs, spoolFiles };
 }

@@ -84,8 +84,12 @@ describe('relay delivery in the emulator', () => {
   });
 
   it('batches across invocations under periodic and adaptive: far fewer collector requests than invocations', async () => {
-    for (const flush of ['periodic:1000', 'adaptive']) {
-      relay = await startRelayEnv(collector, { flush });
+    // Long intervals, so the count does not depend on how fast this machine runs the invocations.
+    for (const flush of ['periodic:5000', 'adaptive']) {
+      relay = await startRelayEnv(collector, {
+        flush,
+        env: { OTEL_RELAY_BATCH_AGE_MS: '5000', OTEL_RELAY_MAX_AGE_MS: '120000' },
+      });
       const sent = emptyIds();
       const invocations = 30;
       for (let i = 0; i < invocations; i++) {

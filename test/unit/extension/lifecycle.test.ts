@@ -152,13 +152,24 @@ describe('extension lifecycle', () => {
     });
     await api.waitForNext(1);
     const port = ext.core().httpPort!;
-    for (let i = 1; i <= 3; i++) {
-      api.push(invoke(`a${i}`));
-      await eventually(() => ext.core().stats.invocationsSeen() === i, `INVOKE a${i} handled`);
-      await post(port, '/v1/traces', await traceRequest(1, `a${i}`));
-      await post(port, `/relay/v1/invocations/a${i}/done`, new Uint8Array());
+    const send = async (id: string) => {
+      await post(port, '/v1/traces', await traceRequest(1, id));
+      await post(port, `/relay/v1/invocations/${id}/done`, new Uint8Array());
+    };
+    // a1 and a2 send while their invocation runs.
+    for (const [i, id] of [
+      [1, 'a1'],
+      [2, 'a2'],
+    ] as const) {
+      api.push(invoke(id));
+      await eventually(() => ext.core().stats.invocationsSeen() === i, `INVOKE ${id} handled`);
+      await send(id);
       await api.waitForNext(i + 1);
     }
+    // a3 starts exporting a2's data at INVOKE; its own data is sent once that is done (next was called).
+    api.push(invoke('a3'));
+    await api.waitForNext(4);
+    await send('a3');
     // a1: no arrival history → flushed. a2, a3: the next invocation came quickly → deferred; a2's data
     // went out while a3 ran, a3's is still buffered.
     expect(collector.items('traces')).toBe(2);
