@@ -328,8 +328,9 @@ function span(s: {
   attrs: Attr[];
   error?: string;
 }): ProtoWriter {
-  // biome-ignore lint/complexity/useMathMinMax: bigint, which Math.max does not take
-  const endNs = s.endNs < s.startNs ? s.startNs : s.endNs;
+  // A span never ends before it starts (clock skew between platform records); bigint, so no Math.max.
+  let endNs = s.endNs;
+  if (endNs < s.startNs) endNs = s.startNs;
   const w = new ProtoWriter().bytes(1, s.traceId).bytes(2, s.spanId);
   if (s.parentSpanId) w.bytes(4, s.parentSpanId);
   w.string(5, s.name).uint(6, s.kind).fixed64(7, s.startNs).fixed64(8, endNs);
