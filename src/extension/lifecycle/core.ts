@@ -501,6 +501,8 @@ export class RelayCore {
         nowNs,
         this.lastSelfEmitNs,
       );
+      // Walked like any request: nothing unvalidated reaches a batch, our own encoding included.
+      validateExportRequest('metrics', body);
       this.buffer.add('metrics', [{ body, items: points }]);
       this.stats.flushDurationsMs.length = 0;
       this.stats.postRuntimeMs.length = 0;
