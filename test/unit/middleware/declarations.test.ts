@@ -118,40 +118,49 @@ function entryLoaded(files: string[]): string[] {
     .map((f) => f.slice(prefix.length));
 }
 
-describe('lambda-otel-relay/middleware type declarations', () => {
-  it('type-checks an ES module consumer against the import types, middy included', async () => {
-    const r = await compile({
+interface Case extends Consumer {
+  /** The declaration tree tsc must have loaded, relative to dist/middleware. */
+  expected: string;
+}
+
+const cases: Array<[string, Case]> = [
+  [
+    'an ES module consumer against the import types, middy included',
+    {
       name: 'esm',
       type: 'module',
       compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' },
       source: body + withMiddy,
-    });
-    expect(r.errors).toEqual([]);
-    expect(r.code).toBe(0);
-    expect(entryLoaded(r.files)).toEqual(['esm/index.d.ts']);
-  });
-
-  it('type-checks a CommonJS consumer against the require types', async () => {
-    const r = await compile({
+      expected: 'esm/index.d.ts',
+    },
+  ],
+  [
+    'a CommonJS consumer against the require types',
+    {
       name: 'cjs',
       type: 'commonjs',
       compilerOptions: { module: 'node16', moduleResolution: 'node16' },
       source: body,
-    });
-    expect(r.errors).toEqual([]);
-    expect(r.code).toBe(0);
-    expect(entryLoaded(r.files)).toEqual(['cjs/index.d.ts']);
-  });
-
-  it('type-checks a consumer on the node10 resolution, which reads typesVersions instead of exports', async () => {
-    const r = await compile({
+      expected: 'cjs/index.d.ts',
+    },
+  ],
+  [
+    'a consumer on the node10 resolution, which reads typesVersions instead of exports',
+    {
       name: 'node10',
       type: 'commonjs',
       compilerOptions: { module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true },
       source: body,
-    });
+      expected: 'cjs/index.d.ts',
+    },
+  ],
+];
+
+describe('lambda-otel-relay/middleware type declarations', () => {
+  it.each(cases)('type-checks %s', async (_title, c) => {
+    const r = await compile(c);
     expect(r.errors).toEqual([]);
     expect(r.code).toBe(0);
-    expect(entryLoaded(r.files)).toEqual(['cjs/index.d.ts']);
+    expect(entryLoaded(r.files)).toEqual([c.expected]);
   });
 });
