@@ -3,7 +3,17 @@
 // skipped, so the build works at every stage of the project. `--layer` also writes dist/layer.zip.
 // The middleware's type declarations come from tsc, run beside esbuild.
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +70,18 @@ async function middlewareDeclarations() {
   if (!existsSync(join(root, entry))) return [];
   const esm = join(dist, 'middleware/esm');
   const cjs = join(dist, 'middleware/cjs');
+  // cjs/package.json is written last, so it marks a complete emit; tsc (~1-2 s) is skipped while no
+  // middleware source (nor this script, which holds the flags) is newer. Every test run builds.
+  const done = join(cjs, 'package.json');
+  const inputs = [
+    fileURLToPath(import.meta.url),
+    ...readdirSync(join(root, 'src/middleware'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(root, 'src/middleware', f)),
+  ];
+  const newest = Math.max(...inputs.map((f) => statSync(f).mtimeMs));
+  if (existsSync(done) && statSync(done).mtimeMs >= newest)
+    return ['dist/middleware/{esm,cjs}/*.d.ts (up to date)'];
   rmSync(esm, { recursive: true, force: true });
   rmSync(cjs, { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -74,7 +96,7 @@ async function middlewareDeclarations() {
     throw new Error(`middleware declarations: tsc failed\n${out}`, { cause: err });
   }
   cpSync(esm, cjs, { recursive: true });
-  writeFileSync(join(cjs, 'package.json'), '{ "type": "commonjs" }\n');
+  writeFileSync(done, '{ "type": "commonjs" }\n');
   return ['dist/middleware/esm/*.d.ts', 'dist/middleware/cjs/*.d.ts'];
 }
 
