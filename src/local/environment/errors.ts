@@ -1,3 +1,4 @@
+// The errors invoke() throws when the environment cannot take an invoke.
 /** invoke() on managed instances when every runtime worker is busy. */
 export class TooManyRequestsError extends Error {
   override readonly name = 'TooManyRequestsError';

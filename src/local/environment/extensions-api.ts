@@ -5,6 +5,7 @@ import type { ApiRequest, Reply } from '../api-server.js';
 import { header, parseRegistration, UUID_RE } from '../wire.js';
 import { type ExtensionSlot, MAX_EXTENSIONS, type PendingEvent, type Sandbox } from './sandbox.js';
 
+/** POST /extension/register: RIE's 403 errors, the internal-extension rule, the 10-extension limit. */
 export function register(env: Sandbox, req: ApiRequest, reply: Reply): void {
   const name = header(req, 'lambda-extension-name');
   if (!name) return void reply.error(403, 'Extension.InvalidExtensionName', 'Empty extension name');
@@ -79,6 +80,7 @@ export function register(env: Sandbox, req: ApiRequest, reply: Reply): void {
   env.poke();
 }
 
+/** The slot named by Lambda-Extension-Identifier, or undefined after answering 403. */
 export function identify(env: Sandbox, req: ApiRequest, reply: Reply): ExtensionSlot | undefined {
   const id = header(req, 'lambda-extension-identifier');
   if (!id)
@@ -104,6 +106,7 @@ export function identify(env: Sandbox, req: ApiRequest, reply: Reply): Extension
   return slot;
 }
 
+/** GET /extension/event/next: marks the extension done with the previous phase and parks it. */
 export function extensionNext(env: Sandbox, req: ApiRequest, reply: Reply): void {
   const slot = identify(env, req, reply);
   if (!slot) return;
@@ -137,6 +140,7 @@ export function extensionNext(env: Sandbox, req: ApiRequest, reply: Reply): void
   env.poke();
 }
 
+/** POST /extension/init/error and /exit/error: fails the phase; the extension must exit. */
 export function extensionError(env: Sandbox, kind: 'init' | 'exit', req: ApiRequest, reply: Reply): void {
   const slot = identify(env, req, reply);
   if (!slot) return;

@@ -3,6 +3,7 @@
 import { isStopped } from '../processes.js';
 import { FREEZE_CONFIRM_MS, type Sandbox } from './sandbox.js';
 
+/** SIGSTOPs every process (on-demand only) and pauses telemetry delivery. */
 export async function freeze(env: Sandbox): Promise<void> {
   if (env.mode === 'managed-instances' || env.frozen) return;
   // Delivery pauses first: nothing may reach a subscriber after the platform decided to freeze.
@@ -18,6 +19,7 @@ export async function freeze(env: Sandbox): Promise<void> {
   env.events.emit('frozen');
 }
 
+/** SIGCONTs every process and resumes telemetry delivery. */
 export function thaw(env: Sandbox): void {
   if (!env.frozen) return;
   for (const p of env.allProcesses()) if (p.alive) p.signal('SIGCONT');

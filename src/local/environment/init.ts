@@ -8,6 +8,7 @@ import type { InitResult } from '../types.js';
 import type { ExtensionSlot, Sandbox } from './sandbox.js';
 import { onCrash, shutdownProcesses } from './shutdown.js';
 
+/** One Init phase: at start, or suppressed inside the first invoke after a reset (phase "invoke"). */
 export async function runInit(env: Sandbox, phase: 'init' | 'invoke', deadline: number): Promise<InitResult> {
   env.phase = 'init';
   env.generation++;
@@ -121,6 +122,7 @@ export async function runInit(env: Sandbox, phase: 'init' | 'invoke', deadline: 
   return result;
 }
 
+/** Execs one extension; its exit before SHUTDOWN is Extension.Crash (or the error it reported). */
 export function launchExtension(env: Sandbox, slot: ExtensionSlot): void {
   const generation = env.generation;
   const proc = new ManagedProcess({
@@ -148,6 +150,7 @@ export function launchExtension(env: Sandbox, slot: ExtensionSlot): void {
   });
 }
 
+/** Starts the emulated runtime (through AWS_LAMBDA_EXEC_WRAPPER when set); its exit is Runtime.ExitError. */
 export function launchRuntime(env: Sandbox): void {
   const generation = env.generation;
   const wrapper = env.runtimeEnv.AWS_LAMBDA_EXEC_WRAPPER;

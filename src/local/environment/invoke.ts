@@ -13,6 +13,7 @@ import { releaseToRuntime } from './runtime-api.js';
 import { type ExtensionSlot, type Failure, hex, type Invocation, type Sandbox } from './sandbox.js';
 import { resetIfPending, shutdownProcesses } from './shutdown.js';
 
+/** A fresh request id, epoch deadline, ARN and X-Ray trace header for one invoke. */
 export function newInvocation(env: Sandbox, event: unknown, opts: InvokeOptions): Invocation {
   const start = env.clock.now();
   const epochSeconds = Math.floor(Date.now() / 1000)
@@ -35,6 +36,7 @@ export function newInvocation(env: Sandbox, event: unknown, opts: InvokeOptions)
   };
 }
 
+/** One on-demand invoke, serialised by the caller; a timeout or crash resets the environment. */
 export async function invokeOnDemand(
   env: Sandbox,
   event: unknown,
@@ -199,6 +201,7 @@ export async function invokeOnDemand(
   return result;
 }
 
+/** platform.start for an invocation. */
 export function emitStart(env: Sandbox, inv: Invocation): void {
   env.relay.emit('platform.start', {
     requestId: inv.requestId,
@@ -208,6 +211,7 @@ export function emitStart(env: Sandbox, inv: Invocation): void {
   });
 }
 
+/** The metrics of a platform.report. */
 export function reportMetrics(
   env: Sandbox,
   durationMs: number,

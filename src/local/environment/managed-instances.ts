@@ -7,6 +7,7 @@ import { EnvironmentTerminatedError, TooManyRequestsError } from './errors.js';
 import { emitStart, newInvocation, release } from './invoke.js';
 import type { Sandbox } from './sandbox.js';
 
+/** One invoke on a runtime worker; rejected when every worker is busy. */
 export async function invokeManaged(
   env: Sandbox,
   event: unknown,

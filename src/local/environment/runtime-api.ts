@@ -5,6 +5,7 @@ import { round3 } from '../clock.js';
 import { normaliseErrorType, parseJson } from '../wire.js';
 import type { Invocation, Sandbox } from './sandbox.js';
 
+/** GET /runtime/invocation/next: ends the current invoke's runtime part (runtimeDone) and parks the runtime. */
 export async function runtimeNext(env: Sandbox, req: ApiRequest, reply: Reply): Promise<void> {
   const runtime = env.runtime;
   if (!runtime || env.phase === 'shutdown' || env.phase === 'dead') {
@@ -74,6 +75,7 @@ export async function runtimeNext(env: Sandbox, req: ApiRequest, reply: Reply): 
   env.poke();
 }
 
+/** POST /runtime/invocation/{id}/response|error, streamed responses and their error trailers included. */
 export function runtimeResult(env: Sandbox, id: string, kind: string, req: ApiRequest, reply: Reply): void {
   const inv = env.inflight.get(id);
   if (!inv || inv.releasedAt === undefined) {
@@ -141,6 +143,7 @@ export function runtimeResult(env: Sandbox, id: string, kind: string, req: ApiRe
   env.poke();
 }
 
+/** POST /runtime/init/error: Init fails with the runtime's error type. */
 export function runtimeInitErrorCall(env: Sandbox, req: ApiRequest, reply: Reply): void {
   if (env.phase !== 'init' || env.runtimeReady) {
     reply.error(403, 'InvalidStateTransition', 'init/error is only accepted during init');
@@ -154,6 +157,7 @@ export function runtimeInitErrorCall(env: Sandbox, req: ApiRequest, reply: Reply
   env.poke();
 }
 
+/** Hands the event to a parked /next, or queues it for the next one. */
 export function releaseToRuntime(env: Sandbox, inv: Invocation): void {
   while (env.runtimeParked.length) {
     const reply = env.runtimeParked.shift() as Reply;

@@ -44,6 +44,7 @@ export function onCrash(env: Sandbox, failure: Failure): void {
   void env.serial(() => resetIfPending(env));
 }
 
+/** Performs the reset an idle crash asked for, once, before anything else runs. */
 export async function resetIfPending(env: Sandbox): Promise<void> {
   if (!env.pendingReset) return;
   env.pendingReset = false;
@@ -52,6 +53,7 @@ export async function resetIfPending(env: Sandbox): Promise<void> {
   env.events.emit('reset', result);
 }
 
+/** The shutdown sequence with its budget; used for the final shutdown and for every reset. */
 export async function shutdownProcesses(env: Sandbox, reason: string): Promise<ShutdownResult> {
   const previousPhase = env.phase;
   env.phase = 'shutdown';

@@ -5,6 +5,7 @@ import { parseSubscription } from '../telemetry.js';
 import { identify } from './extensions-api.js';
 import type { Sandbox } from './sandbox.js';
 
+/** PUT /2022-07-01/telemetry: accepted only during Init, validated, then relayed. */
 export function subscribe(env: Sandbox, req: ApiRequest, reply: Reply): void {
   const slot = identify(env, req, reply);
   if (!slot) return;
