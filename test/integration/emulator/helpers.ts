@@ -24,6 +24,9 @@ export interface Probe {
   port: number;
   messages: ProbeMessage[];
   of(ext: string, kind?: string): ProbeMessage[];
+  /** What the extension reported about the first event of this type it received (INVOKE/SHUTDOWN). */
+  // biome-ignore lint/suspicious/noExplicitAny: reports are free-form JSON from the fixture
+  event(ext: string, eventType: string): any;
   waitFor(pred: (m: ProbeMessage) => boolean, timeoutMs?: number): Promise<ProbeMessage>;
 }
 
@@ -60,6 +63,8 @@ export async function probeServer(): Promise<Probe> {
     port: (server.address() as AddressInfo).port,
     messages,
     of: (ext, kind) => messages.filter((m) => m.ext === ext && (kind === undefined || m.kind === kind)),
+    event: (ext, eventType) =>
+      messages.find((m) => m.ext === ext && m.kind === 'event' && m.data.event.eventType === eventType)?.data,
     waitFor: (pred, timeoutMs = 10_000) =>
       new Promise((resolveWait, reject) => {
         const hit = messages.find(pred);
@@ -116,6 +121,34 @@ export async function startEnv(config: LocalFunctionConfig): Promise<LambdaEnvir
   cleanups.push(() => env.dispose());
   return env;
 }
+
+/** The ESM fixture function, which most conformance tests run. */
+export const ESM_FUNCTION = { codeDir: fn('esm'), handler: 'index.handler' } as const;
+
+/** Starts the ESM fixture function (or `config.codeDir`) without extensions. */
+export function startFunction(config: Partial<LocalFunctionConfig> = {}): Promise<LambdaEnvironment> {
+  return startEnv({ ...ESM_FUNCTION, ...config });
+}
+
+/**
+ * Starts the ESM fixture function (or `config.codeDir`) with one layer of probe extensions, each
+ * reporting to a fresh probe server: `extensions` maps a name to the probe's behaviour, minus the port.
+ */
+export async function startWithProbes(
+  extensions: Record<string, Record<string, unknown>>,
+  config: Partial<Omit<LocalFunctionConfig, 'layers'>> = {},
+): Promise<{ env: LambdaEnvironment; probe: Probe }> {
+  const probe = await probeServer();
+  const reporting: Record<string, Record<string, unknown>> = {};
+  for (const [name, behaviour] of Object.entries(extensions))
+    reporting[name] = { probe: probe.port, ...behaviour };
+  const env = await startEnv({ ...ESM_FUNCTION, ...config, layers: [probeLayer(reporting)] });
+  return { env, probe };
+}
+
+/** The errorType of an API error body as a probe reported it. */
+export const errorTypeOf = (reply: { body: string }): unknown =>
+  (JSON.parse(reply.body) as { errorType?: unknown }).errorType;
 
 export const types = (env: LambdaEnvironment, requestId?: string): string[] =>
   env.telemetry
