@@ -1,6 +1,6 @@
 // Shared helpers of the emulator conformance tests: fixture paths, layers made of the probe
 // extension, a probe server that collects what extensions report, and cleanup of every environment.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -158,5 +158,9 @@ export const types = (env: LambdaEnvironment, requestId?: string): string[] =>
       return typeof rec === 'object' && rec !== null && rec.requestId === requestId;
     })
     .map((r) => r.type);
+
+/** The kernel's state letter of a process (`T` = stopped), from /proc/<pid>/stat. */
+export const processState = (pid: number): string =>
+  readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] ?? '?';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -4,10 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EnvironmentTerminatedError, type ShutdownResult } from '../../../src/local/index.js';
-import { sleep, startFunction, startWithProbes, tempDir } from './helpers.js';
-
-const processState = (pid: number): string =>
-  readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] ?? '?';
+import { processState, sleep, startFunction, startWithProbes, tempDir } from './helpers.js';
 
 async function waitForFile(path: string, timeoutMs = 5000): Promise<boolean> {
   const until = Date.now() + timeoutMs;

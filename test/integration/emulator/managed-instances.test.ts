@@ -1,13 +1,12 @@
 // Lambda Managed Instances mode: SHUTDOWN-only registration, concurrent invokes in one environment,
 // no freeze, no platform.runtimeDone, schema 2025-01-29 only, a crash terminates the environment.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   EnvironmentTerminatedError,
   type ShutdownResult,
   TooManyRequestsError,
 } from '../../../src/local/index.js';
-import { errorTypeOf, startFunction, startWithProbes } from './helpers.js';
+import { errorTypeOf, processState, startFunction, startWithProbes } from './helpers.js';
 
 const lmi = { mode: 'managed-instances' as const };
 const schema2025 = { schemaVersion: '2025-01-29' };
@@ -44,7 +43,7 @@ describe('managed instances', () => {
     expect(frozen).toBe(0);
     expect(env.isFrozen).toBe(false);
     for (const p of env.processes()) {
-      expect(readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1]?.[0]).not.toBe('T');
+      expect(processState(p.pid)).not.toBe('T');
     }
     await env.shutdown();
     const types = env.telemetry.map((t) => t.type);
