@@ -196,6 +196,20 @@ describe('README: configuration tables', () => {
   });
 });
 
+describe('README: self-telemetry', () => {
+  it('names every otel_relay.* metric the extension emits', () => {
+    const emitted = new Set(
+      [...extensionSource.matchAll(/'(otel_relay\.[a-z_.]+)'/g)].map((m) => m[1] ?? ''),
+    );
+    expect(emitted.size).toBeGreaterThan(5);
+    // The README writes families as otel_relay.items.{received,exported}: expand them.
+    const named = new Set<string>();
+    for (const m of readme.matchAll(/otel_relay\.([a-z_.]*)(?:\{([a-z_,]+)\})?/g))
+      for (const leaf of m[2]?.split(',') ?? ['']) named.add(`otel_relay.${m[1]}${leaf}`);
+    expect([...emitted].filter((name) => !named.has(name))).toEqual([]);
+  });
+});
+
 describe('README: commands', () => {
   it('names only CLI commands that exist, and each answers --help', async () => {
     const help = await run(['--help']);
