@@ -250,6 +250,18 @@ describe('README: commands', () => {
     expect(unknown).toEqual([]);
   });
 
+  it('documents every option of local, demo and replay', async () => {
+    const missing: string[] = [];
+    for (const command of ['local', 'demo', 'replay']) {
+      const help = (await run([command, '--help'])).stdout;
+      const options = new Set([...help.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((m) => m[0]));
+      expect(options.size, `${command} --help`).toBeGreaterThan(2);
+      for (const o of options)
+        if (!new RegExp(`${o}(?![a-z-])`).test(readme)) missing.push(`${command} ${o}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('names only npm scripts that package.json has', () => {
     const scripts = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts);
     const named = [...readme.matchAll(/npm run ([a-z:]+)/g)].map((m) => m[1] ?? '');
