@@ -1,5 +1,6 @@
 // The relay's settings as they live on a function: environment variables read by the extension.
 // Names and accepted values are the extension's contract (see README "Configuration").
+import { parseFlushStrategy } from '../../extension/config.js';
 import { UsageError } from '../usage.js';
 
 export const RELAY_ENV = {
@@ -25,11 +26,12 @@ export function isRelayVariable(name: string): boolean {
 
 export const FLUSH_STRATEGIES = ['adaptive', 'end', 'continuous', 'periodic:<ms>'] as const;
 
+/** Accepts exactly what the extension accepts (its own parser), so a value set here is one it uses. */
 export function validateFlush(value: string): string {
-  if (value === 'adaptive' || value === 'end' || value === 'continuous') return value;
-  const periodic = /^periodic:(\d+)$/.exec(value);
-  if (periodic && Number(periodic[1]) > 0) return value;
-  throw new UsageError(`--flush ${value} is not a flush strategy; use one of ${FLUSH_STRATEGIES.join(', ')}`);
+  if (parseFlushStrategy(value) !== undefined) return value;
+  throw new UsageError(
+    `--flush ${value} is not a flush strategy; use one of ${FLUSH_STRATEGIES.join(', ')} (or periodic:<s>s)`,
+  );
 }
 
 export function validateEndpoint(value: string): string {

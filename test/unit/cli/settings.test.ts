@@ -7,10 +7,25 @@ import {
   validateSecretArn,
 } from '../../../src/cli/lambda/settings.js';
 import { UsageError } from '../../../src/cli/usage.js';
+import { parseFlushStrategy } from '../../../src/extension/config.js';
 
 describe('relay settings given on the command line', () => {
   it('accepts every flush strategy the extension knows', () => {
-    for (const s of ['adaptive', 'end', 'continuous', 'periodic:250']) expect(validateFlush(s)).toBe(s);
+    for (const s of ['adaptive', 'end', 'continuous', 'periodic:250', 'periodic:5s', 'periodic:250ms'])
+      expect(validateFlush(s)).toBe(s);
+  });
+
+  it.each([
+    'periodic:5s',
+    'periodic:5000',
+    'periodic:0',
+    'periodic:5m',
+    'periodic:',
+    'Adaptive',
+    'sometimes',
+  ])('accepts --flush %s exactly when the extension does', (flush) => {
+    if (parseFlushStrategy(flush) !== undefined) expect(validateFlush(flush)).toBe(flush);
+    else expect(() => validateFlush(flush)).toThrow(UsageError);
   });
 
   it('rejects an unknown flush strategy with the list of valid ones', () => {

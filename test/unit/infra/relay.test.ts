@@ -8,7 +8,14 @@ import { Code, Function as LambdaFunction, LayerVersion, Runtime } from 'aws-cdk
 import { Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultLayerPath, OtelRelay, OtelRelayLayer, type OtelRelayProps } from '../../../infra/index.js';
+import {
+  defaultLayerPath,
+  type FlushStrategy,
+  OtelRelay,
+  OtelRelayLayer,
+  type OtelRelayProps,
+} from '../../../infra/index.js';
+import { parseFlushStrategy } from '../../../src/extension/config.js';
 
 /** A directory of the real layer's shape; the real dist/layer exists only once the extension builds. */
 let layerPath: string;
@@ -299,5 +306,49 @@ describe('OtelRelay.addTo', () => {
     expect(() => new OtelRelay(stack, 'Flush', { layerPath, flush: 'sometimes' as never })).toThrow(
       /not adaptive, end, continuous or periodic:<ms>/,
     );
+  });
+
+  // Values on both sides of the extension's rule: the construct must agree with the extension on each.
+  const FLUSH_CANDIDATES = [
+    'adaptive',
+    'end',
+    'continuous',
+    'periodic:5000',
+    'periodic:5s',
+    'periodic:250ms',
+    'periodic:1',
+    'periodic:0',
+    'periodic:0s',
+    'periodic:5m',
+    'periodic:',
+    'periodic:-5',
+    'sometimes',
+    '',
+  ];
+
+  it.each(FLUSH_CANDIDATES)('accepts flush "%s" exactly when the extension does', (flush) => {
+    const stack = new Stack(new App(), 'Flush');
+    const accepted = parseFlushStrategy(flush) !== undefined;
+    const make = () =>
+      new OtelRelay(stack, 'Relay', { layerPath, fallback: false, flush: flush as FlushStrategy });
+    if (accepted) expect(make).not.toThrow();
+    else expect(make).toThrow(/not adaptive, end, continuous or periodic:<ms>/);
+    const relay = new OtelRelay(stack, 'Default', { layerPath, fallback: false });
+    const fn = new LambdaFunction(stack, 'Fn', {
+      runtime: Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: Code.fromInline('exports.handler = async () => 1;'),
+    });
+    const addTo = () => relay.addTo(fn, { flush: flush as FlushStrategy });
+    if (accepted) expect(addTo).not.toThrow();
+    else expect(addTo).toThrow(/not adaptive, end, continuous or periodic:<ms>/);
+  });
+
+  it('sets a periodic strategy in seconds as written, which the extension reads as ms', () => {
+    const { template } = synth({ flush: 'periodic:5s' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ OTEL_RELAY_FLUSH: 'periodic:5s' }) },
+    });
+    expect(parseFlushStrategy('periodic:5s')).toEqual({ kind: 'periodic', intervalMs: 5000 });
   });
 });
