@@ -2,6 +2,7 @@
 // the extension spilled, and a spool directory, reach the collector with their span ids intact, and
 // are deleted only after the collector took them.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,29 @@ import { type S3Peer, startS3 } from '../../helpers/s3.js';
 import { tracesRequest } from './otlp-fixtures.js';
 
 const run = promisify(execFile);
+
+/** An OTLP/JSON traces request as a collector's awss3exporter writes it (marshaler otlp_json). */
+function jsonTraces(spanId: string) {
+  return {
+    resourceSpans: [
+      {
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+                spanId,
+                name: 'from-json',
+                startTimeUnixNano: '1',
+                endTimeUnixNano: '2',
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
 let s3: S3Peer;
 let collector: CollectorPeer;
 
@@ -61,7 +85,13 @@ describe('replay', () => {
     ]);
     expect(dry.stderr).toBe('');
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toMatch(/dry run: would send 1 objects/);
+    // The list names each object with its signal, items and stored bytes, then the summary.
+    const stored = (await s3.listObjects('replay-src', 'fb/')).find((o) => o.key === k1);
+    expect(dry.stdout).toMatch(
+      new RegExp(`^ +traces +3 spans +${stored?.size} B +s3://replay-src/${k1.replace(/[.]/g, '\\.')}$`, 'm'),
+    );
+    expect(dry.stdout).not.toContain(k2);
+    expect(dry.stdout).toMatch(/dry run: would send 1 objects, \d+ bytes \(3 spans\)/);
     expect((await s3.listObjects('replay-src', 'fb/')).map((o) => o.key).sort()).toEqual(
       [k2, 'fb/README.txt', k1].sort(),
     );
@@ -106,25 +136,7 @@ describe('replay', () => {
       '.binpb.gz',
       '.json',
     );
-    const json = {
-      resourceSpans: [
-        {
-          scopeSpans: [
-            {
-              spans: [
-                {
-                  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-                  spanId,
-                  name: 'from-json',
-                  startTimeUnixNano: '1',
-                  endTimeUnixNano: '2',
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    };
+    const json = jsonTraces(spanId);
     await s3.putObject('replay-src', key, JSON.stringify(json));
     const res = await cli(['--from', 's3://replay-src/json', '--to', collector.httpEndpoint]);
     expect(res.code).toBe(0);
@@ -173,5 +185,106 @@ describe('replay', () => {
     const res = await cli(['--from', 's3://a', '--spool', '/tmp/x']);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/exactly one of --from/);
+  });
+
+  it('lists each spool file in a dry run, as JSON too, and sends nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-spool-'));
+    let t = Date.now() - 1000;
+    const spool = new Spool({ dir, maxBytes: 1 << 20, now: () => t++ });
+    const b1 = await tracesRequest(['d1', 'd2']);
+    await spool.write('traces', b1.body, 2);
+    const logs = new Uint8Array(0);
+    await spool.write('logs', logs, 0);
+    const files = readdirSync(dir).sort();
+    const before = (await collector.received()).traces.length;
+
+    const res = await cli(['--spool', dir, '--to', collector.httpEndpoint, '--dry-run', '--json']);
+    expect(res.code).toBe(0);
+    const summary = JSON.parse(res.stdout);
+    expect(summary).toMatchObject({
+      dryRun: true,
+      found: 2,
+      sent: 0,
+      deleted: 0,
+      items: { traces: 2, logs: 0 },
+    });
+    expect(summary.listed).toEqual([
+      { id: join(dir, files[0] ?? ''), signal: 'traces', items: 2, bytes: b1.body.length },
+      { id: join(dir, files[1] ?? ''), signal: 'logs', items: 0, bytes: 0 },
+    ]);
+
+    const text = await cli(['--spool', dir, '--to', collector.httpEndpoint, '--dry-run']);
+    expect(text.stdout.split('\n').slice(0, 3)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^ +traces +2 spans +${b1.body.length} B +${join(dir, files[0] ?? '')}$`),
+      ),
+      expect.stringMatching(new RegExp(`^ +logs +0 log records +0 B +${join(dir, files[1] ?? '')}$`)),
+      expect.stringMatching(/^dry run: would send 2 objects/),
+    ]);
+    expect(readdirSync(dir).sort()).toEqual(files);
+    expect((await collector.received()).traces.length).toBe(before);
+  });
+
+  it('re-sends S3 objects, protobuf and OTLP/JSON, over OTLP/gRPC (grpc://) and deletes them', async () => {
+    const batch = await tracesRequest(['g1', 'g2']);
+    const key = objectKey({ bucket: 'replay-src', prefix: 'grpc' }, 'traces', Date.now());
+    await s3.putObject('replay-src', key, gzipSync(batch.body));
+    const jsonSpanId = randomBytes(8).toString('hex');
+    const jsonKey = objectKey({ bucket: 'replay-src', prefix: 'grpc' }, 'traces', Date.now()).replace(
+      '.binpb.gz',
+      '.json',
+    );
+    await s3.putObject('replay-src', jsonKey, JSON.stringify(jsonTraces(jsonSpanId)));
+    const grpcTarget = collector.grpcEndpoint.replace(/^http:/, 'grpc:');
+
+    const res = await cli(['--from', 's3://replay-src/grpc', '--to', grpcTarget, '--json']);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      protocol: 'grpc',
+      found: 2,
+      sent: 2,
+      deleted: 2,
+      failed: 0,
+    });
+    const wanted = [...batch.spanIds, jsonSpanId];
+    const got = await collector.waitFor(
+      (r) => wanted.every((id) => r.spans().some((s) => s.spanId === id)),
+      20_000,
+    );
+    expect(got.spans().filter((s) => wanted.includes(s.spanId))).toHaveLength(3);
+    expect(await s3.listObjects('replay-src', 'grpc/')).toEqual([]);
+  });
+
+  it('re-sends a spool directory over OTLP/gRPC with --protocol grpc', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-spool-'));
+    const spool = new Spool({ dir, maxBytes: 1 << 20 });
+    const batch = await tracesRequest(['p1']);
+    await spool.write('traces', batch.body, 1);
+    const res = await cli(['--spool', dir, '--protocol', 'grpc', '--to', collector.grpcEndpoint]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(
+      /replayed 1 of 1 objects, \d+ bytes \(1 span\), from .* to grpc:\/\/127\.0\.0\.1:\d+$/m,
+    );
+    await collector.waitFor((r) => r.spans().some((s) => s.spanId === batch.spanIds[0]), 20_000);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('keeps the spool file and exits 1 when nothing answers gRPC at the target', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-spool-'));
+    const spool = new Spool({ dir, maxBytes: 1 << 20 });
+    await spool.write('traces', (await tracesRequest(['k1'])).body, 1);
+    // The collector's OTLP/HTTP port speaks HTTP/1.1 only: a gRPC call there fails like a wrong address.
+    const res = await cli([
+      '--spool',
+      dir,
+      '--to',
+      collector.httpEndpoint.replace(/^http:/, 'grpc:'),
+      '--timeout',
+      '1500',
+    ]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/failed 1/);
+    expect(readdirSync(dir)).toHaveLength(1);
   });
 });
