@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MotoServer, startMotoServer } from '../../helpers/moto.js';
 import { printLogsOnFailure } from '../../helpers/peer-logs.js';
+import { PRIVATE_ENCRYPTED_BUCKET } from '../../unit/infra/fallback-bucket.js';
 import { ensureServerlessFramework } from './osls.js';
 
 const execFileP = promisify(execFile);
@@ -105,15 +106,7 @@ describe('serverless package', () => {
       Type: 'AWS::S3::Bucket',
       DeletionPolicy: 'Retain',
       Properties: {
-        BucketEncryption: {
-          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
-        },
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
+        ...PRIVATE_ENCRYPTED_BUCKET,
         LifecycleConfiguration: {
           Rules: [expect.objectContaining({ Prefix: 'otel-relay/', ExpirationInDays: 14 })],
         },

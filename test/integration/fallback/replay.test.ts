@@ -16,6 +16,13 @@ import { tracesRequest } from './otlp-fixtures.js';
 
 const run = promisify(execFile);
 
+/** A fresh spool directory; its files are dated from a second ago, 1 ms apart, in write order. */
+function tempSpool(): { dir: string; spool: Spool } {
+  const dir = mkdtempSync(join(tmpdir(), 'replay-spool-'));
+  let t = Date.now() - 1000;
+  return { dir, spool: new Spool({ dir, maxBytes: 1 << 20, now: () => t++ }) };
+}
+
 /** An OTLP/JSON traces request as a collector's awss3exporter writes it (marshaler otlp_json). */
 function jsonTraces(spanId: string) {
   return {
@@ -73,16 +80,9 @@ describe('replay', () => {
     await s3.putObject('replay-src', k1, gzipSync(inRange.body));
     await s3.putObject('replay-src', k2, gzipSync(old.body));
     await s3.putObject('replay-src', 'fb/README.txt', 'not telemetry');
+    const inLastDay = ['--from', 's3://replay-src/fb', '--to', collector.httpEndpoint, '--since', '1d'];
 
-    const dry = await cli([
-      '--from',
-      's3://replay-src/fb',
-      '--to',
-      collector.httpEndpoint,
-      '--since',
-      '1d',
-      '--dry-run',
-    ]);
+    const dry = await cli([...inLastDay, '--dry-run']);
     expect(dry.stderr).toBe('');
     expect(dry.code).toBe(0);
     // The list names each object with its signal, items and stored bytes, then the summary.
@@ -96,14 +96,7 @@ describe('replay', () => {
       [k2, 'fb/README.txt', k1].sort(),
     );
 
-    const first = await cli([
-      '--from',
-      's3://replay-src/fb',
-      '--to',
-      collector.httpEndpoint,
-      '--since',
-      '1d',
-    ]);
+    const first = await cli(inLastDay);
     expect(first.stdout).toMatch(/replayed 1 of 1 objects/);
     expect(first.code).toBe(0);
     const got = await collector.waitFor((r) => r.spans().length >= 3, 20_000);
@@ -117,14 +110,7 @@ describe('replay', () => {
       [k2, 'fb/README.txt'].sort(),
     );
 
-    const second = await cli([
-      '--from',
-      's3://replay-src/fb',
-      '--to',
-      collector.httpEndpoint,
-      '--since',
-      '1d',
-    ]);
+    const second = await cli(inLastDay);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/replayed 0 of 0 objects/);
     expect((await collector.received()).spans()).toHaveLength(3);
@@ -145,8 +131,7 @@ describe('replay', () => {
   });
 
   it('keeps every spool file and exits 1 when the collector is unreachable', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'replay-spool-'));
-    const spool = new Spool({ dir, maxBytes: 1 << 20 });
+    const { dir, spool } = tempSpool();
     await spool.write('traces', (await tracesRequest(['s1'])).body, 1);
     const res = await cli(['--spool', dir, '--to', 'http://127.0.0.1:9', '--timeout', '1500']);
     expect(res.code).toBe(1);
@@ -155,9 +140,7 @@ describe('replay', () => {
   });
 
   it('re-sends a spool directory oldest first and empties it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'replay-spool-'));
-    let t = Date.now() - 1000;
-    const spool = new Spool({ dir, maxBytes: 1 << 20, now: () => t++ });
+    const { dir, spool } = tempSpool();
     const b1 = await tracesRequest(['s1', 's2']);
     const b2 = await tracesRequest(['s3']);
     await spool.write('traces', b1.body, 2);
@@ -188,9 +171,7 @@ describe('replay', () => {
   });
 
   it('lists each spool file in a dry run, as JSON too, and sends nothing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'replay-spool-'));
-    let t = Date.now() - 1000;
-    const spool = new Spool({ dir, maxBytes: 1 << 20, now: () => t++ });
+    const { dir, spool } = tempSpool();
     const b1 = await tracesRequest(['d1', 'd2']);
     await spool.write('traces', b1.body, 2);
     const logs = new Uint8Array(0);
@@ -257,8 +238,7 @@ describe('replay', () => {
   });
 
   it('re-sends a spool directory over OTLP/gRPC with --protocol grpc', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'replay-spool-'));
-    const spool = new Spool({ dir, maxBytes: 1 << 20 });
+    const { dir, spool } = tempSpool();
     const batch = await tracesRequest(['p1']);
     await spool.write('traces', batch.body, 1);
     const res = await cli(['--spool', dir, '--protocol', 'grpc', '--to', collector.grpcEndpoint]);
@@ -271,8 +251,7 @@ describe('replay', () => {
   });
 
   it('keeps the spool file and exits 1 when nothing answers gRPC at the target', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'replay-spool-'));
-    const spool = new Spool({ dir, maxBytes: 1 << 20 });
+    const { dir, spool } = tempSpool();
     await spool.write('traces', (await tracesRequest(['k1'])).body, 1);
     // The collector's OTLP/HTTP port speaks HTTP/1.1 only: a gRPC call there fails like a wrong address.
     const res = await cli([
