@@ -54,6 +54,11 @@ export interface RelayConfig {
   platformLogs: boolean;
   managedInstances: boolean;
   exporters: Record<Signal, SignalEndpoint>;
+  /**
+   * Secrets Manager secret (ARN or name) whose value holds more OTLP headers, merged over the static
+   * ones (the secret wins per key). Nothing is exported until it has been read.
+   */
+  headersSecretArn?: string;
 }
 
 export interface LoadedConfig {
@@ -158,6 +163,8 @@ export function loadConfig(env: Env): LoadedConfig {
     exporters: {} as Record<Signal, SignalEndpoint>,
   };
   for (const s of SIGNALS) config.exporters[s] = signalEndpoint(s, read, problems);
+  const secretArn = read('OTEL_RELAY_HEADERS_SECRET_ARN');
+  if (secretArn !== undefined) config.headersSecretArn = secretArn;
   return { config, problems };
 }
 
@@ -184,6 +191,32 @@ function parseSize(raw: string): number | undefined {
   const mult = unit === undefined ? 1 : unit.startsWith('k') ? 1024 : MiB;
   const n = Number(m[1]) * mult;
   return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/**
+ * Headers in the `OTEL_EXPORTER_OTLP_HEADERS` format: `key=value` pairs separated by commas, both
+ * URL-encoded; keys lowercased. A bad entry is skipped and described by its position only: the value
+ * may be a secret, so problems never quote it.
+ */
+export function parseOtlpHeaders(raw: string): { headers: Record<string, string>; problems: string[] } {
+  const headers: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const pair of raw.split(',')) {
+    if (pair.trim() === '') continue;
+    const i = pair.indexOf('=');
+    if (i <= 0) {
+      problems.push('has an entry without "key=value"; it is ignored');
+      continue;
+    }
+    try {
+      headers[decodeURIComponent(pair.slice(0, i).trim()).toLowerCase()] = decodeURIComponent(
+        pair.slice(i + 1).trim(),
+      );
+    } catch {
+      problems.push('has an entry that is not URL-encoded; it is ignored');
+    }
+  }
+  return { headers, problems };
 }
 
 /** The OTel exporter variables, per-signal first (OTEL_EXPORTER_OTLP_TRACES_*) then general. */
@@ -235,22 +268,9 @@ function signalEndpoint(
   for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', `OTEL_EXPORTER_OTLP_${S}_HEADERS`]) {
     const raw = read(name);
     if (raw === undefined) continue;
-    for (const pair of raw.split(',')) {
-      if (pair.trim() === '') continue;
-      const i = pair.indexOf('=');
-      if (i <= 0) {
-        // Only the key is named: the value may be a secret.
-        problems.push(`config: ${name} has an entry without "key=value"; it is ignored`);
-        continue;
-      }
-      try {
-        headers[decodeURIComponent(pair.slice(0, i).trim()).toLowerCase()] = decodeURIComponent(
-          pair.slice(i + 1).trim(),
-        );
-      } catch {
-        problems.push(`config: ${name} has an entry that is not URL-encoded; it is ignored`);
-      }
-    }
+    const parsed = parseOtlpHeaders(raw);
+    Object.assign(headers, parsed.headers);
+    for (const p of parsed.problems) problems.push(`config: ${name} ${p}`);
   }
 
   let compression: 'gzip' | 'none' = 'gzip';

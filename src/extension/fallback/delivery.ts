@@ -75,7 +75,10 @@ export function createFallbackDelivery(
   else {
     const loaded = loadFallbackConfig(ctx.env);
     config = loaded.config;
-    for (const p of loaded.problems) log.warn(p);
+    for (const p of loaded.problems) {
+      log.warn(p);
+      ctx.onConfigProblem?.(p);
+    }
   }
   const now = () => clock.now();
   const sleep = options.sleep ?? abortableSleep;

@@ -7,10 +7,14 @@ import { formatFlushStrategy, loadConfig, type RelayConfig } from '../config.js'
 import {
   type Clock,
   createOtlpExporter,
+  createSecretHeadersExporter,
   type Delivery,
   type DeliveryFactory,
   type Logger,
+  SecretHeaders,
   type SignalExporter,
+  secretsManagerFetch,
+  withHeaders,
 } from '../export/index.js';
 import { createDelivery as createFallbackDelivery } from '../fallback/index.js';
 import {
@@ -84,6 +88,7 @@ export class RelayCore {
     private readonly exporter: SignalExporter,
     private readonly flusher: Flusher,
     readonly delivery: Delivery,
+    private readonly secretHeaders: SecretHeaders | undefined,
   ) {
     const now = opts.clock.now();
     this.lastSelfEmitAt = now;
@@ -99,8 +104,33 @@ export class RelayCore {
     const stats = new RelayStats();
     stats.configProblems = problems.length;
     const buffer = new TelemetryBuffer(config.bufferMaxBytes, config.batchMaxBytes, clock);
-    const exporter = (opts.createExporter ?? ((c, k) => createOtlpExporter(c.exporters, k)))(config, clock);
-    const delivery = (opts.createDelivery ?? createFallbackDelivery)({ exporter, env: opts.env, clock, log });
+    const makeExporter = opts.createExporter ?? ((c, k) => createOtlpExporter(c.exporters, k));
+    const configProblem = () => {
+      stats.configProblems++;
+    };
+    let secretHeaders: SecretHeaders | undefined;
+    let exporter: SignalExporter;
+    if (config.headersSecretArn) {
+      const secretId = config.headersSecretArn;
+      const source = new SecretHeaders({
+        secretId,
+        fetch: secretsManagerFetch(secretId, opts.env, clock),
+        clock,
+        log,
+        onConfigProblem: configProblem,
+      });
+      secretHeaders = source;
+      exporter = createSecretHeadersExporter(source, (headers) =>
+        makeExporter({ ...config, exporters: withHeaders(config.exporters, headers) }, clock),
+      );
+    } else exporter = makeExporter(config, clock);
+    const delivery = (opts.createDelivery ?? createFallbackDelivery)({
+      exporter,
+      env: opts.env,
+      clock,
+      log,
+      onConfigProblem: configProblem,
+    });
     const flusher = new Flusher(buffer, delivery, stats, clock, log);
     const core = new RelayCore(
       config,
@@ -111,12 +141,16 @@ export class RelayCore {
       exporter,
       flusher,
       delivery,
+      secretHeaders,
     );
     if (config.platformTelemetry) core.startPlatformTelemetry();
     // Independent, so concurrent: the sandbox.localdomain lookup should not wait for the receivers.
     await Promise.all([core.startReceivers(), core.startTelemetry()]);
     if (opts.managedInstances) core.startBackgroundFlushing();
     if (config.flush.kind === 'continuous') buffer.onAdd(() => core.scheduleContinuous());
+    // The secret is read once `next` has been called (the event loop turns while it waits), so the
+    // read is never on the init path; the first export waits for it within its budget.
+    if (secretHeaders) setImmediate(() => secretHeaders.prefetch());
     log.info('otel-relay ready', {
       flush: formatFlushStrategy(config.flush),
       http: core.httpPort ?? 'off',
@@ -314,6 +348,9 @@ export class RelayCore {
   // ---- lifecycle -------------------------------------------------------------------------------
 
   beforeNext(): void {
+    // Nothing may be in flight across a freeze; during Init the read may go on (the first INVOKE
+    // follows at once on demand, and a read that outlives a freeze ends at its own deadline).
+    if (this.invocations > 0) this.secretHeaders?.abortInFlight();
     this.lastNextWall = this.opts.clock.now();
     this.lastNextMono = this.opts.clock.monotonic();
   }
