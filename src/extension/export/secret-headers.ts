@@ -35,12 +35,12 @@ export interface SecretHeadersOptions {
  */
 export function parseSecretHeaders(value: string): { headers: Record<string, string>; problems: string[] } {
   const text = value.trim();
-  if (text.startsWith('{')) {
+  if (text.startsWith('{') || text.startsWith('[')) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new Error('the secret starts with "{" but is not valid JSON');
+      throw new Error('the secret looks like JSON but is not valid JSON');
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new Error('the secret is JSON but not an object of header names to values');
