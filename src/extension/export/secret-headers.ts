@@ -120,6 +120,10 @@ export class SecretHeaders {
     return `OTLP headers from secret ${this.o.secretId} are not available (${this.lastError}); nothing is sent without them`;
   }
 
+  msUntil(t: number): number {
+    return Math.max(0, t - this.o.clock.now());
+  }
+
   /** Ms until the next read may start (0: now or one is in flight). */
   retryInMs(): number {
     return Math.max(0, this.retryAt - this.o.clock.now());
@@ -189,7 +193,7 @@ export function withHeaders(
 
 /**
  * An exporter that sends only once the secret's headers are known; until then each export answers
- * `retryable` (the collector counts as unavailable), with the time of the next read as Retry-After.
+ * `retryable` (the collector counts as unavailable), with a Retry-After past the flush's budget.
  * `make` builds the real exporter for a header set (again when the set changes).
  */
 export function createSecretHeadersExporter(
@@ -201,10 +205,11 @@ export function createSecretHeadersExporter(
     async export(signal: Signal, body: Uint8Array, budget: FlushBudget): Promise<ExportOutcome> {
       const headers = await source.wait(budget.deadline, budget.abort);
       if (!headers) {
-        const retryAfterMs = source.retryInMs();
-        return retryAfterMs > 0
-          ? { kind: 'retryable', reason: source.unavailableReason(), retryAfterMs }
-          : { kind: 'retryable', reason: source.unavailableReason() };
+        // Retry-After reaches past this flush: the read is retried by a later flush, never waited
+        // for inside this one (the wait would be billed as post-runtime time, for a read that has
+        // just failed). The batch goes to the fallback or stays buffered meanwhile.
+        const retryAfterMs = Math.max(source.retryInMs(), source.msUntil(budget.deadline) + 1);
+        return { kind: 'retryable', reason: source.unavailableReason(), retryAfterMs };
       }
       if (inner?.headers !== headers) {
         inner?.exporter.close();

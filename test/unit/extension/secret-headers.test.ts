@@ -160,8 +160,12 @@ describe('secret headers exporter', () => {
     const h = harness([() => new Promise<string>((r) => (release = r))]);
     // Act
     const outcome = await h.exporter.export('traces', body, { ...h.budget(30) });
-    // Assess: still in flight, so no Retry-After; the read is not started again
-    expect(outcome).toEqual({ kind: 'retryable', reason: expect.stringMatching(/not read yet/) });
+    // Assess: not retried inside this flush; the read is not started again
+    expect(outcome).toEqual({
+      kind: 'retryable',
+      reason: expect.stringMatching(/not read yet/),
+      retryAfterMs: expect.any(Number),
+    });
     release('authorization=later');
     await new Promise((r) => setTimeout(r, 5));
     expect(await h.exporter.export('traces', body, h.budget(30))).toEqual({ kind: 'success' });
@@ -178,9 +182,10 @@ describe('secret headers exporter', () => {
     expect(h.lines.join('\n')).not.toContain('hidden');
   });
 
-  it('spools the batch instead of dropping it when the secret cannot be read', async () => {
+  it('spools the batch instead of dropping it when the secret cannot be read, without waiting in the flush', async () => {
     // Prepare
     const h = harness([() => Promise.reject(new Error('ResourceNotFoundException'))]);
+    const sleeps: number[] = [];
     const delivery = createFallbackDelivery(
       { exporter: h.exporter, env: {}, clock: h.clock, log: h.log },
       {
@@ -195,6 +200,7 @@ describe('secret headers exporter', () => {
           spillMaxAgeMs: 0,
         },
         sleep: async (ms) => {
+          sleeps.push(ms);
           h.advance(ms);
         },
       },
@@ -202,10 +208,11 @@ describe('secret headers exporter', () => {
     // Act
     const result = await delivery.deliver(
       { signal: 'traces', body, items: 2, oldestAcceptedAt: h.clock.now() },
-      h.budget(500),
+      h.budget(5_000),
     );
     // Assess
     expect(result.kind).toBe('spilled');
+    expect(sleeps).toEqual([]);
     expect(delivery.counters.droppedItems).toEqual({});
     expect(h.sent).toEqual([]);
   });
