@@ -27,7 +27,7 @@ import {
 } from '../flush/index.js';
 import { PlatformTelemetry } from '../platform/index.js';
 import { Ingest, type Receiver, startGrpcReceiver, startHttpReceiver } from '../receive/index.js';
-import { encodeSelfMetrics, RelayStats } from '../telemetry/index.js';
+import { breakerReadings, encodeSelfMetrics, RelayStats } from '../telemetry/index.js';
 import type { InvokeEvent, ShutdownEvent } from './extensions-api.js';
 import {
   startTelemetryListener,
@@ -537,6 +537,7 @@ export class RelayCore {
         this.startNs,
         nowNs,
         this.lastSelfEmitNs,
+        breakerReadings(this.delivery.state?.()),
       );
       // Walked like any request: nothing unvalidated reaches a batch, our own encoding included.
       validateExportRequest('metrics', body);
