@@ -1,77 +1,42 @@
 // OTEL_RELAY_HEADERS_SECRET_ARN end to end: the built layer in the emulator reads the secret from a
 // real Secrets Manager API (moto), and its exports carry the secret's headers to the real collector;
-// a recording loopback proxy in front of the collector shows what headers arrived. Without the
+// the chaos tests' loopback proxy, passing through, shows what headers arrived. Without the
 // secret nothing is sent: the data waits in the /tmp spool and reaches the collector once it exists.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsJsonCall } from '../../../src/aws/index.js';
+import { type FaultProxy, startFaultProxy } from '../../chaos/fault-proxy.js';
 import { type MotoServer, startMotoServer } from '../../helpers/moto.js';
 import { printLogsOnFailure } from '../../helpers/peer-logs.js';
 import { collect, emptyIds, expectExactlyOnce, useRelaySuite } from './harness.js';
 
 const TOKEN = 'Bearer it-token-5e5e';
 
-interface RecordingProxy {
-  endpoint: string;
-  requests: { path: string; headers: http.IncomingHttpHeaders }[];
-  close(): Promise<void>;
-}
-
-/** Forwards every request to `target` unchanged and records its path and headers. */
-async function startRecordingProxy(target: string): Promise<RecordingProxy> {
-  const requests: RecordingProxy['requests'] = [];
-  const upstream = new URL(target);
-  const server = http.createServer((req, res) => {
-    requests.push({ path: req.url ?? '', headers: req.headers });
-    const out = http.request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        path: req.url,
-        method: req.method,
-        headers: { ...req.headers, host: upstream.host },
-        timeout: 10_000,
-      },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    out.on('timeout', () => out.destroy(new Error('collector did not answer in 10 s')));
-    out.on('error', () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(out);
-  });
-  server.keepAliveTimeout = 1_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 describe('OTLP headers from Secrets Manager', () => {
   const suite = useRelaySuite();
   let moto: MotoServer;
-  let proxy: RecordingProxy;
+  // In front of the real collector, passing everything through and recording the request headers.
+  let proxy: FaultProxy;
   beforeAll(async () => {
     moto = await startMotoServer();
-    proxy = await startRecordingProxy(suite.collector.httpEndpoint);
+    proxy = await startFaultProxy(suite.collector.httpEndpoint);
   });
   afterAll(async () => {
     await proxy?.close();
     await moto?.stop();
   });
   printLogsOnFailure('moto', () => moto);
+
+  /** The relay in the emulator, exporting through the proxy with headers from `secretId`. */
+  const startRelay = (secretId: string, env: Record<string, string>) =>
+    suite.start({
+      flush: 'end',
+      env: {
+        ...moto.env,
+        OTEL_EXPORTER_OTLP_ENDPOINT: proxy.url,
+        OTEL_RELAY_HEADERS_SECRET_ARN: secretId,
+        ...env,
+      },
+    });
 
   const createSecret = (name: string, value: string) =>
     awsJsonCall(
@@ -93,15 +58,9 @@ describe('OTLP headers from Secrets Manager', () => {
       `authorization=${encodeURIComponent(TOKEN)},x-tenant=from-secret`,
     );
     const before = proxy.requests.length;
-    const relay = await suite.start({
-      flush: 'end',
-      env: {
-        ...moto.env,
-        OTEL_EXPORTER_OTLP_ENDPOINT: proxy.endpoint,
-        OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=static,x-static=1',
-        OTEL_RELAY_HEADERS_SECRET_ARN: String(created.ARN),
-        OTEL_RELAY_LOG_LEVEL: 'debug',
-      },
+    const relay = await startRelay(String(created.ARN), {
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=static,x-static=1',
+      OTEL_RELAY_LOG_LEVEL: 'debug',
     });
     // Act
     const sent = emptyIds();
@@ -127,15 +86,9 @@ describe('OTLP headers from Secrets Manager', () => {
     // Prepare
     const name = `otlp-headers-late-${Date.now()}`;
     const before = proxy.requests.length;
-    const relay = await suite.start({
-      flush: 'end',
-      env: {
-        ...moto.env,
-        OTEL_EXPORTER_OTLP_ENDPOINT: proxy.endpoint,
-        OTEL_RELAY_HEADERS_SECRET_ARN: name,
-        OTEL_RELAY_BREAKER_OPEN_MS: '100',
-        OTEL_RELAY_SELF_TELEMETRY: 'false',
-      },
+    const relay = await startRelay(name, {
+      OTEL_RELAY_BREAKER_OPEN_MS: '100',
+      OTEL_RELAY_SELF_TELEMETRY: 'false',
     });
     const sent = emptyIds();
     // Act: three invocations without the secret
