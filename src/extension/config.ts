@@ -19,6 +19,17 @@ export interface SignalEndpoint {
   headers: Record<string, string>;
   compression: 'gzip' | 'none';
   timeoutMs: number;
+  /** PEM files for an https endpoint (read on the first export, not at init). */
+  tls?: TlsFiles;
+}
+
+/** OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_CERTIFICATE and _CLIENT_KEY: paths to PEM files. */
+export interface TlsFiles {
+  /** CA certificate(s) that verify the collector, instead of Node's bundled roots. */
+  certificate?: string;
+  /** Client certificate and key for mutual TLS; both or neither. */
+  clientCertificate?: string;
+  clientKey?: string;
 }
 
 export interface RelayConfig {
@@ -287,5 +298,21 @@ function signalEndpoint(
     if (Number.isFinite(n) && n > 0) timeoutMs = n;
     else problems.push(`config: ${t.name}=${t.value} is not a positive number of ms; using 10000`);
   }
-  return { url, protocol, headers, compression, timeoutMs };
+  const endpoint: SignalEndpoint = { url, protocol, headers, compression, timeoutMs };
+  const tls: TlsFiles = {};
+  const ca = pick('CERTIFICATE');
+  if (ca) tls.certificate = ca.value;
+  const cert = pick('CLIENT_CERTIFICATE');
+  const key = pick('CLIENT_KEY');
+  if (cert && key) {
+    tls.clientCertificate = cert.value;
+    tls.clientKey = key.value;
+  } else if (cert || key) {
+    const missing = cert ? `OTEL_EXPORTER_OTLP_CLIENT_KEY` : `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`;
+    problems.push(
+      `config: ${(cert ?? key)?.name} is set but ${missing} is not; ${signal} are sent without a client certificate`,
+    );
+  }
+  if (Object.keys(tls).length > 0) endpoint.tls = tls;
+  return endpoint;
 }
