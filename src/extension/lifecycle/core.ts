@@ -179,41 +179,31 @@ export class RelayCore {
       );
       return;
     }
-    if (config.httpPort !== null) {
+    const open = async (
+      label: 'OTLP/HTTP' | 'OTLP/gRPC',
+      port: number | null,
+      start: (port: number) => Promise<Receiver>,
+    ): Promise<number | undefined> => {
+      if (port === null) return undefined;
       try {
-        const r = await startHttpReceiver({
-          port: config.httpPort,
-          maxRequestBytes: config.maxRequestBytes,
-          ingest: this.ingest,
-          onInvocationDone: (id) => this.invocationEnded(id, 'done'),
-          log,
-        });
+        const r = await start(port);
         this.receivers.push(r);
-        this.httpPort = r.port;
+        return r.port;
       } catch (err) {
         log.error(
-          `OTLP/HTTP receiver could not listen on 127.0.0.1:${config.httpPort} (another collector layer?); it is off, the function's OTLP/HTTP exports to that port will fail`,
+          `${label} receiver could not listen on 127.0.0.1:${port} (another collector layer?); it is off, the function's ${label} exports to that port will fail`,
           { error: err },
         );
+        return undefined;
       }
-    }
-    if (config.grpcPort !== null) {
-      try {
-        const r = await startGrpcReceiver({
-          port: config.grpcPort,
-          maxRequestBytes: config.maxRequestBytes,
-          ingest: this.ingest,
-          log,
-        });
-        this.receivers.push(r);
-        this.grpcPort = r.port;
-      } catch (err) {
-        log.error(
-          `OTLP/gRPC receiver could not listen on 127.0.0.1:${config.grpcPort} (another collector layer?); it is off, the function's OTLP/gRPC exports to that port will fail`,
-          { error: err },
-        );
-      }
-    }
+    };
+    const common = { maxRequestBytes: config.maxRequestBytes, ingest: this.ingest, log };
+    [this.httpPort, this.grpcPort] = await Promise.all([
+      open('OTLP/HTTP', config.httpPort, (port) =>
+        startHttpReceiver({ ...common, port, onInvocationDone: (id) => this.invocationEnded(id, 'done') }),
+      ),
+      open('OTLP/gRPC', config.grpcPort, (port) => startGrpcReceiver({ ...common, port })),
+    ]);
   }
 
   /** The name of an exporter variable that points back at our own receivers, if any. */
