@@ -3,7 +3,8 @@
 // waits for it within its own budget. Without it nothing is sent: the collector would answer 401/403,
 // which counts as a definitive rejection and drops the data. Instead the export reports the collector
 // as unavailable, so batches stay buffered or go to the fallback (S3, /tmp) and the read is retried
-// with a bounded back-off. Header values are never logged, not even in parse errors.
+// with a bounded back-off. A 401/403 to the secret's headers means a rotated secret: it is read again,
+// and the batch kept. Header values are never logged, not even in parse errors.
 import type { Signal } from '../../otlp/index.js';
 import { parseOtlpHeaders, type SignalEndpoint } from '../config.js';
 import { errorText } from '../log.js';
@@ -61,6 +62,8 @@ export class SecretHeaders {
   private value: HeaderMap | undefined;
   private inFlight: { promise: Promise<void>; controller: AbortController } | undefined;
   private failures = 0;
+  /** Refusals by the collector since the last delivery with these headers (401/403 in a row). */
+  private refusals = 0;
   private retryAt = 0;
   private lastError = 'not read yet';
   private readonly fetchTimeoutMs: number;
@@ -130,6 +133,34 @@ export class SecretHeaders {
   }
 
   /**
+   * The collector refused the headers (401/403): the secret was probably rotated. They are forgotten
+   * and read again after a back-off that grows while the refusals go on (a wrong secret must not
+   * hammer Secrets Manager); meanwhile nothing is sent.
+   */
+  refused(reason: string): void {
+    if (!this.value) return;
+    this.value = undefined;
+    this.refusals++;
+    const backoff = this.backoffMs(this.refusals);
+    this.retryAt = this.o.clock.now() + backoff;
+    this.lastError = `the collector refused them: ${reason}`;
+    const msg =
+      `the collector refused the OTLP headers from secret ${this.o.secretId} (${reason}); the secret is ` +
+      `read again in ${backoff} ms. Telemetry stays buffered or goes to the fallback (S3, /tmp) meanwhile`;
+    if (this.refusals === 1) this.o.log.warn(msg);
+    else this.o.log.debug(msg, { refusals: this.refusals });
+  }
+
+  /** The collector took data sent with these headers. */
+  delivered(): void {
+    this.refusals = 0;
+  }
+
+  private backoffMs(n: number): number {
+    return Math.min(this.maxBackoffMs, this.minBackoffMs * 2 ** (n - 1));
+  }
+
+  /**
    * Aborts a read in flight without counting it as a failure (the next export starts it again):
    * nothing may be in flight across a freeze.
    */
@@ -161,7 +192,7 @@ export class SecretHeaders {
         return;
       }
       this.failures++;
-      const backoff = Math.min(this.maxBackoffMs, this.minBackoffMs * 2 ** (this.failures - 1));
+      const backoff = this.backoffMs(this.failures);
       this.retryAt = clock.now() + backoff;
       this.lastError = errorText(err);
       const msg =
@@ -177,6 +208,11 @@ export class SecretHeaders {
 
 function isContentProblem(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('the secret');
+}
+
+/** HTTP 401/403, or gRPC UNAUTHENTICATED (16) / PERMISSION_DENIED (7): the credentials, not the data. */
+function isAuthRefusal(status: number | undefined): boolean {
+  return status === 401 || status === 403 || status === 16 || status === 7;
 }
 
 /** The endpoints with the secret's headers merged over each signal's static headers. */
@@ -215,7 +251,18 @@ export function createSecretHeadersExporter(
         inner?.exporter.close();
         inner = { headers, exporter: make(headers) };
       }
-      return inner.exporter.export(signal, body, budget);
+      const out = await inner.exporter.export(signal, body, budget);
+      if (out.kind === 'success' || out.kind === 'partial') source.delivered();
+      else if (out.kind === 'failed' && isAuthRefusal(out.status)) {
+        // Not the data's fault: dropping it as "rejected" would lose it to a rotated secret.
+        source.refused(out.reason);
+        return {
+          kind: 'retryable',
+          reason: `${out.reason}; the headers from the secret are read again`,
+          retryAfterMs: Math.max(source.retryInMs(), source.msUntil(budget.deadline) + 1),
+        };
+      }
+      return out;
     },
     resetConnections() {
       inner?.exporter.resetConnections();

@@ -118,4 +118,53 @@ describe('OTLP headers from Secrets Manager', () => {
     expect(relay.env.output()).toMatch(/OTLP headers read from secret .*; exporting again/);
     expect(relay.env.output()).not.toContain('it-token');
   });
+
+  it('reads the secret again when the collector answers 401 (a rotated token), and loses nothing meanwhile', async () => {
+    // Prepare
+    const name = `otlp-headers-rotated-${Date.now()}`;
+    await createSecret(name, 'authorization=Bearer%20it-token-old');
+    const before = proxy.requests.length;
+    const relay = await startRelay(name, {
+      OTEL_RELAY_BREAKER_OPEN_MS: '100',
+      OTEL_RELAY_SELF_TELEMETRY: 'false',
+    });
+    const sent = emptyIds();
+    try {
+      // Act: the collector refuses the old token
+      proxy.setMode({ kind: 'status', status: 401, body: 'unauthenticated' });
+      for (let i = 0; i < 2; i++) {
+        const r = await relay.env.invoke({ tag: `rotated-${i}-${Date.now()}`, spans: 2 });
+        collect(sent, r.response);
+      }
+      // Act: the token is rotated; after the re-read's back-off (1 s) the collector takes the new one
+      await awsJsonCall(
+        'secretsmanager',
+        'secretsmanager.PutSecretValue',
+        { SecretId: name, SecretString: `authorization=${encodeURIComponent(TOKEN)}` },
+        {
+          region: moto.region,
+          endpoint: moto.endpoint,
+          credentials: async () => ({ accessKeyId: 'testing', secretAccessKey: 'testing' }),
+        },
+      );
+      proxy.setMode({ kind: 'pass' });
+      await new Promise((r) => setTimeout(r, 1_200));
+      for (let i = 0; i < 2; i++) {
+        const r = await relay.env.invoke({ tag: `rotated-after-${i}-${Date.now()}`, spans: 1 });
+        collect(sent, r.response);
+      }
+      await relay.env.shutdown();
+    } finally {
+      proxy.setMode({ kind: 'pass' });
+    }
+    // Assess: nothing dropped as "rejected", everything delivered once with the new token
+    await expectExactlyOnce(suite.collector, sent);
+    const out = relay.env.output();
+    expect(out.match(/collector refused the OTLP headers from secret/g)).toHaveLength(1);
+    expect(out).not.toMatch(/items dropped|rejected-by-collector/);
+    const mine = proxy.requests.slice(before);
+    expect(mine.filter((r) => r.mode === 'status').length).toBeGreaterThan(0);
+    for (const r of mine.filter((x) => x.mode === 'pass')) expect(r.headers.authorization).toBe(TOKEN);
+    expect(out).not.toContain('it-token');
+  });
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   createSecretHeadersExporter,
+  type ExportOutcome,
   type FlushBudget,
   type HeaderMap,
   type Logger,
@@ -19,7 +20,10 @@ import { createFallbackDelivery } from '../../../src/extension/fallback/index.js
 
 const SECRET_VALUE = 'Bearer s3cr3t-token';
 
-function harness(reads: Array<() => Promise<string>>) {
+function harness(
+  reads: Array<() => Promise<string>>,
+  answer: (call: number) => ExportOutcome = () => ({ kind: 'success' }),
+) {
   let t = 1_700_000_000_000;
   const clock = { now: () => t, monotonic: () => t };
   const lines: string[] = [];
@@ -51,7 +55,7 @@ function harness(reads: Array<() => Promise<string>>) {
     return {
       async export() {
         sent.push(merged);
-        return { kind: 'success' };
+        return answer(sent.length);
       },
       resetConnections() {},
       close() {},
@@ -170,6 +174,43 @@ describe('secret headers exporter', () => {
     await new Promise((r) => setTimeout(r, 5));
     expect(await h.exporter.export('traces', body, h.budget(30))).toEqual({ kind: 'success' });
     expect(h.reads()).toBe(1);
+  });
+
+  it('reads the secret again when the collector refuses its headers (401), instead of dropping the data', async () => {
+    // Prepare: the first token is refused (rotated), the re-read one accepted
+    const h = harness(
+      [() => Promise.resolve('authorization=old'), () => Promise.resolve('authorization=new')],
+      (call) =>
+        call === 1 ? { kind: 'failed', status: 401, reason: 'collector answered 401' } : { kind: 'success' },
+    );
+    // Act
+    const refused = await h.exporter.export('traces', body, h.budget(500));
+    const meanwhile = await h.exporter.export('traces', body, h.budget(500));
+    h.advance(1_000);
+    const again = await h.exporter.export('traces', body, h.budget(500));
+    // Assess
+    expect(refused.kind).toBe('retryable');
+    expect(refused.kind === 'retryable' && refused.retryAfterMs).toBe(1_000);
+    expect(meanwhile.kind).toBe('retryable');
+    expect(again).toEqual({ kind: 'success' });
+    expect(h.reads()).toBe(2);
+    expect(h.sent.map((x) => x.authorization)).toEqual(['old', 'new']);
+    expect(h.lines.filter((l) => l.startsWith('warn'))).toEqual([
+      expect.stringMatching(/collector refused the OTLP headers from secret .*read again in 1000 ms/),
+    ]);
+  });
+
+  it('passes other failures through unchanged', async () => {
+    const h = harness([() => Promise.resolve('authorization=t')], () => ({
+      kind: 'failed',
+      status: 400,
+      reason: 'bad data',
+    }));
+    expect(await h.exporter.export('traces', body, h.budget(500))).toEqual({
+      kind: 'failed',
+      status: 400,
+      reason: 'bad data',
+    });
   });
 
   it('counts a secret whose content is not headers as a config problem, once', async () => {
