@@ -66,6 +66,8 @@ export class SecretHeaders {
   private refusals = 0;
   private retryAt = 0;
   private lastError = 'not read yet';
+  /** Problems with the secret's content already logged and counted (each once, not per read). */
+  private readonly reported = new Set<string>();
   private readonly fetchTimeoutMs: number;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
@@ -74,11 +76,6 @@ export class SecretHeaders {
     this.fetchTimeoutMs = o.fetchTimeoutMs ?? 3_000;
     this.minBackoffMs = o.minBackoffMs ?? 1_000;
     this.maxBackoffMs = Math.max(this.minBackoffMs, o.maxBackoffMs ?? 300_000);
-  }
-
-  /** The headers, once read. */
-  get current(): HeaderMap | undefined {
-    return this.value;
   }
 
   /** Starts a read unless one is going, the value is known, or the back-off has not elapsed. */
@@ -123,6 +120,7 @@ export class SecretHeaders {
     return `OTLP headers from secret ${this.o.secretId} are not available (${this.lastError}); nothing is sent without them`;
   }
 
+  /** Ms from now until `t` (clock ms), at least 0. */
   msUntil(t: number): number {
     return Math.max(0, t - this.o.clock.now());
   }
@@ -174,6 +172,8 @@ export class SecretHeaders {
       const raw = await this.o.fetch({ deadline: clock.now() + this.fetchTimeoutMs, signal });
       const { headers, problems } = parseSecretHeaders(raw);
       for (const p of problems) {
+        if (this.reported.has(p)) continue;
+        this.reported.add(p);
         log.warn(`config: secret ${secretId} ${p}`);
         this.o.onConfigProblem?.(p);
       }
