@@ -1,10 +1,23 @@
 #!/usr/bin/env node
 // Builds every artifact under dist/ with esbuild. Entries whose source does not exist yet are
 // skipped, so the build works at every stage of the project. `--layer` also writes dist/layer.zip.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// The middleware's type declarations come from tsc, run beside esbuild.
+import { execFile, execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,8 +58,53 @@ const entries = [
   },
 ];
 
+/**
+ * Declarations for `lambda-otel-relay/middleware`, one tree per module format: dist/middleware/esm
+ * for `import` and dist/middleware/cjs (pinned to CommonJS by a package.json) for `require`. A single
+ * tree would be read as ESM everywhere (this package is "type": "module"), and a CommonJS consumer's
+ * `require` of ESM types is an error under module node16. tsc runs in parallel with esbuild; a type
+ * error in src/middleware fails the build.
+ */
+async function middlewareDeclarations() {
+  const entry = 'src/middleware/index.ts';
+  if (!existsSync(join(root, entry))) return [];
+  const esm = join(dist, 'middleware/esm');
+  const cjs = join(dist, 'middleware/cjs');
+  // cjs/package.json is written last, so it marks a complete emit; tsc (~1-2 s) is skipped while no
+  // middleware source (nor this script, which holds the flags) is newer. Every test run builds.
+  const done = join(cjs, 'package.json');
+  const inputs = [
+    fileURLToPath(import.meta.url),
+    ...readdirSync(join(root, 'src/middleware'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(root, 'src/middleware', f)),
+  ];
+  const newest = Math.max(...inputs.map((f) => statSync(f).mtimeMs));
+  if (existsSync(done) && statSync(done).mtimeMs >= newest)
+    return ['dist/middleware/{esm,cjs}/*.d.ts (up to date)'];
+  rmSync(esm, { recursive: true, force: true });
+  rmSync(cjs, { recursive: true, force: true });
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  // Flags rather than a tsconfig: a tsconfig in src/middleware would change how editors check it.
+  const flags = ['--declaration', '--emitDeclarationOnly', '--rootDir', 'src/middleware', '--outDir', esm];
+  const target = ['--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022'];
+  const checks = ['--strict', '--skipLibCheck', '--types', 'node', '--lib', 'es2023'];
+  try {
+    await promisify(execFile)(process.execPath, [tsc, entry, ...flags, ...target, ...checks], { cwd: root });
+  } catch (err) {
+    const out = `${err.stdout ?? ''}${err.stderr ?? ''}`.trim();
+    throw new Error(`middleware declarations: tsc failed\n${out}`, { cause: err });
+  }
+  cpSync(esm, cjs, { recursive: true });
+  writeFileSync(done, '{ "type": "commonjs" }\n');
+  return ['dist/middleware/esm/*.d.ts', 'dist/middleware/cjs/*.d.ts'];
+}
+
 const started = Date.now();
 const built = [];
+const declarations = middlewareDeclarations();
+// Settled here so a failing esbuild step does not leave an unhandled rejection behind.
+declarations.catch(() => {});
 // The layer directory is rebuilt from scratch: a file left by an earlier build (an old LEGAL.txt, a
 // renamed chunk) would otherwise ship in the zip.
 if (existsSync(join(root, 'src/extension/main.ts')))
@@ -88,5 +146,7 @@ if (existsSync(join(dist, 'layer/otel-relay/extension.js'))) {
     built.push('dist/layer.zip');
   }
 }
+
+built.push(...(await declarations));
 
 console.log(`built ${built.length} artifacts in ${Date.now() - started} ms: ${built.join(', ')}`);

@@ -1,9 +1,12 @@
 // The local Lambda emulator: a programmatic API for tests and the core of `lambda-otel-relay local`.
 //
-// Inside: environment.ts (the lifecycle: Init, invoke, freeze, resets, shutdown, and the three APIs'
-// handlers), api-server.ts (the HTTP server and long polls), telemetry.ts (subscriptions, batching,
-// delivery), processes.ts (spawn, process groups, output, /proc), layout.ts (/opt, extension discovery,
-// variables), wire.ts (pure parsing of API bodies and errors), runtime/bootstrap.ts (the emulated Node.js runtime), run-local.ts (the CLI's core).
+// Inside: environment.ts (LambdaEnvironment, the public face) over environment/ (sandbox.ts: the state
+// and its waits; init.ts, invoke.ts, managed-instances.ts, freeze.ts, shutdown.ts: the lifecycle;
+// runtime-api.ts, extensions-api.ts, telemetry-api.ts, routes.ts: the three APIs' handlers),
+// api-server.ts (the HTTP server and long polls), telemetry.ts (subscriptions, batching, delivery),
+// processes.ts (spawn, process groups, output, /proc), layout.ts (/opt, extension discovery,
+// variables), wire.ts (pure parsing of API bodies and errors), runtime/bootstrap.ts (the emulated
+// Node.js runtime), run-local.ts (the CLI's core).
 //
 // @example
 //   const env = await LambdaEnvironment.start({ codeDir: 'fn', handler: 'index.handler', layers: ['dist/layer'] });

@@ -31,6 +31,7 @@ export const ATTR = {
   urlQuery: 'url.query',
   urlScheme: 'url.scheme',
   serverAddress: 'server.address',
+  serverPort: 'server.port',
   clientAddress: 'client.address',
   userAgentOriginal: 'user_agent.original',
   networkProtocolVersion: 'network.protocol.version',

@@ -9,6 +9,7 @@ import { InvocationContextManager } from './context-manager.js';
 import { RelayLog } from './log.js';
 import { lambdaResourceAttributes } from './semconv.js';
 import type { Flushable } from './types.js';
+import { withoutUpstreamExporterEnv } from './upstream-env.js';
 
 export interface SetupOptions {
   /** Base URL of the extension. Default `http://127.0.0.1:${OTEL_RELAY_HTTP_PORT ?? 4318}`. */
@@ -72,7 +73,8 @@ async function install(options: SetupOptions): Promise<OtelRelaySdk> {
   const timeoutMillis = options.exportTimeoutMs ?? 1000;
   const signals = { traces: true, metrics: true, logs: true, ...options.signals };
   // Explicit url/compression/timeout win over the OTEL_EXPORTER_OTLP_* variables, which in a function
-  // with the layer describe the extension's upstream, not us.
+  // with the layer describe the extension's upstream, not us. Headers from them would still be merged
+  // in, so each exporter is constructed with those variables hidden.
   const exporterConfig = (signal: string) => ({
     url: `${base}/v1/${signal}`,
     // CompressionAlgorithm.NONE; the enum lives in otlp-exporter-base, which is not worth a load here.
@@ -80,6 +82,10 @@ async function install(options: SetupOptions): Promise<OtelRelaySdk> {
     timeoutMillis,
     keepAlive: true,
   });
+  const localExporter = <T>(
+    signal: string,
+    Exporter: new (config: ReturnType<typeof exporterConfig>) => T,
+  ): T => withoutUpstreamExporterEnv(() => new Exporter(exporterConfig(signal)));
 
   // Registered before the first await: the middleware may enter an invocation context while the SDK
   // packages are still loading (first invocation right after init).
@@ -108,7 +114,7 @@ async function install(options: SetupOptions): Promise<OtelRelaySdk> {
   const tracerProvider = new sdkTrace.BasicTracerProvider({
     resource,
     spanProcessors: [
-      new sdkTrace.BatchSpanProcessor(new traceExporter.OTLPTraceExporter(exporterConfig('traces')), {
+      new sdkTrace.BatchSpanProcessor(localExporter('traces', traceExporter.OTLPTraceExporter), {
         // Large enough that an invocation's spans go out in one request at the local flush.
         maxExportBatchSize: 1024,
         maxQueueSize: 8192,
@@ -142,7 +148,7 @@ async function install(options: SetupOptions): Promise<OtelRelaySdk> {
       resource,
       readers: [
         new sdkMetrics.PeriodicExportingMetricReader({
-          exporter: new metricExporter.OTLPMetricExporter(exporterConfig('metrics')),
+          exporter: localExporter('metrics', metricExporter.OTLPMetricExporter),
           exportIntervalMillis: options.metricExportIntervalMs ?? 60_000,
           exportTimeoutMillis: timeoutMillis,
         }),
@@ -162,7 +168,7 @@ async function install(options: SetupOptions): Promise<OtelRelaySdk> {
     const loggerProvider = new sdkLogs.LoggerProvider({
       resource,
       processors: [
-        new sdkLogs.BatchLogRecordProcessor(new logExporter.OTLPLogExporter(exporterConfig('logs')), {
+        new sdkLogs.BatchLogRecordProcessor(localExporter('logs', logExporter.OTLPLogExporter), {
           maxExportBatchSize: 1024,
           maxQueueSize: 8192,
           scheduledDelayMillis: 5000,

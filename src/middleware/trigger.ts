@@ -77,17 +77,23 @@ function httpTrigger(
   path: string | undefined,
   query: string | undefined,
   headers: HeaderCarrier,
-  extra: { sourceIp?: string; protocol?: string; userAgent?: string },
+  extra: { sourceIp?: string; protocol?: string; userAgent?: string; httpsOnly?: boolean },
 ): TriggerInfo {
   const m = (method ?? 'GET').toUpperCase();
   const attributes: Attributes = { [ATTR.faasTrigger]: 'http', [ATTR.httpRequestMethod]: m };
   if (route) attributes[ATTR.httpRoute] = route;
   if (path) attributes[ATTR.urlPath] = path;
   if (query) attributes[ATTR.urlQuery] = scrubQuery(query);
-  const scheme = headers['x-forwarded-proto'];
+  // url.scheme is required on HTTP server spans; API Gateway and function URLs serve HTTPS only.
+  const scheme = headers['x-forwarded-proto'] ?? (extra.httpsOnly ? 'https' : undefined);
   if (scheme) attributes[ATTR.urlScheme] = scheme;
   const host = headers.host;
-  if (host) attributes[ATTR.serverAddress] = host;
+  if (host) {
+    attributes[ATTR.serverAddress] = host;
+    // The port the client connected to, behind the front door (required with server.address if known).
+    const port = Number(headers['x-forwarded-port']);
+    if (Number.isInteger(port) && port > 0 && port < 65536) attributes[ATTR.serverPort] = port;
+  }
   const ua = extra.userAgent ?? headers['user-agent'];
   if (ua) attributes[ATTR.userAgentOriginal] = ua;
   if (extra.sourceIp) attributes[ATTR.clientAddress] = extra.sourceIp;
@@ -143,13 +149,17 @@ function sqsTrigger(records: Rec[]): TriggerInfo {
     });
   }
   const queue = queues.size === 1 ? [...queues][0] : undefined;
+  // The batch span is the "SQS event" span of the AWS Lambda conventions: faas.trigger is required there too.
   const attributes: Attributes = {
+    [ATTR.faasTrigger]: 'pubsub',
     [ATTR.messagingSystem]: 'aws_sqs',
     [ATTR.messagingOperationType]: 'process',
     [ATTR.messagingOperationName]: 'process',
     [ATTR.messagingBatchMessageCount]: records.length,
   };
   if (queue) attributes[ATTR.messagingDestinationName] = queue;
+  const single = records.length === 1 ? str(records[0]?.messageId) : undefined;
+  if (single) attributes[ATTR.messagingMessageId] = single;
   return {
     source: 'sqs',
     trigger: 'pubsub',
@@ -175,6 +185,7 @@ function snsTrigger(records: Rec[]): TriggerInfo {
   }
   const topic = topics.size === 1 ? [...topics][0] : undefined;
   const attributes: Attributes = {
+    [ATTR.faasTrigger]: 'pubsub',
     [ATTR.messagingSystem]: 'aws.sns',
     [ATTR.messagingOperationType]: 'process',
     [ATTR.messagingOperationName]: 'process',
@@ -287,7 +298,12 @@ export function detectTrigger(event: unknown): TriggerInfo {
       str(event.rawPath) ?? str(http.path),
       str(event.rawQueryString) || undefined,
       headers,
-      { sourceIp: str(http.sourceIp), protocol: str(http.protocol), userAgent: str(http.userAgent) },
+      {
+        sourceIp: str(http.sourceIp),
+        protocol: str(http.protocol),
+        userAgent: str(http.userAgent),
+        httpsOnly: true,
+      },
     );
   }
   if (typeof event.httpMethod === 'string' && typeof event.resource === 'string') {
@@ -300,7 +316,12 @@ export function detectTrigger(event: unknown): TriggerInfo {
       str(event.path),
       queryString(event.queryStringParameters),
       headers,
-      { sourceIp: str(identity.sourceIp), protocol: str(rc.protocol), userAgent: str(identity.userAgent) },
+      {
+        sourceIp: str(identity.sourceIp),
+        protocol: str(rc.protocol),
+        userAgent: str(identity.userAgent),
+        httpsOnly: true,
+      },
     );
   }
 

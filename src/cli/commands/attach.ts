@@ -1,16 +1,6 @@
 // `lambda-otel-relay attach`: add the relay layer to functions, or upgrade the version they run,
 // and set its environment. Running it twice changes nothing the second time.
-import {
-  type CommandDeps,
-  parse,
-  parseTimeout,
-  processIo,
-  regionOption,
-  report,
-  selectorFrom,
-  selectorOptions,
-} from '../lambda/cli.js';
-import { applyPlan, hasSelector, type Outcome, selectFunctions } from '../lambda/functions.js';
+import { type CommandDeps, parse, processIo } from '../lambda/cli.js';
 import { checkLayerVersion, DEFAULT_LAYER_NAME, latestLayerVersion } from '../lambda/layers.js';
 import { planAttach } from '../lambda/plan.js';
 import { openSession } from '../lambda/session.js';
@@ -22,6 +12,7 @@ import {
   validateS3Uri,
   validateSecretArn,
 } from '../lambda/settings.js';
+import { SELECTOR_HELP, updateFunctions, updateOptions, updateRequest } from '../lambda/update.js';
 import { UsageError } from '../usage.js';
 
 const HELP = `usage: lambda-otel-relay attach [FUNCTION...] [options]
@@ -29,11 +20,7 @@ const HELP = `usage: lambda-otel-relay attach [FUNCTION...] [options]
 Adds the relay layer to functions (or upgrades the version they have, in place), sets the relay's
 environment variables (other variables are kept), and waits until Lambda has applied the update.
 
-functions (at least one of):
-  FUNCTION, -f, --function NAME|ARN   a function by name or ARN (repeatable)
-  --prefix PREFIX                     functions whose name starts with PREFIX (repeatable: any of them)
-  --tag KEY=VALUE                     functions with this tag (repeatable: all of them)
-  (--prefix and --tag together select functions that match both)
+${SELECTOR_HELP}
 
 layer:
   --layer ARN          the layer version to attach (default: newest version of --layer-name)
@@ -52,18 +39,13 @@ settings (each optional; unset ones keep the function's current value):
   --region REGION      AWS region (default: AWS_REGION / profile)`;
 
 const options = {
-  ...regionOption,
-  ...selectorOptions,
-  layer: { type: 'string' },
-  'layer-name': { type: 'string' },
+  ...updateOptions,
   endpoint: { type: 'string' },
   headers: { type: 'string' },
   'headers-secret-arn': { type: 'string' },
   flush: { type: 'string' },
   'fallback-s3-uri': { type: 'string' },
-  'dry-run': { type: 'boolean' },
   'any-runtime': { type: 'boolean' },
-  timeout: { type: 'string' },
 } as const;
 
 export async function attach(argv: string[], deps: CommandDeps): Promise<number> {
@@ -72,9 +54,7 @@ export async function attach(argv: string[], deps: CommandDeps): Promise<number>
     deps.io.out(HELP);
     return 0;
   }
-  const selector = selectorFrom(values, positionals);
-  if (!hasSelector(selector))
-    throw new UsageError(`name at least one function, --prefix or --tag\n\n${HELP}`);
+  const { selector, apply } = updateRequest(values, positionals, HELP);
   if (values.headers !== undefined && values['headers-secret-arn'] !== undefined) {
     throw new UsageError('--headers and --headers-secret-arn are alternatives; pass one');
   }
@@ -89,8 +69,6 @@ export async function attach(argv: string[], deps: CommandDeps): Promise<number>
     fallbackS3Uri:
       values['fallback-s3-uri'] === undefined ? undefined : validateS3Uri(values['fallback-s3-uri']),
   };
-  const timeoutMs = parseTimeout(values.timeout, 120);
-  const dryRun = values['dry-run'] === true;
 
   const session = await openSession({ region: values.region, clock: deps.clock });
   const layerName = values['layer-name'] ?? DEFAULT_LAYER_NAME;
@@ -102,20 +80,14 @@ export async function attach(argv: string[], deps: CommandDeps): Promise<number>
   }
   await checkLayerVersion(session, layerVersionArn);
 
-  const { functions, problems } = await selectFunctions(session, selector);
-  const outcomes: Outcome[] = [];
-  for (const fn of functions) {
-    outcomes.push(
-      await applyPlan(
-        session,
-        fn.arn,
-        (current) =>
-          planAttach(current, layerVersionArn, settings, { anyRuntime: values['any-runtime'] === true }),
-        { dryRun, timeoutMs },
-      ),
-    );
-  }
-  return report(deps.io, outcomes, problems);
+  const anyRuntime = values['any-runtime'] === true;
+  return updateFunctions(
+    session,
+    selector,
+    (current) => planAttach(current, layerVersionArn, settings, { anyRuntime }),
+    apply,
+    deps.io,
+  );
 }
 
 export function run(argv: string[]): Promise<number> {

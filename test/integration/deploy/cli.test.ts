@@ -14,9 +14,10 @@ import { attach } from '../../../src/cli/commands/attach.js';
 import { detach } from '../../../src/cli/commands/detach.js';
 import { publish } from '../../../src/cli/commands/publish.js';
 import { status } from '../../../src/cli/commands/status.js';
-import type { Clock } from '../../../src/cli/lambda/clock.js';
+import type { CommandDeps } from '../../../src/cli/lambda/cli.js';
 import { type MotoServer, startMotoServer } from '../../helpers/moto.js';
 import { printLogsOnFailure } from '../../helpers/peer-logs.js';
+import { virtualClock } from '../../unit/cli/virtual-clock.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import {
   configuration,
@@ -30,24 +31,36 @@ import {
 const execFileP = promisify(execFile);
 const UPDATE = /^\/2015-03-31\/functions\/[^/]+\/configuration$/;
 
-function captured() {
+type Command = (argv: string[], deps: CommandDeps) => Promise<number>;
+
+/** Runs a command as the CLI does, with its output captured and a virtual clock. */
+async function cli(command: Command, args: string[], clock = virtualClock()) {
   const out: string[] = [];
   const err: string[] = [];
-  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
+  const code = await command(args, { io: { out: (l) => out.push(l), err: (l) => err.push(l) }, clock });
+  return { code, out, err };
 }
 
-/** Sleeps advance virtual time at once, so retry backoff and update polling cost nothing here. */
-function virtualClock(): Clock & { slept: number[] } {
-  let t = 0;
-  const slept: number[] = [];
-  return {
-    slept,
-    now: () => t,
-    sleep: async (ms) => {
-      slept.push(ms);
-      t += ms;
+/** Answers the next `times` configuration updates with a 409 ResourceConflictException. */
+function injectConflicts(times: number): void {
+  proxy.inject({
+    method: 'PUT',
+    path: UPDATE,
+    times,
+    error: {
+      status: 409,
+      type: 'ResourceConflictException',
+      message: 'An update is in progress for resource',
     },
-  };
+  });
+}
+
+/** Whether a configuration update has been sent since the last proxy.reset(). */
+const updated = () => proxy.count('PUT', UPDATE) > 0;
+
+/** Passes every configuration read through `rewrite`; it sees moto's answer as JSON. */
+function rewriteReads(rewrite: (body: Record<string, unknown>) => Record<string, unknown>): void {
+  proxy.inject({ method: 'GET', path: UPDATE, times: 1000, rewrite });
 }
 
 let moto: MotoServer;
@@ -66,9 +79,8 @@ beforeAll(async () => {
   client = lambdaClient(moto.endpoint, moto.region);
   await createRole(moto.endpoint, moto.region);
   zip = standInLayerZip();
-  const io = captured().io;
-  await publish(['--zip', zip], { io });
-  await publish(['--zip', zip], { io });
+  await cli(publish, ['--zip', zip]);
+  await cli(publish, ['--zip', zip]);
   const versions = await client.send(new ListLayerVersionsCommand({ LayerName: 'lambda-otel-relay' }));
   const arns = (versions.LayerVersions ?? []).map((v) => v.LayerVersionArn!).sort();
   expect(arns).toHaveLength(2);
@@ -91,15 +103,16 @@ printLogsOnFailure('moto', () => moto);
 describe('publish', () => {
   it('publishes the zip with Node 20/22/24 and both architectures and prints only the ARN', async () => {
     // Prepare
-    const { io, out, err } = captured();
 
     // Act
-    const code = await publish(
-      ['--zip', zip, '--layer-name', 'relay-publish-test', '--description', 'test'],
-      {
-        io,
-      },
-    );
+    const { code, out, err } = await cli(publish, [
+      '--zip',
+      zip,
+      '--layer-name',
+      'relay-publish-test',
+      '--description',
+      'test',
+    ]);
 
     // Assess
     expect(code).toBe(0);
@@ -115,22 +128,18 @@ describe('publish', () => {
 
   it('grants an account and an organization use of the new version', async () => {
     // Prepare
-    const { io, out } = captured();
 
     // Act
-    const code = await publish(
-      [
-        '--zip',
-        zip,
-        '--layer-name',
-        'relay-shared',
-        '--grant-account',
-        '210987654321',
-        '--grant-organization',
-        'o-abcdef1234',
-      ],
-      { io },
-    );
+    const { code, out } = await cli(publish, [
+      '--zip',
+      zip,
+      '--layer-name',
+      'relay-shared',
+      '--grant-account',
+      '210987654321',
+      '--grant-organization',
+      'o-abcdef1234',
+    ]);
 
     // Assess
     expect(code).toBe(0);
@@ -144,7 +153,7 @@ describe('publish', () => {
 
   it('makes the new version usable by every account with --public', async () => {
     // Act
-    const code = await publish(['--zip', zip, '--layer-name', 'relay-public', '--public'], captured());
+    const { code } = await cli(publish, ['--zip', zip, '--layer-name', 'relay-public', '--public']);
 
     // Assess
     expect(code).toBe(0);
@@ -160,9 +169,7 @@ describe('publish', () => {
   });
 
   it('says how to build the zip when it does not exist', async () => {
-    await expect(publish(['--zip', '/nonexistent/layer.zip'], captured())).rejects.toThrow(
-      /npm run build:layer/,
-    );
+    await expect(cli(publish, ['--zip', '/nonexistent/layer.zip'])).rejects.toThrow(/npm run build:layer/);
   });
 });
 
@@ -173,21 +180,17 @@ describe('attach', () => {
       Layers: [otherLayers[0]!],
       Environment: { Variables: { TABLE: 'orders', OTEL_RELAY_FLUSH: 'end' } },
     });
-    const { io, out } = captured();
 
     // Act
-    const code = await attach(
-      [
-        'orders-api',
-        '--endpoint',
-        'https://collector.example.com:4318',
-        '--flush',
-        'adaptive',
-        '--headers',
-        'x-api-key=s3cr3t',
-      ],
-      { io, clock: virtualClock() },
-    );
+    const { code, out } = await cli(attach, [
+      'orders-api',
+      '--endpoint',
+      'https://collector.example.com:4318',
+      '--flush',
+      'adaptive',
+      '--headers',
+      'x-api-key=s3cr3t',
+    ]);
 
     // Assess
     expect(code).toBe(0);
@@ -209,13 +212,12 @@ describe('attach', () => {
     // Prepare
     await createFunction(client, 'idempotent-fn');
     const args = ['idempotent-fn', '--layer', relayV1, '--flush', 'end'];
-    await attach(args, { io: captured().io, clock: virtualClock() });
+    await cli(attach, args);
     const before = await configuration(client, 'idempotent-fn');
     proxy.reset();
-    const { io, out } = captured();
 
     // Act
-    const code = await attach(args, { io, clock: virtualClock() });
+    const { code, out } = await cli(attach, args);
 
     // Assess
     expect(code).toBe(0);
@@ -229,10 +231,9 @@ describe('attach', () => {
   it('upgrades an older relay version in place, keeping the other layers in their order', async () => {
     // Prepare
     await createFunction(client, 'upgrade-fn', { Layers: [otherLayers[0]!, relayV1, otherLayers[1]!] });
-    const { io, out } = captured();
 
     // Act
-    const code = await attach(['upgrade-fn', '--layer', relayV2], { io, clock: virtualClock() });
+    const { code, out } = await cli(attach, ['upgrade-fn', '--layer', relayV2]);
 
     // Assess
     expect(code).toBe(0);
@@ -244,13 +245,9 @@ describe('attach', () => {
   it('takes a function by ARN and lists a function named twice once', async () => {
     // Prepare
     const arn = await createFunction(client, 'by-arn-fn');
-    const { io, out } = captured();
 
     // Act
-    const code = await attach([arn, '--function', 'by-arn-fn', '--layer', relayV2], {
-      io,
-      clock: virtualClock(),
-    });
+    const { code, out } = await cli(attach, [arn, '--function', 'by-arn-fn', '--layer', relayV2]);
 
     // Assess
     expect(code).toBe(0);
@@ -261,16 +258,16 @@ describe('attach', () => {
   it('prints the diff and changes nothing with --dry-run', async () => {
     // Prepare
     await createFunction(client, 'dry-fn', { Environment: { Variables: { KEEP: '1' } } });
-    const { io, out } = captured();
 
     // Act
-    const code = await attach(
-      ['dry-fn', '--layer', relayV2, '--fallback-s3-uri', 's3://spill-bucket/relay/', '--dry-run'],
-      {
-        io,
-        clock: virtualClock(),
-      },
-    );
+    const { code, out } = await cli(attach, [
+      'dry-fn',
+      '--layer',
+      relayV2,
+      '--fallback-s3-uri',
+      's3://spill-bucket/relay/',
+      '--dry-run',
+    ]);
 
     // Assess
     expect(code).toBe(0);
@@ -292,8 +289,7 @@ describe('attach', () => {
     await createFunction(client, 'ledger-a', { Tags: { team: 'payments' } });
     await createFunction(client, 'ledger-b', { Tags: { team: 'search' } });
     const run = async (args: string[]) => {
-      const { io, out } = captured();
-      const code = await attach([...args, '--layer', relayV2, '--dry-run'], { io, clock: virtualClock() });
+      const { code, out } = await cli(attach, [...args, '--layer', relayV2, '--dry-run']);
       return {
         code,
         selected: out
@@ -319,10 +315,9 @@ describe('attach', () => {
   it("refuses past Lambda's 5-layer limit and leaves the function as it was", async () => {
     // Prepare
     await createFunction(client, 'full-fn', { Layers: otherLayers });
-    const { io, err } = captured();
 
     // Act
-    const code = await attach(['full-fn', '--layer', relayV2], { io, clock: virtualClock() });
+    const { code, err } = await cli(attach, ['full-fn', '--layer', relayV2]);
 
     // Assess
     expect(code).toBe(1);
@@ -339,10 +334,9 @@ describe('attach', () => {
       Handler: undefined,
       Code: { ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest' },
     });
-    const { io, err } = captured();
 
     // Act
-    const code = await attach(['image-fn', '--layer', relayV2], { io, clock: virtualClock() });
+    const { code, err } = await cli(attach, ['image-fn', '--layer', relayV2]);
 
     // Assess
     expect(code).toBe(1);
@@ -355,13 +349,9 @@ describe('attach', () => {
   it('reports a missing function and still attaches to the others', async () => {
     // Prepare
     await createFunction(client, 'present-fn');
-    const { io, out, err } = captured();
 
     // Act
-    const code = await attach(['no-such-fn', 'present-fn', '--layer', relayV2], {
-      io,
-      clock: virtualClock(),
-    });
+    const { code, out, err } = await cli(attach, ['no-such-fn', 'present-fn', '--layer', relayV2]);
 
     // Assess
     expect(code).toBe(1);
@@ -371,16 +361,13 @@ describe('attach', () => {
 
   it('names the right region when a function ARN is in another one', async () => {
     // Prepare
-    const { io, err } = captured();
 
     // Act
-    const code = await attach(
-      ['arn:aws:lambda:eu-west-1:123456789012:function:elsewhere', '--layer', relayV2],
-      {
-        io,
-        clock: virtualClock(),
-      },
-    );
+    const { code, err } = await cli(attach, [
+      'arn:aws:lambda:eu-west-1:123456789012:function:elsewhere',
+      '--layer',
+      relayV2,
+    ]);
 
     // Assess
     expect(code).toBe(1);
@@ -390,16 +377,12 @@ describe('attach', () => {
   it('refuses versions and aliases, which cannot take a layer', async () => {
     // Prepare
     await createFunction(client, 'versioned-fn');
-    const { io, err } = captured();
 
     // Act
-    const code = await attach(
-      ['versioned-fn:live', 'arn:aws:lambda:us-east-1:123456789012:function:versioned-fn:3'],
-      {
-        io,
-        clock: virtualClock(),
-      },
-    );
+    const { code, err } = await cli(attach, [
+      'versioned-fn:live',
+      'arn:aws:lambda:us-east-1:123456789012:function:versioned-fn:3',
+    ]);
 
     // Assess
     expect(code).toBe(1);
@@ -422,10 +405,9 @@ describe('attach', () => {
         message: 'not authorized to perform lambda:UpdateFunctionConfiguration',
       },
     });
-    const { io, err } = captured();
 
     // Act
-    const code = await attach(['denied-fn', '--layer', relayV2], { io, clock: virtualClock() });
+    const { code, err } = await cli(attach, ['denied-fn', '--layer', relayV2]);
 
     // Assess
     expect(code).toBe(1);
@@ -438,21 +420,11 @@ describe('attach', () => {
   it('retries on ResourceConflictException from a concurrent update, re-reading the function', async () => {
     // Prepare
     await createFunction(client, 'busy-fn');
-    proxy.inject({
-      method: 'PUT',
-      path: UPDATE,
-      times: 2,
-      error: {
-        status: 409,
-        type: 'ResourceConflictException',
-        message: 'An update is in progress for resource',
-      },
-    });
+    injectConflicts(2);
     const clock = virtualClock();
-    const { io, out } = captured();
 
     // Act
-    const code = await attach(['busy-fn', '--layer', relayV2], { io, clock });
+    const { code, out } = await cli(attach, ['busy-fn', '--layer', relayV2], clock);
 
     // Assess
     expect(code).toBe(0);
@@ -465,20 +437,10 @@ describe('attach', () => {
   it('gives up with a clear message when conflicts do not stop', async () => {
     // Prepare
     await createFunction(client, 'always-busy-fn');
-    proxy.inject({
-      method: 'PUT',
-      path: UPDATE,
-      times: 100,
-      error: {
-        status: 409,
-        type: 'ResourceConflictException',
-        message: 'An update is in progress for resource',
-      },
-    });
-    const { io, err } = captured();
+    injectConflicts(100);
 
     // Act
-    const code = await attach(['always-busy-fn', '--layer', relayV2], { io, clock: virtualClock() });
+    const { code, err } = await cli(attach, ['always-busy-fn', '--layer', relayV2]);
 
     // Assess
     expect(code).toBe(1);
@@ -489,24 +451,17 @@ describe('attach', () => {
   });
 
   it('waits until LastUpdateStatus leaves InProgress before reporting success', async () => {
-    // Prepare: the first three reads after the update say InProgress.
+    // Prepare
     await createFunction(client, 'slow-fn');
-    const { io, out } = captured();
     const clock = virtualClock();
     let inProgressReads = 0;
-    proxy.inject({
-      method: 'GET',
-      path: UPDATE,
-      times: 100,
-      // Reads before the update are left alone; the first three after it are still updating.
-      rewrite: (body) =>
-        proxy.count('PUT', UPDATE) > 0 && inProgressReads++ < 3
-          ? { ...body, LastUpdateStatus: 'InProgress' }
-          : body,
-    });
+    // Reads before the update are left alone; the first three after it are still updating.
+    rewriteReads((body) =>
+      updated() && inProgressReads++ < 3 ? { ...body, LastUpdateStatus: 'InProgress' } : body,
+    );
 
     // Act
-    const code = await attach(['slow-fn', '--layer', relayV2], { io, clock });
+    const { code, out } = await cli(attach, ['slow-fn', '--layer', relayV2], clock);
 
     // Assess
     expect(code).toBe(0);
@@ -520,23 +475,17 @@ describe('attach', () => {
     // Prepare: someone else's update is being applied when attach starts, and it ends Failed.
     await createFunction(client, 'others-update-fn');
     let before = 0;
-    proxy.inject({
-      method: 'GET',
-      path: UPDATE,
-      times: 100,
-      rewrite: (body) => {
-        if (proxy.count('PUT', UPDATE) > 0) return body;
-        before++;
-        // The selection read, attach's first read and its first poll say InProgress; then Failed.
-        if (before <= 3) return { ...body, LastUpdateStatus: 'InProgress' };
-        return { ...body, LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'someone else' };
-      },
+    rewriteReads((body) => {
+      if (updated()) return body;
+      before++;
+      // The selection read, attach's first read and its first poll say InProgress; then Failed.
+      if (before <= 3) return { ...body, LastUpdateStatus: 'InProgress' };
+      return { ...body, LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'someone else' };
     });
     const clock = virtualClock();
-    const { io, out } = captured();
 
     // Act
-    const code = await attach(['others-update-fn', '--layer', relayV2], { io, clock });
+    const { code, out } = await cli(attach, ['others-update-fn', '--layer', relayV2], clock);
 
     // Assess
     expect(code).toBe(0);
@@ -548,19 +497,14 @@ describe('attach', () => {
   it('reports the reason when Lambda says the update failed', async () => {
     // Prepare
     await createFunction(client, 'failing-fn');
-    proxy.inject({
-      method: 'GET',
-      path: UPDATE,
-      times: 100,
-      rewrite: (body) =>
-        proxy.count('PUT', UPDATE) > 0
-          ? { ...body, LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'KMS key is disabled' }
-          : body,
-    });
-    const { io, err } = captured();
+    rewriteReads((body) =>
+      updated()
+        ? { ...body, LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'KMS key is disabled' }
+        : body,
+    );
 
     // Act
-    const code = await attach(['failing-fn', '--layer', relayV2], { io, clock: virtualClock() });
+    const { code, err } = await cli(attach, ['failing-fn', '--layer', relayV2]);
 
     // Assess
     expect(code).toBe(1);
@@ -570,20 +514,10 @@ describe('attach', () => {
   it('stops waiting at the deadline and says the change may still apply', async () => {
     // Prepare
     await createFunction(client, 'stuck-fn');
-    proxy.inject({
-      method: 'GET',
-      path: UPDATE,
-      times: 1000,
-      rewrite: (body) =>
-        proxy.count('PUT', UPDATE) > 0 ? { ...body, LastUpdateStatus: 'InProgress' } : body,
-    });
-    const { io, err } = captured();
+    rewriteReads((body) => (updated() ? { ...body, LastUpdateStatus: 'InProgress' } : body));
 
     // Act
-    const code = await attach(['stuck-fn', '--layer', relayV2, '--timeout', '10'], {
-      io,
-      clock: virtualClock(),
-    });
+    const { code, err } = await cli(attach, ['stuck-fn', '--layer', relayV2, '--timeout', '10']);
 
     // Assess
     expect(code).toBe(1);
@@ -602,15 +536,13 @@ describe('detach', () => {
         Variables: { TABLE: 't', OTEL_RELAY_FLUSH: 'end', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318' },
       },
     });
-    const first = captured();
-    const second = captured();
 
     // Act
-    const code1 = await detach(['detach-fn'], { io: first.io, clock: virtualClock() });
-    const code2 = await detach(['detach-fn'], { io: second.io, clock: virtualClock() });
+    const first = await cli(detach, ['detach-fn']);
+    const second = await cli(detach, ['detach-fn']);
 
     // Assess
-    expect([code1, code2]).toEqual([0, 0]);
+    expect([first.code, second.code]).toEqual([0, 0]);
     const cfg = await configuration(client, 'detach-fn');
     expect(cfg.Layers?.map((l) => l.Arn)).toEqual([otherLayers[0], otherLayers[1]]);
     expect(cfg.Environment?.Variables).toEqual({ TABLE: 't' });
@@ -626,7 +558,7 @@ describe('detach', () => {
     });
 
     // Act
-    const code = await detach(['keep-env-fn', '--keep-env'], { io: captured().io, clock: virtualClock() });
+    const { code } = await cli(detach, ['keep-env-fn', '--keep-env']);
 
     // Assess
     expect(code).toBe(0);
@@ -650,10 +582,9 @@ describe('status', () => {
       },
     });
     await createFunction(client, 'status-off');
-    const { io, out } = captured();
 
     // Act
-    const code = await status(['--prefix', 'status-'], { io });
+    const { code, out } = await cli(status, ['--prefix', 'status-']);
 
     // Assess
     expect(code).toBe(0);
@@ -669,10 +600,9 @@ describe('status', () => {
     // Prepare
     await createFunction(client, 'json-on', { Layers: [relayV2] });
     await createFunction(client, 'json-off');
-    const { io, out } = captured();
 
     // Act
-    const code = await status(['--prefix', 'json-', '--attached', '--json'], { io });
+    const { code, out } = await cli(status, ['--prefix', 'json-', '--attached', '--json']);
 
     // Assess
     expect(code).toBe(0);

@@ -3,7 +3,16 @@
 import http from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fn, probeLayer, probeServer, startEnv, tempDir, writeExecutable } from './helpers.js';
+import { EXTENSION_EXCLUDED_VARIABLES } from '../../../src/local/layout.js';
+import {
+  errorTypeOf,
+  probeLayer,
+  probeServer,
+  startFunction,
+  startWithProbes,
+  tempDir,
+  writeExecutable,
+} from './helpers.js';
 
 function call(
   runtimeApi: string,
@@ -28,19 +37,13 @@ function call(
 
 describe('register', () => {
   it('answers with the identifier and function details, accountId only when asked for', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      functionName: 'billing',
-      accountId: '210987654321',
-      layers: [
-        probeLayer({
-          plain: { probe: probe.port },
-          withacct: { probe: probe.port, acceptFeature: 'accountId' },
-        }),
-      ],
-    });
+    const { env, probe } = await startWithProbes(
+      {
+        plain: {},
+        withacct: { acceptFeature: 'accountId' },
+      },
+      { functionName: 'billing', accountId: '210987654321' },
+    );
     expect(env.lastInit?.status).toBe('success');
     const plain = probe.of('plain', 'register')[0]?.data;
     const withAcct = probe.of('withacct', 'register')[0]?.data;
@@ -55,7 +58,6 @@ describe('register', () => {
   });
 
   it('rejects a bad registration with 403 and the documented error type', async () => {
-    const probe = await probeServer();
     const cases: Record<string, [Record<string, unknown>, string]> = {
       emptyname: [{ registerAs: '' }, 'Extension.InvalidExtensionName'],
       badevent: [{ events: ['INVOKE', 'RESTORE'] }, 'Extension.InvalidEventType'],
@@ -63,70 +65,48 @@ describe('register', () => {
       configkeys: [{ rawRegisterBody: '{"events":[],"configurationKeys":["a"]}' }, 'InvalidRequestFormat'],
     };
     const exts: Record<string, Record<string, unknown>> = {};
-    for (const [name, [config]] of Object.entries(cases)) exts[name] = { probe: probe.port, ...config };
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      initTimeoutMs: 4000,
-      layers: [probeLayer(exts)],
-    });
+    for (const [name, [config]] of Object.entries(cases)) exts[name] = config;
+    const { env, probe } = await startWithProbes(exts, { initTimeoutMs: 4000 });
     for (const [name, [config, errorType]] of Object.entries(cases)) {
       const reg = probe.of(config.registerAs === '' ? '' : name, 'register')[0]?.data;
       expect(reg?.status, name).toBe(403);
-      expect(JSON.parse(reg.body).errorType, name).toBe(errorType);
+      expect(errorTypeOf(reg), name).toBe(errorType);
     }
     // None of them registered, so Init could not complete.
     expect(env.lastInit?.status).toBe('timeout');
   });
 
   it('rejects a second register with Extension.InvalidExtensionState', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [probeLayer({ twice: { probe: probe.port, registerTwice: true } })],
-    });
+    const { env, probe } = await startWithProbes({ twice: { registerTwice: true } });
     expect(env.lastInit?.status).toBe('success');
     const again = probe.of('twice', 'register2')[0]?.data;
     expect(again.status).toBe(403);
-    expect(JSON.parse(again.body).errorType).toBe('Extension.InvalidExtensionState');
+    expect(errorTypeOf(again)).toBe('Extension.InvalidExtensionState');
   });
 
   it('lets ten extensions register and refuses the eleventh with Extension.TooManyExtensions', async () => {
-    const probe = await probeServer();
     const exts: Record<string, Record<string, unknown>> = {};
-    for (let i = 0; i < 11; i++)
-      exts[`ext${String(i).padStart(2, '0')}`] = { probe: probe.port, events: ['SHUTDOWN'] };
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      initTimeoutMs: 8000,
-      layers: [probeLayer(exts)],
-    });
+    for (let i = 0; i < 11; i++) exts[`ext${String(i).padStart(2, '0')}`] = { events: ['SHUTDOWN'] };
+    const { env, probe } = await startWithProbes(exts, { initTimeoutMs: 8000 });
     const regs = probe.messages.filter((m) => m.kind === 'register');
     expect(regs).toHaveLength(11);
     expect(regs.filter((m) => m.data.status === 200)).toHaveLength(10);
     const refused = regs.filter((m) => m.data.status !== 200);
-    expect(refused.map((m) => JSON.parse(m.data.body).errorType)).toEqual(['Extension.TooManyExtensions']);
+    expect(refused.map((m) => errorTypeOf(m.data))).toEqual(['Extension.TooManyExtensions']);
     // The refused extension never registers, so Init cannot complete.
     expect(env.lastInit?.status).toBe('timeout');
   });
 
   it('treats a name that is not a launched file as an internal extension (INVOKE only)', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      initTimeoutMs: 4000,
-      layers: [
-        probeLayer({
-          shutdownmismatch: { probe: probe.port, registerAs: 'not-my-file', events: ['INVOKE', 'SHUTDOWN'] },
-        }),
-      ],
-    });
+    const { env, probe } = await startWithProbes(
+      {
+        shutdownmismatch: { registerAs: 'not-my-file', events: ['INVOKE', 'SHUTDOWN'] },
+      },
+      { initTimeoutMs: 4000 },
+    );
     const reg = probe.of('not-my-file', 'register')[0]?.data;
     expect(reg.status).toBe(403);
-    expect(JSON.parse(reg.body).errorType).toBe('Extension.InvalidEventType');
+    expect(errorTypeOf(reg)).toBe('Extension.InvalidEventType');
     // The launched file never registered under its own name: Init times out.
     expect(env.lastInit?.status).toBe('timeout');
   });
@@ -134,7 +114,7 @@ describe('register', () => {
 
 describe('identifiers and error endpoints', () => {
   it('answers next without, with a malformed, or with an unknown identifier with the documented 403s', async () => {
-    const env = await startEnv({ codeDir: fn('esm'), handler: 'index.handler' });
+    const env = await startFunction();
     const api = env.runtimeApi;
     const next = '/2020-01-01/extension/event/next';
     const missing = await call(api, 'GET', next, {});
@@ -143,18 +123,13 @@ describe('identifiers and error endpoints', () => {
       'Lambda-Extension-Identifier': '00000000-0000-4000-8000-000000000000',
     });
     expect([missing.status, malformed.status, unknown.status]).toEqual([403, 403, 403]);
-    expect(JSON.parse(missing.body).errorType).toBe('Extension.MissingExtensionIdentifier');
-    expect(JSON.parse(malformed.body).errorType).toBe('Extension.InvalidExtensionIdentifier');
-    expect(JSON.parse(unknown.body).errorType).toBe('Extension.UnknownExtensionIdentifier');
+    expect(errorTypeOf(missing)).toBe('Extension.MissingExtensionIdentifier');
+    expect(errorTypeOf(malformed)).toBe('Extension.InvalidExtensionIdentifier');
+    expect(errorTypeOf(unknown)).toBe('Extension.UnknownExtensionIdentifier');
   });
 
   it('turns init/error into Extension.InitError (202 to the caller), and Init fails', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [probeLayer({ cfg: { probe: probe.port, initError: true } })],
-    });
+    const { env, probe } = await startWithProbes({ cfg: { initError: true } });
     const ack = probe.of('cfg', 'initError')[0]?.data;
     expect(ack.status).toBe(202);
     expect(JSON.parse(ack.body)).toEqual({ status: 'OK' });
@@ -164,15 +139,10 @@ describe('identifiers and error endpoints', () => {
 
 describe('exit/error', () => {
   it('needs the error type header (403 Extension.MissingHeader), then accepts it and refuses further calls', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [probeLayer({ leaving: { probe: probe.port, exitError: true } })],
-    });
+    const { env, probe } = await startWithProbes({ leaving: { exitError: true } });
     const noHeader = probe.of('leaving', 'exitErrorNoHeader')[0]?.data;
     expect(noHeader.status).toBe(403);
-    expect(JSON.parse(noHeader.body).errorType).toBe('Extension.MissingHeader');
+    expect(errorTypeOf(noHeader)).toBe('Extension.MissingHeader');
     const ack = probe.of('leaving', 'exitError')[0]?.data;
     expect(ack.status).toBe(202);
     expect(JSON.parse(ack.body)).toEqual({ status: 'OK' });
@@ -191,32 +161,23 @@ describe('launch and init failures', () => {
       const { mkdirSync } = await import('node:fs');
       mkdirSync(join(layer, 'extensions'));
       writeExecutable(join(layer, 'extensions', name), text, mode);
-      const env = await startEnv({ codeDir: fn('esm'), handler: 'index.handler', layers: [layer] });
+      const env = await startFunction({ layers: [layer] });
       expect(env.lastInit).toMatchObject({ status: 'error', errorType: 'Extension.LaunchError' });
     }
   });
 
   it('reports Extension.Crash when an extension exits (even with 0) before registering', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [probeLayer({ quitter: { probe: probe.port, exitBeforeRegister: 0 } })],
-    });
+    const { env } = await startWithProbes({ quitter: { exitBeforeRegister: 0 } });
     expect(env.lastInit).toMatchObject({ status: 'error', errorType: 'Extension.Crash' });
     const report = env.telemetry.find((t) => t.type === 'platform.initReport')?.record;
     expect(report).toMatchObject({ phase: 'init', status: 'error', errorType: 'Extension.Crash' });
   });
 
   it('times Init out when an extension never registers, and retries Init at the first invoke', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      initTimeoutMs: 800,
-      timeoutMs: 600,
-      layers: [probeLayer({ sleepy: { probe: probe.port, neverRegister: true } })],
-    });
+    const { env } = await startWithProbes(
+      { sleepy: { neverRegister: true } },
+      { initTimeoutMs: 800, timeoutMs: 600 },
+    );
     expect(env.lastInit).toMatchObject({ phase: 'init', status: 'timeout' });
     expect(env.lastInit?.durationMs).toBeGreaterThanOrEqual(800);
     const r = await env.invoke({});
@@ -225,12 +186,7 @@ describe('launch and init failures', () => {
   });
 
   it('starts the runtime only after every extension has registered', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [probeLayer({ slowreg: { probe: probe.port, registerDelayMs: 300 } })],
-    });
+    const { env, probe } = await startWithProbes({ slowreg: { registerDelayMs: 300 } });
     const registeredAt = probe.of('slowreg', 'register')[0]?.t as number;
     const r = await env.invoke({});
     const loadedAt = (r.response as { loadedAt: number }).loadedAt;
@@ -240,29 +196,18 @@ describe('launch and init failures', () => {
 
 describe('extension environment', () => {
   it('gives extensions the function variables minus the documented exclusions and every _-prefixed name', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      env: { CUSTOMER_FLAG: 'yes', NODE_OPTIONS: '--max-old-space-size=100' },
-      layers: [probeLayer({ envcheck: { probe: probe.port } })],
-    });
+    const { env, probe } = await startWithProbes(
+      { envcheck: {} },
+      { env: { CUSTOMER_FLAG: 'yes', NODE_OPTIONS: '--max-old-space-size=100' } },
+    );
     const vars = probe.of('envcheck', 'register')[0]?.data.env as Record<string, string>;
-    for (const excluded of [
-      'AWS_EXECUTION_ENV',
-      'AWS_LAMBDA_LOG_GROUP_NAME',
-      'AWS_LAMBDA_LOG_STREAM_NAME',
-      'AWS_XRAY_CONTEXT_MISSING',
-      'AWS_XRAY_DAEMON_ADDRESS',
-      'LAMBDA_RUNTIME_DIR',
-      'LAMBDA_TASK_ROOT',
-      '_AWS_XRAY_DAEMON_ADDRESS',
-      '_AWS_XRAY_DAEMON_PORT',
-      '_HANDLER',
-      '_X_AMZN_TRACE_ID',
-    ]) {
+    // The documented exclusions (layout.ts), which the runtime does get, and the runtime's own trace header.
+    const runtimeVars = env.variables('runtime');
+    for (const excluded of EXTENSION_EXCLUDED_VARIABLES) {
+      expect(runtimeVars[excluded], excluded).toBeDefined();
       expect(vars[excluded], excluded).toBeUndefined();
     }
+    expect(vars._X_AMZN_TRACE_ID).toBeUndefined();
     expect(vars).toMatchObject({
       CUSTOMER_FLAG: 'yes',
       NODE_OPTIONS: '--max-old-space-size=100',
@@ -292,7 +237,7 @@ describe('extension environment', () => {
       join(top, 'extensions', 'launcher'),
       `#!/bin/sh\nexec node "$(dirname "$0")/../tool/ext.mjs" '{"probe":${probe.port}}' "$0"\n`,
     );
-    const env = await startEnv({ codeDir: fn('esm'), handler: 'index.handler', layers: [base, top] });
+    const env = await startFunction({ layers: [base, top] });
     expect(env.lastInit?.status).toBe('success');
     expect(probe.of('launcher', 'register')[0]?.data.status).toBe(200);
   });

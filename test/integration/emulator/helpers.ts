@@ -1,6 +1,6 @@
 // Shared helpers of the emulator conformance tests: fixture paths, layers made of the probe
 // extension, a probe server that collects what extensions report, and cleanup of every environment.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,9 @@ export interface Probe {
   port: number;
   messages: ProbeMessage[];
   of(ext: string, kind?: string): ProbeMessage[];
+  /** What the extension reported about the first event of this type it received (INVOKE/SHUTDOWN). */
+  // biome-ignore lint/suspicious/noExplicitAny: reports are free-form JSON from the fixture
+  event(ext: string, eventType: string): any;
   waitFor(pred: (m: ProbeMessage) => boolean, timeoutMs?: number): Promise<ProbeMessage>;
 }
 
@@ -60,6 +63,8 @@ export async function probeServer(): Promise<Probe> {
     port: (server.address() as AddressInfo).port,
     messages,
     of: (ext, kind) => messages.filter((m) => m.ext === ext && (kind === undefined || m.kind === kind)),
+    event: (ext, eventType) =>
+      messages.find((m) => m.ext === ext && m.kind === 'event' && m.data.event.eventType === eventType)?.data,
     waitFor: (pred, timeoutMs = 10_000) =>
       new Promise((resolveWait, reject) => {
         const hit = messages.find(pred);
@@ -117,6 +122,34 @@ export async function startEnv(config: LocalFunctionConfig): Promise<LambdaEnvir
   return env;
 }
 
+/** The ESM fixture function, which most conformance tests run. */
+export const ESM_FUNCTION = { codeDir: fn('esm'), handler: 'index.handler' } as const;
+
+/** Starts the ESM fixture function (or `config.codeDir`) without extensions. */
+export function startFunction(config: Partial<LocalFunctionConfig> = {}): Promise<LambdaEnvironment> {
+  return startEnv({ ...ESM_FUNCTION, ...config });
+}
+
+/**
+ * Starts the ESM fixture function (or `config.codeDir`) with one layer of probe extensions, each
+ * reporting to a fresh probe server: `extensions` maps a name to the probe's behaviour, minus the port.
+ */
+export async function startWithProbes(
+  extensions: Record<string, Record<string, unknown>>,
+  config: Partial<Omit<LocalFunctionConfig, 'layers'>> = {},
+): Promise<{ env: LambdaEnvironment; probe: Probe }> {
+  const probe = await probeServer();
+  const reporting: Record<string, Record<string, unknown>> = {};
+  for (const [name, behaviour] of Object.entries(extensions))
+    reporting[name] = { probe: probe.port, ...behaviour };
+  const env = await startEnv({ ...ESM_FUNCTION, ...config, layers: [probeLayer(reporting)] });
+  return { env, probe };
+}
+
+/** The errorType of an API error body as a probe reported it. */
+export const errorTypeOf = (reply: { body: string }): unknown =>
+  (JSON.parse(reply.body) as { errorType?: unknown }).errorType;
+
 export const types = (env: LambdaEnvironment, requestId?: string): string[] =>
   env.telemetry
     .filter((r) => {
@@ -125,5 +158,9 @@ export const types = (env: LambdaEnvironment, requestId?: string): string[] =>
       return typeof rec === 'object' && rec !== null && rec.requestId === requestId;
     })
     .map((r) => r.type);
+
+/** The kernel's state letter of a process (`T` = stopped), from /proc/<pid>/stat. */
+export const processState = (pid: number): string =>
+  readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] ?? '?';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -4,10 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EnvironmentTerminatedError, type ShutdownResult } from '../../../src/local/index.js';
-import { fn, probeLayer, probeServer, sleep, startEnv, tempDir } from './helpers.js';
-
-const processState = (pid: number): string =>
-  readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] ?? '?';
+import { processState, sleep, startFunction, startWithProbes, tempDir } from './helpers.js';
 
 async function waitForFile(path: string, timeoutMs = 5000): Promise<boolean> {
   const until = Date.now() + timeoutMs;
@@ -20,12 +17,7 @@ async function waitForFile(path: string, timeoutMs = 5000): Promise<boolean> {
 
 describe('freeze and thaw', () => {
   it('stops every process between invokes, so a timer in a frozen extension does not fire', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [probeLayer({ ticker: { probe: probe.port, timerMs: 50 } })],
-    });
+    const { env, probe } = await startWithProbes({ ticker: { timerMs: 50 } });
     let frozen = 0;
     env.on('frozen', () => frozen++);
     await env.invoke({});
@@ -44,7 +36,7 @@ describe('freeze and thaw', () => {
   });
 
   it('keeps a function timer from firing while frozen and fires it after the thaw', async () => {
-    const env = await startEnv({ codeDir: fn('esm'), handler: 'index.handler' });
+    const env = await startFunction();
     await env.invoke({ action: 'timer', file: 'fired', ms: 1000 });
     await sleep(1500);
     expect(existsSync(join(env.tmpDir, 'fired'))).toBe(false);
@@ -58,12 +50,7 @@ describe('freeze and thaw', () => {
 
 describe('invoke', () => {
   it('releases INVOKE to extensions while the handler runs (the handler waits for the extension)', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [probeLayer({ toucher: { probe: probe.port, onInvoke: { touch: 'ext-saw-invoke' } } })],
-    });
+    const { env, probe } = await startWithProbes({ toucher: { onInvoke: { touch: 'ext-saw-invoke' } } });
     const r = await env.invoke({ action: 'wait-file', file: 'ext-saw-invoke', ms: 2000 });
     expect(r.response).toEqual({ found: true });
     const event = probe.of('toucher', 'event')[0]?.data;
@@ -80,12 +67,7 @@ describe('invoke', () => {
   });
 
   it('measures post-runtime extension time and bills it', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [probeLayer({ slowpost: { probe: probe.port, onInvoke: { sleepMs: 300 } } })],
-    });
+    const { env } = await startWithProbes({ slowpost: { onInvoke: { sleepMs: 300 } } });
     await env.invoke({});
     const r = await env.invoke({});
     expect(r.status).toBe('success');
@@ -110,7 +92,7 @@ describe('invoke', () => {
   });
 
   it('reports the init duration on the cold start only and bills it', async () => {
-    const env = await startEnv({ codeDir: fn('esm'), handler: 'index.handler' });
+    const env = await startFunction();
     const cold = await env.invoke({});
     const warm = await env.invoke({});
     expect(cold.initDurationMs).toBe(env.lastInit?.durationMs);
@@ -119,12 +101,7 @@ describe('invoke', () => {
   });
 
   it('does not wait for SHUTDOWN-only extensions, which get no INVOKE', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [probeLayer({ onlyshutdown: { probe: probe.port, events: ['SHUTDOWN'] } })],
-    });
+    const { env, probe } = await startWithProbes({ onlyshutdown: { events: ['SHUTDOWN'] } });
     await env.invoke({});
     await env.invoke({});
     const s = await env.shutdown();
@@ -134,26 +111,20 @@ describe('invoke', () => {
   });
 
   it('turns an extension that never calls next into a timeout, with a reset (SHUTDOWN reason timeout)', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      timeoutMs: 1500,
-      layers: [
-        probeLayer({
-          stuck: { probe: probe.port, onInvoke: { stuckOnce: true } },
-          watcher: { probe: probe.port },
-        }),
-      ],
-    });
+    const { env, probe } = await startWithProbes(
+      {
+        stuck: { onInvoke: { stuckOnce: true } },
+        watcher: {},
+      },
+      { timeoutMs: 1500 },
+    );
     const resets: ShutdownResult[] = [];
     env.on('reset', (s) => resets.push(s));
     const r = await env.invoke({ n: 1 });
     expect(r.status).toBe('timeout');
     // The client had its response; the environment still timed out.
     expect((r.response as { event: unknown }).event).toEqual({ n: 1 });
-    const shutdown = probe.of('watcher', 'event').find((m) => m.data.event.eventType === 'SHUTDOWN')
-      ?.data.event;
+    const shutdown = probe.event('watcher', 'SHUTDOWN')?.event;
     expect(shutdown).toMatchObject({ eventType: 'SHUTDOWN', shutdownReason: 'timeout' });
     expect(resets[0]?.reason).toBe('timeout');
     expect(resets[0]?.extensions.find((e) => e.name === 'stuck')).toMatchObject({
@@ -170,24 +141,16 @@ describe('invoke', () => {
 
 describe('crashes and resets', () => {
   it('resets after an extension crash (Extension.Crash), re-runs Init and keeps /tmp', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [
-        probeLayer({
-          crasher: { probe: probe.port, onInvoke: { exitOn: 2, exitCode: 0 } },
-          watcher: { probe: probe.port },
-        }),
-      ],
+    const { env, probe } = await startWithProbes({
+      crasher: { onInvoke: { exitOn: 2, exitCode: 0 } },
+      watcher: {},
     });
     expect((await env.invoke({ action: 'tmp-write', file: 'kept.txt', content: 'survives' })).status).toBe(
       'success',
     );
     const crashed = await env.invoke({});
     expect(crashed).toMatchObject({ status: 'failure', errorType: 'Extension.Crash' });
-    const shutdown = probe.of('watcher', 'event').find((m) => m.data.event.eventType === 'SHUTDOWN')
-      ?.data.event;
+    const shutdown = probe.event('watcher', 'SHUTDOWN')?.event;
     expect(shutdown?.shutdownReason).toBe('failure');
     const after = await env.invoke({ action: 'tmp-read', file: 'kept.txt' });
     expect(after.response).toEqual({ exists: true, content: 'survives' });
@@ -197,12 +160,7 @@ describe('crashes and resets', () => {
   });
 
   it('resets when a process is SIGKILLed while frozen, and the next invoke succeeds', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [probeLayer({ victim: { probe: probe.port } })],
-    });
+    const { env, probe } = await startWithProbes({ victim: {} });
     await env.invoke({});
     const reset = new Promise<ShutdownResult>((resolve) => env.once('reset', resolve));
     const victim = env.processes().find((p) => p.name === 'victim');
@@ -218,7 +176,7 @@ describe('crashes and resets', () => {
 
 describe('runtime killed while frozen', () => {
   it('resets with Runtime.ExitError semantics and re-runs Init at the next invoke', async () => {
-    const env = await startEnv({ codeDir: fn('esm'), handler: 'index.handler' });
+    const env = await startFunction();
     const first = await env.invoke({});
     const reset = new Promise<ShutdownResult>((resolve) => env.once('reset', resolve));
     const runtime = env.processes().find((p) => p.role === 'runtime');
@@ -237,20 +195,15 @@ describe('runtime killed while frozen', () => {
 
 describe('shutdown', () => {
   it('SIGTERMs the runtime, sends SHUTDOWN with a 2 s deadline, and SIGKILLs a hanging extension at it', async () => {
-    const probe = await probeServer();
     const dir = tempDir('sigterm-');
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      env: { FIXTURE_SIGTERM_FILE: join(dir, 'sigterm') },
-      layers: [
-        probeLayer({
-          hangs: { probe: probe.port, onShutdown: { hang: true } },
-          clean: { probe: probe.port, onShutdown: { sleepMs: 100 } },
-          failing: { probe: probe.port, onShutdown: { exitCode: 3 } },
-        }),
-      ],
-    });
+    const { env, probe } = await startWithProbes(
+      {
+        hangs: { onShutdown: { hang: true } },
+        clean: { onShutdown: { sleepMs: 100 } },
+        failing: { onShutdown: { exitCode: 3 } },
+      },
+      { env: { FIXTURE_SIGTERM_FILE: join(dir, 'sigterm') } },
+    );
     await env.invoke({});
     const before = Date.now();
     const s = await env.shutdown('SPINDOWN');
@@ -263,7 +216,7 @@ describe('shutdown', () => {
     expect(byName.hangs).toMatchObject({ state: 'ShutdownFailed', signal: 'SIGKILL' });
     // SIGKILL came at the deadline, not before: the shutdown lasted the whole 2 s budget.
     expect(s.durationMs).toBeGreaterThanOrEqual(2000);
-    const event = probe.of('hangs', 'event').find((m) => m.data.event.eventType === 'SHUTDOWN')?.data;
+    const event = probe.event('hangs', 'SHUTDOWN');
     expect(event.event).toEqual({
       eventType: 'SHUTDOWN',
       shutdownReason: 'spindown',
@@ -278,11 +231,7 @@ describe('shutdown', () => {
 
   it('SIGKILLs the runtime at once when no extension is registered', async () => {
     const dir = tempDir('sigterm-');
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      env: { FIXTURE_SIGTERM_FILE: join(dir, 'sigterm') },
-    });
+    const env = await startFunction({ env: { FIXTURE_SIGTERM_FILE: join(dir, 'sigterm') } });
     await env.invoke({});
     const s = await env.shutdown();
     expect(s.runtime).toEqual({ exitCode: null, signal: 'SIGKILL' });
@@ -290,12 +239,7 @@ describe('shutdown', () => {
   });
 
   it('leaves no process behind after dispose', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [probeLayer({ a: { probe: probe.port } })],
-    });
+    const { env } = await startWithProbes({ a: {} });
     await env.invoke({});
     const pids = env.processes().map((p) => p.pid);
     expect(pids).toHaveLength(2);

@@ -1,44 +1,37 @@
 // Lambda Managed Instances mode: SHUTDOWN-only registration, concurrent invokes in one environment,
 // no freeze, no platform.runtimeDone, schema 2025-01-29 only, a crash terminates the environment.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   EnvironmentTerminatedError,
   type ShutdownResult,
   TooManyRequestsError,
 } from '../../../src/local/index.js';
-import { fn, probeLayer, probeServer, startEnv } from './helpers.js';
+import { errorTypeOf, processState, startFunction, startWithProbes } from './helpers.js';
 
-const lmi = { mode: 'managed-instances' as const, codeDir: fn('esm'), handler: 'index.handler' };
+const lmi = { mode: 'managed-instances' as const };
 const schema2025 = { schemaVersion: '2025-01-29' };
 
 describe('managed instances', () => {
   it('refuses INVOKE registration with Extension.InvalidEventType and accepts SHUTDOWN only', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      ...lmi,
-      initTimeoutMs: 4000,
-      layers: [
-        probeLayer({
-          invoker: { probe: probe.port, events: ['INVOKE', 'SHUTDOWN'] },
-          shutdownonly: { probe: probe.port, events: ['SHUTDOWN'] },
-        }),
-      ],
-    });
+    const { env, probe } = await startWithProbes(
+      {
+        invoker: { events: ['INVOKE', 'SHUTDOWN'] },
+        shutdownonly: { events: ['SHUTDOWN'] },
+      },
+      { ...lmi, initTimeoutMs: 4000 },
+    );
     const invoker = probe.of('invoker', 'register')[0]?.data;
     expect(invoker.status).toBe(403);
-    expect(JSON.parse(invoker.body).errorType).toBe('Extension.InvalidEventType');
+    expect(errorTypeOf(invoker)).toBe('Extension.InvalidEventType');
     expect(probe.of('shutdownonly', 'register')[0]?.data.status).toBe(200);
     expect(env.lastInit?.status).toBe('timeout');
   });
 
   it('runs invocations concurrently in one environment and never freezes it', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      ...lmi,
-      maxConcurrency: 2,
-      layers: [probeLayer({ watcher: { probe: probe.port, events: ['SHUTDOWN'], telemetry: schema2025 } })],
-    });
+    const { env } = await startWithProbes(
+      { watcher: { events: ['SHUTDOWN'], telemetry: schema2025 } },
+      { ...lmi, maxConcurrency: 2 },
+    );
     let frozen = 0;
     env.on('frozen', () => frozen++);
     // A waits for a file that only B writes: with one invoke at a time, A would give up.
@@ -50,7 +43,7 @@ describe('managed instances', () => {
     expect(frozen).toBe(0);
     expect(env.isFrozen).toBe(false);
     for (const p of env.processes()) {
-      expect(readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1]?.[0]).not.toBe('T');
+      expect(processState(p.pid)).not.toBe('T');
     }
     await env.shutdown();
     const types = env.telemetry.map((t) => t.type);
@@ -65,29 +58,24 @@ describe('managed instances', () => {
   });
 
   it('accepts only Telemetry schema 2025-01-29', async () => {
-    const probe = await probeServer();
-    await startEnv({
-      ...lmi,
-      layers: [
-        probeLayer({
-          old: { probe: probe.port, events: ['SHUTDOWN'], telemetry: { schemaVersion: '2022-12-13' } },
-          current: { probe: probe.port, events: ['SHUTDOWN'], telemetry: schema2025 },
-        }),
-      ],
-    });
+    const { probe } = await startWithProbes(
+      {
+        old: { events: ['SHUTDOWN'], telemetry: { schemaVersion: '2022-12-13' } },
+        current: { events: ['SHUTDOWN'], telemetry: schema2025 },
+      },
+      lmi,
+    );
     const old = probe.of('old', 'subscribe')[0]?.data;
     expect(old.status).toBe(400);
-    expect(JSON.parse(old.body).errorType).toBe('ValidationError');
+    expect(errorTypeOf(old)).toBe('ValidationError');
     expect(probe.of('current', 'subscribe')[0]?.data.status).toBe(200);
   });
 
   it('gives AWS_LAMBDA_MAX_CONCURRENCY to the runtime alone', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      ...lmi,
-      maxConcurrency: 3,
-      layers: [probeLayer({ envcheck: { probe: probe.port, events: ['SHUTDOWN'] } })],
-    });
+    const { env, probe } = await startWithProbes(
+      { envcheck: { events: ['SHUTDOWN'] } },
+      { ...lmi, maxConcurrency: 3 },
+    );
     const runtimeVars = ((await env.invoke({ action: 'env' })).response as { env: Record<string, string> })
       .env;
     const extVars = probe.of('envcheck', 'register')[0]?.data.env as Record<string, string>;
@@ -98,7 +86,7 @@ describe('managed instances', () => {
   });
 
   it('reports a timeout without stopping the code, whose worker stays busy', async () => {
-    const env = await startEnv({ ...lmi, maxConcurrency: 1, timeoutMs: 300 });
+    const env = await startFunction({ ...lmi, maxConcurrency: 1, timeoutMs: 300 });
     const r = await env.invoke({ action: 'sleep', ms: 10_000 });
     expect(r.status).toBe('timeout');
     // The only worker is still running the timed-out invoke: a new one is rejected.
@@ -106,11 +94,7 @@ describe('managed instances', () => {
   });
 
   it('terminates the environment, without a reset, when an extension crashes', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      ...lmi,
-      layers: [probeLayer({ victim: { probe: probe.port, events: ['SHUTDOWN'] } })],
-    });
+    const { env, probe } = await startWithProbes({ victim: { events: ['SHUTDOWN'] } }, { ...lmi });
     expect((await env.invoke({})).status).toBe('success');
     const terminated = new Promise<ShutdownResult>((resolve) => env.once('terminated', resolve));
     const victim = env.processes().find((p) => p.name === 'victim');

@@ -2,7 +2,7 @@
 // the init replay, the per-invoke order, the freeze pause, and logsDropped.
 import { describe, expect, it } from 'vitest';
 import type { TelemetryRecord } from '../../../src/local/index.js';
-import { fn, type Probe, probeLayer, probeServer, sleep, startEnv } from './helpers.js';
+import { errorTypeOf, type Probe, sleep, startWithProbes } from './helpers.js';
 
 /** Every record an extension's listener received, in arrival order. */
 const delivered = (probe: Probe, ext: string): TelemetryRecord[] =>
@@ -17,13 +17,8 @@ const forRequest = (records: TelemetryRecord[], requestId: string): TelemetryRec
 
 describe('subscribe', () => {
   it('accepts a subscription during init with 200 "OK" and records platform.telemetrySubscription', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [
-        probeLayer({ listener: { probe: probe.port, telemetry: { types: ['platform', 'function'] } } }),
-      ],
+    const { env, probe } = await startWithProbes({
+      listener: { telemetry: { types: ['platform', 'function'] } },
     });
     const sub = probe.of('listener', 'subscribe')[0]?.data;
     expect(sub).toEqual({ status: 200, body: '"OK"' });
@@ -41,20 +36,14 @@ describe('subscribe', () => {
   });
 
   it('rejects a subscription after init with 403 Telemetry.SubscriptionClosed', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [probeLayer({ late: { probe: probe.port, telemetry: {}, subscribeLate: true } })],
-    });
+    const { env, probe } = await startWithProbes({ late: { telemetry: {}, subscribeLate: true } });
     await env.invoke({});
     const sub = (await probe.waitFor((m) => m.ext === 'late' && m.kind === 'subscribe')).data;
     expect(sub.status).toBe(403);
-    expect(JSON.parse(sub.body)).toMatchObject({ errorType: 'Telemetry.SubscriptionClosed' });
+    expect(errorTypeOf(sub)).toBe('Telemetry.SubscriptionClosed');
   });
 
   it('rejects invalid subscriptions with 400 ValidationError, buffering below the minimums included', async () => {
-    const probe = await probeServer();
     const http = (uri: string) => ({ protocol: 'HTTP', URI: uri });
     const cases: Record<string, Record<string, unknown>> = {
       timeout24: { buffering: { timeoutMs: 24 } },
@@ -68,33 +57,24 @@ describe('subscribe', () => {
       notypes: { types: [] },
     };
     const exts: Record<string, Record<string, unknown>> = {};
-    for (const [name, telemetry] of Object.entries(cases)) exts[name] = { probe: probe.port, telemetry };
-    const env = await startEnv({ codeDir: fn('esm'), handler: 'index.handler', layers: [probeLayer(exts)] });
+    for (const [name, telemetry] of Object.entries(cases)) exts[name] = { telemetry };
+    const { env, probe } = await startWithProbes(exts);
     expect(env.lastInit?.status).toBe('success');
     for (const name of Object.keys(cases)) {
       const sub = probe.of(name, 'subscribe')[0]?.data;
       expect(sub?.status, name).toBe(400);
-      expect(JSON.parse(sub.body).errorType, name).toBe('ValidationError');
+      expect(errorTypeOf(sub), name).toBe('ValidationError');
     }
   });
 
   it('accepts the buffering minimums and maximums exactly', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [
-        probeLayer({
-          mins: {
-            probe: probe.port,
-            telemetry: { buffering: { timeoutMs: 25, maxBytes: 262_144, maxItems: 1000 } },
-          },
-          maxs: {
-            probe: probe.port,
-            telemetry: { buffering: { timeoutMs: 30_000, maxBytes: 1_048_576, maxItems: 10_000 } },
-          },
-        }),
-      ],
+    const { env, probe } = await startWithProbes({
+      mins: {
+        telemetry: { buffering: { timeoutMs: 25, maxBytes: 262_144, maxItems: 1000 } },
+      },
+      maxs: {
+        telemetry: { buffering: { timeoutMs: 30_000, maxBytes: 1_048_576, maxItems: 10_000 } },
+      },
     });
     expect(env.lastInit?.status).toBe('success');
     expect(probe.of('mins', 'subscribe')[0]?.data.status).toBe(200);
@@ -104,17 +84,12 @@ describe('subscribe', () => {
 
 describe('delivery', () => {
   it('POSTs JSON arrays to the exact path, replaying the init records emitted before the subscription', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      env: { FIXTURE_INIT_LOG: 'hello from init' },
-      layers: [
-        probeLayer({
-          listener: { probe: probe.port, telemetry: { path: '/in/telemetry?x=1', host: 'sandbox' } },
-        }),
-      ],
-    });
+    const { env, probe } = await startWithProbes(
+      {
+        listener: { telemetry: { path: '/in/telemetry?x=1', host: 'sandbox' } },
+      },
+      { env: { FIXTURE_INIT_LOG: 'hello from init' } },
+    );
     await env.invoke({});
     await env.shutdown();
     const first = probe.of('listener', 'telemetry')[0]?.data;
@@ -129,12 +104,7 @@ describe('delivery', () => {
   });
 
   it('delivers only the subscribed types', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [probeLayer({ logsonly: { probe: probe.port, telemetry: { types: ['function'] } } })],
-    });
+    const { env, probe } = await startWithProbes({ logsonly: { telemetry: { types: ['function'] } } });
     await env.invoke({ action: 'log', lines: ['a', 'b'] });
     await env.invoke({ action: 'log', lines: ['c'] });
     await env.shutdown();
@@ -144,15 +114,8 @@ describe('delivery', () => {
   });
 
   it('makes extension stdout lines extension records', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [
-        probeLayer({
-          talker: { probe: probe.port, telemetry: { types: ['extension'] }, onInvoke: { log: true } },
-        }),
-      ],
+    const { env, probe } = await startWithProbes({
+      talker: { telemetry: { types: ['extension'] }, onInvoke: { log: true } },
     });
     const r = await env.invoke({});
     await env.shutdown();
@@ -164,13 +127,8 @@ describe('delivery', () => {
   });
 
   it('delivers each invoke in order: start, function logs, runtimeDone, then report', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [
-        probeLayer({ order: { probe: probe.port, telemetry: {}, onInvoke: { waitRuntimeDone: true } } }),
-      ],
+    const { env, probe } = await startWithProbes({
+      order: { telemetry: {}, onInvoke: { waitRuntimeDone: true } },
     });
     const a = await env.invoke({ action: 'log', lines: ['first', 'second'] });
     const b = await env.invoke({ action: 'log', lines: ['third'] });
@@ -195,13 +153,8 @@ describe('delivery', () => {
   });
 
   it('never delivers invoke N platform.report during invoke N: it waits, frozen, for the next thaw', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [
-        probeLayer({ waiter: { probe: probe.port, telemetry: {}, onInvoke: { waitRuntimeDone: true } } }),
-      ],
+    const { env, probe } = await startWithProbes({
+      waiter: { telemetry: {}, onInvoke: { waitRuntimeDone: true } },
     });
     const n = await env.invoke({});
     // The extension saw runtimeDone(N) within invoke N (it waited for it before calling next).
@@ -217,12 +170,7 @@ describe('delivery', () => {
   });
 
   it('delivers NDJSON to a TCP destination', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      layers: [probeLayer({ tcp: { probe: probe.port, telemetry: { protocol: 'TCP' } } })],
-    });
+    const { env, probe } = await startWithProbes({ tcp: { telemetry: { protocol: 'TCP' } } });
     const r = await env.invoke({});
     await env.shutdown();
     const records = delivered(probe, 'tcp');
@@ -235,18 +183,13 @@ describe('delivery', () => {
   });
 
   it('gives JSON-format logs as objects for schema 2022-12-13 and as strings for 2022-07-01', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      env: { AWS_LAMBDA_LOG_FORMAT: 'JSON' },
-      layers: [
-        probeLayer({
-          newschema: { probe: probe.port, telemetry: { types: ['function'], schemaVersion: '2022-12-13' } },
-          oldschema: { probe: probe.port, telemetry: { types: ['function'], schemaVersion: '2022-07-01' } },
-        }),
-      ],
-    });
+    const { env, probe } = await startWithProbes(
+      {
+        newschema: { telemetry: { types: ['function'], schemaVersion: '2022-12-13' } },
+        oldschema: { telemetry: { types: ['function'], schemaVersion: '2022-07-01' } },
+      },
+      { env: { AWS_LAMBDA_LOG_FORMAT: 'JSON' } },
+    );
     const r = await env.invoke({ action: 'log', lines: ['structured'] });
     await env.shutdown();
     const newRec = delivered(probe, 'newschema').find((x) => typeof x.record === 'object');
@@ -257,27 +200,21 @@ describe('delivery', () => {
   });
 
   it('drops logs for a consumer that falls behind and reports platform.logsDropped', async () => {
-    const probe = await probeServer();
-    const env = await startEnv({
-      codeDir: fn('esm'),
-      handler: 'index.handler',
-      timeoutMs: 10_000,
-      layers: [
-        probeLayer({
-          slow: {
-            probe: probe.port,
-            telemetry: {
-              types: ['platform', 'function'],
-              buffering: { maxItems: 1000, timeoutMs: 25 },
-              respondDelayMs: 1000,
-            },
-            // Each invoke keeps the environment thawed a while, so the slow deliveries progress.
-            onInvoke: { sleepMs: 800 },
-            onShutdown: { graceMs: 1500 },
+    const { env, probe } = await startWithProbes(
+      {
+        slow: {
+          telemetry: {
+            types: ['platform', 'function'],
+            buffering: { maxItems: 1000, timeoutMs: 25 },
+            respondDelayMs: 1000,
           },
-        }),
-      ],
-    });
+          // Each invoke keeps the environment thawed a while, so the slow deliveries progress.
+          onInvoke: { sleepMs: 800 },
+          onShutdown: { graceMs: 1500 },
+        },
+      },
+      { timeoutMs: 10_000 },
+    );
     await env.invoke({ action: 'log', count: 3000 });
     for (let i = 0; i < 4; i++) await env.invoke({});
     await env.shutdown();

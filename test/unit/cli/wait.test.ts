@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../../src/cli/lambda/clock.js';
 import { waitUntilUpdated } from '../../../src/cli/lambda/functions.js';
-
-function manualClock(): Clock & { slept: number[] } {
-  let t = 0;
-  const slept: number[] = [];
-  return {
-    slept,
-    now: () => t,
-    sleep: async (ms) => {
-      slept.push(ms);
-      t += ms;
-    },
-  };
-}
+import { virtualClock } from './virtual-clock.js';
 
 function statuses(...seq: string[]) {
   let i = 0;
@@ -25,13 +12,13 @@ function statuses(...seq: string[]) {
 
 describe('waitUntilUpdated', () => {
   it('returns at once when the update is already applied', async () => {
-    const clock = manualClock();
+    const clock = virtualClock();
     await waitUntilUpdated(statuses('Successful'), 'fn', { clock, timeoutMs: 1000 });
     expect(clock.slept).toEqual([]);
   });
 
   it('polls with a doubling interval capped at 2 s while InProgress', async () => {
-    const clock = manualClock();
+    const clock = virtualClock();
     await waitUntilUpdated(
       statuses(
         'InProgress',
@@ -52,7 +39,7 @@ describe('waitUntilUpdated', () => {
   });
 
   it('never sleeps past the deadline and then says the change may still apply', async () => {
-    const clock = manualClock();
+    const clock = virtualClock();
     await expect(waitUntilUpdated(statuses('InProgress'), 'fn', { clock, timeoutMs: 3000 })).rejects.toThrow(
       /fn was still updating after 3 s; the change was submitted and may still apply/,
     );
@@ -61,7 +48,7 @@ describe('waitUntilUpdated', () => {
 
   it('reports Lambda’s reason when the update failed', async () => {
     await expect(
-      waitUntilUpdated(statuses('InProgress', 'Failed'), 'fn', { clock: manualClock(), timeoutMs: 10_000 }),
+      waitUntilUpdated(statuses('InProgress', 'Failed'), 'fn', { clock: virtualClock(), timeoutMs: 10_000 }),
     ).rejects.toThrow(
       /update of fn failed: role cannot be assumed; the function keeps its previous configuration/,
     );

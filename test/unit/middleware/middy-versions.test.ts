@@ -1,13 +1,13 @@
 // otelRelay() against every middy major it supports (4–7), as installed side by side.
 
 import middy6 from '@middy/core';
-import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import middy4 from 'middy-core-4';
 import middy7 from 'middy-core-7';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvocationContextManager, type MiddyMiddleware, otelRelay } from '../../../src/middleware/index.js';
 import * as ev from '../../fixtures/middleware/events.js';
-import { type DoneReceiver, inMemoryTracing, startDoneReceiver } from '../../fixtures/middleware/harness.js';
+import { sleep, useInvocationHarness } from './invocation-harness.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 interface Middy extends Handler {
@@ -21,27 +21,16 @@ const versions: Array<[string, MiddyFactory, boolean]> = [
   ['7', middy7 as unknown as MiddyFactory, true],
 ];
 
-const tracing = inMemoryTracing();
-let receiver: DoneReceiver;
-beforeAll(() => {
-  context.setGlobalContextManager(new InvocationContextManager());
-  trace.setGlobalTracerProvider(tracing.provider);
-});
-beforeEach(async () => {
-  tracing.exporter.reset();
-  receiver = await startDoneReceiver();
-});
-afterEach(async () => {
-  await receiver.close();
-});
+const harness = useInvocationHarness(new InvocationContextManager());
+const { tracing } = harness;
 
 describe.each(versions)('otelRelay with middy %s', (_version, middy) => {
   it('traces the request under its caller with user spans beneath and hands off', async () => {
     const handler = middy(async () => {
-      await new Promise((r) => setTimeout(r, 1));
+      await sleep(1);
       trace.getTracer('user').startSpan('user-work').end();
       return { statusCode: 200 };
-    }).use(otelRelay({ endpoint: receiver.endpoint }));
+    }).use(otelRelay({ endpoint: harness.receiver.endpoint }));
 
     expect(
       await handler(ev.apiGatewayRest({ traceparent: ev.TRACEPARENT }), ev.lambdaContext('v-1')),
@@ -51,17 +40,17 @@ describe.each(versions)('otelRelay with middy %s', (_version, middy) => {
     const server = tracing.byName('GET /orders/{id}');
     expect(server.parentSpanContext?.spanId).toBe(ev.PARENT_SPAN_ID);
     expect(tracing.byName('user-work').parentSpanContext?.spanId).toBe(server.spanContext().spanId);
-    expect(await receiver.waitForDones(1)).toEqual(['v-1']);
+    expect(await harness.receiver.waitForDones(1)).toEqual(['v-1']);
   });
 
   it('records an error from the handler and rethrows it', async () => {
     const boom = new Error('nope');
     const handler = middy(async () => {
       throw boom;
-    }).use(otelRelay({ endpoint: receiver.endpoint }));
+    }).use(otelRelay({ endpoint: harness.receiver.endpoint }));
     await expect(handler({}, ev.lambdaContext('v-err'))).rejects.toBe(boom);
     expect(tracing.byName('orders-api').status.code).toBe(SpanStatusCode.ERROR);
-    expect(await receiver.waitForDones(1)).toEqual(['v-err']);
+    expect(await harness.receiver.waitForDones(1)).toEqual(['v-err']);
   });
 });
 
@@ -72,11 +61,11 @@ describe.each(versions.filter(([, , early]) => early))('otelRelay with middy %s'
       async (_e: unknown, _c: unknown, { signal }: { signal: AbortSignal }) =>
         new Promise((resolve) => signal.addEventListener('abort', resolve)),
       { timeoutEarlyInMillis: 300 },
-    ).use(otelRelay({ endpoint: receiver.endpoint }));
+    ).use(otelRelay({ endpoint: harness.receiver.endpoint }));
     await expect(handler({}, ev.lambdaContext('v-timeout', 400))).rejects.toMatchObject({
       name: 'TimeoutError',
     });
     expect(tracing.byName('orders-api').attributes['error.type']).toBe('timeout');
-    expect(await receiver.waitForDones(1)).toEqual(['v-timeout']);
+    expect(await harness.receiver.waitForDones(1)).toEqual(['v-timeout']);
   });
 });

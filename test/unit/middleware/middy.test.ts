@@ -1,33 +1,14 @@
 import middy from '@middy/core';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
 import { cleanupOtelRelay, InvocationContextManager, otelRelay } from '../../../src/middleware/index.js';
 import * as ev from '../../fixtures/middleware/events.js';
-import {
-  closedPort,
-  type DoneReceiver,
-  inMemoryTracing,
-  logCapture,
-  startDoneReceiver,
-} from '../../fixtures/middleware/harness.js';
+import { closedPort, logCapture, startDoneReceiver } from '../../fixtures/middleware/harness.js';
+import { sleep, useInvocationHarness } from './invocation-harness.js';
 
-const tracing = inMemoryTracing();
-let receiver: DoneReceiver;
+const harness = useInvocationHarness(new InvocationContextManager());
+const { tracing } = harness;
 
-beforeAll(() => {
-  context.setGlobalContextManager(new InvocationContextManager());
-  trace.setGlobalTracerProvider(tracing.provider);
-});
-// A receiver per test: hand-offs still running from an earlier test (after-response) go to its own.
-beforeEach(async () => {
-  tracing.exporter.reset();
-  receiver = await startDoneReceiver();
-});
-afterEach(async () => {
-  await receiver.close();
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const userTracer = () => trace.getTracer('user-code');
 
 describe('otelRelay (middy)', () => {
@@ -38,7 +19,7 @@ describe('otelRelay (middy)', () => {
       await sleep(1);
       userTracer().startSpan('after-await').end();
       return { statusCode: 200, body: '{}' };
-    }).use(otelRelay({ endpoint: receiver.endpoint }));
+    }).use(otelRelay({ endpoint: harness.receiver.endpoint }));
 
     // Act
     const result = await handler(
@@ -68,11 +49,11 @@ describe('otelRelay (middy)', () => {
       expect(child.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
       expect(child.spanContext().traceId).toBe(ev.TRACE_ID);
     }
-    expect(await receiver.waitForDones(1)).toEqual(['req-1']);
+    expect(await harness.receiver.waitForDones(1)).toEqual(['req-1']);
   });
 
   it('names the span after the function and starts a new trace when no context is carried', async () => {
-    const handler = middy(async () => 'ok').use(otelRelay({ endpoint: receiver.endpoint }));
+    const handler = middy(async () => 'ok').use(otelRelay({ endpoint: harness.receiver.endpoint }));
     await handler({ orderId: 1 }, ev.lambdaContext('req-2', 30_000, ''));
     const span = tracing.byName('orders-api');
     expect(span.parentSpanContext).toBeUndefined();
@@ -85,7 +66,7 @@ describe('otelRelay (middy)', () => {
     const handler = middy(async (event: { Records: unknown[] }) => {
       for (const _ of event.Records) userTracer().startSpan('process-message').end();
       return { batchItemFailures: [] };
-    }).use(otelRelay({ endpoint: receiver.endpoint }));
+    }).use(otelRelay({ endpoint: harness.receiver.endpoint }));
 
     await handler(
       ev.sqs([...senders.map((s) => ({ traceparent: s.header })), {}]) as { Records: unknown[] },
@@ -112,13 +93,13 @@ describe('otelRelay (middy)', () => {
   it('links AWSTraceHeader senders only when xray is configured', async () => {
     const xray = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
     const event = ev.sqs([{ awsTraceHeader: xray }]);
-    await middy(async () => 'ok').use(otelRelay({ endpoint: receiver.endpoint }))(
+    await middy(async () => 'ok').use(otelRelay({ endpoint: harness.receiver.endpoint }))(
       event,
       ev.lambdaContext('a'),
     );
     expect(tracing.byName('process orders-queue').links).toEqual([]);
     tracing.exporter.reset();
-    await middy(async () => 'ok').use(otelRelay({ endpoint: receiver.endpoint, xray: true }))(
+    await middy(async () => 'ok').use(otelRelay({ endpoint: harness.receiver.endpoint, xray: true }))(
       event,
       ev.lambdaContext('b'),
     );
@@ -131,13 +112,13 @@ describe('otelRelay (middy)', () => {
     process.env._X_AMZN_TRACE_ID =
       'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
     try {
-      await middy(async () => 'ok').use(otelRelay({ endpoint: receiver.endpoint }))(
+      await middy(async () => 'ok').use(otelRelay({ endpoint: harness.receiver.endpoint }))(
         {},
         ev.lambdaContext('a'),
       );
       expect(tracing.byName('orders-api').parentSpanContext).toBeUndefined();
       tracing.exporter.reset();
-      await middy(async () => 'ok').use(otelRelay({ endpoint: receiver.endpoint, xray: true }))(
+      await middy(async () => 'ok').use(otelRelay({ endpoint: harness.receiver.endpoint, xray: true }))(
         {},
         ev.lambdaContext('b'),
       );
@@ -151,7 +132,7 @@ describe('otelRelay (middy)', () => {
     const boom = new Error('payment service down');
     const handler = middy(async () => {
       throw boom;
-    }).use(otelRelay({ endpoint: receiver.endpoint }));
+    }).use(otelRelay({ endpoint: harness.receiver.endpoint }));
 
     await expect(handler(ev.apiGatewayHttp(), ev.lambdaContext('req-err'))).rejects.toBe(boom);
 
@@ -159,12 +140,12 @@ describe('otelRelay (middy)', () => {
     expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'payment service down' });
     expect(span.attributes['error.type']).toBe('Error');
     expect(span.events.map((e) => e.name)).toContain('exception');
-    expect(await receiver.waitForDones(1)).toEqual(['req-err']);
+    expect(await harness.receiver.waitForDones(1)).toEqual(['req-err']);
   });
 
   it('marks a 5xx HTTP response as an error but leaves a 4xx one unset', async () => {
     const respond = (statusCode: number) =>
-      middy(async () => ({ statusCode })).use(otelRelay({ endpoint: receiver.endpoint }))(
+      middy(async () => ({ statusCode })).use(otelRelay({ endpoint: harness.receiver.endpoint }))(
         ev.functionUrl(),
         ev.lambdaContext(`req-${statusCode}`),
       );
@@ -186,7 +167,7 @@ describe('otelRelay (middy)', () => {
       { timeoutEarlyInMillis: 300 },
     ).use(
       otelRelay({
-        endpoint: receiver.endpoint,
+        endpoint: harness.receiver.endpoint,
         flush: { forceFlush: async () => void flushed.push('flushed') },
       }),
     );
@@ -194,7 +175,7 @@ describe('otelRelay (middy)', () => {
     const err = await handler({}, ev.lambdaContext('req-timeout', 400)).catch((e: unknown) => e);
 
     expect((err as Error).name).toBe('TimeoutError');
-    expect(await receiver.waitForDones(1)).toEqual(['req-timeout']);
+    expect(await harness.receiver.waitForDones(1)).toEqual(['req-timeout']);
     const span = tracing.byName('orders-api');
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.status.message).toMatch(/timed out/);
@@ -210,7 +191,7 @@ describe('otelRelay (middy)', () => {
       },
     };
     const handler = middy(async () => ({ statusCode: 500 }))
-      .use(otelRelay({ endpoint: receiver.endpoint }))
+      .use(otelRelay({ endpoint: harness.receiver.endpoint }))
       .use(cache);
 
     expect(await handler(ev.apiGatewayHttp(), ev.lambdaContext('req-cached'))).toEqual({
@@ -218,22 +199,22 @@ describe('otelRelay (middy)', () => {
       body: 'cached',
     });
     expect(tracing.spans().map((s) => s.name)).toEqual(['POST /orders']);
-    expect(await receiver.waitForDones(1)).toEqual(['req-cached']);
+    expect(await harness.receiver.waitForDones(1)).toEqual(['req-cached']);
   });
 
   it('flushes locally before it signals done', async () => {
     const handler = middy(async () => 'ok').use(
       otelRelay({
-        endpoint: receiver.endpoint,
+        endpoint: harness.receiver.endpoint,
         flush: [
-          { forceFlush: async () => void receiver.events.push('flush:traces') },
-          { forceFlush: async () => void receiver.events.push('flush:metrics') },
+          { forceFlush: async () => void harness.receiver.events.push('flush:traces') },
+          { forceFlush: async () => void harness.receiver.events.push('flush:metrics') },
         ],
       }),
     );
     await handler({}, ev.lambdaContext('req-order'));
-    await receiver.waitForDones(1);
-    expect(receiver.events).toEqual(['flush:traces', 'flush:metrics', 'done:req-order']);
+    await harness.receiver.waitForDones(1);
+    expect(harness.receiver.events).toEqual(['flush:traces', 'flush:metrics', 'done:req-order']);
   });
 
   it('returns the result before the flush finishes, and signals done once it has (after-response)', async () => {
@@ -243,40 +224,40 @@ describe('otelRelay (middy)', () => {
     });
     const handler = middy(async () => 'early').use(
       otelRelay({
-        endpoint: receiver.endpoint,
+        endpoint: harness.receiver.endpoint,
         flush: {
           forceFlush: async () => {
             await flushGate;
-            receiver.events.push('flushed');
+            harness.receiver.events.push('flushed');
           },
         },
       }),
     );
     expect(await handler({}, ev.lambdaContext('req-early'))).toBe('early');
-    receiver.events.push('returned');
+    harness.receiver.events.push('returned');
     release();
-    await receiver.waitForDones(1);
-    expect(receiver.events).toEqual(['returned', 'flushed', 'done:req-early']);
+    await harness.receiver.waitForDones(1);
+    expect(harness.receiver.events).toEqual(['returned', 'flushed', 'done:req-early']);
   });
 
   it('returns only after the flush and hand-off with before-response', async () => {
     const handler = middy(async () => 'late').use(
       otelRelay({
-        endpoint: receiver.endpoint,
+        endpoint: harness.receiver.endpoint,
         handoff: 'before-response',
-        flush: { forceFlush: async () => void receiver.events.push('flushed') },
+        flush: { forceFlush: async () => void harness.receiver.events.push('flushed') },
       }),
     );
     expect(await handler({}, ev.lambdaContext('req-late'))).toBe('late');
-    receiver.events.push('returned');
-    expect(receiver.events).toEqual(['flushed', 'done:req-late', 'returned']);
+    harness.receiver.events.push('returned');
+    expect(harness.receiver.events).toEqual(['flushed', 'done:req-late', 'returned']);
   });
 
   it('returns the handler result when the flush fails, and logs it once', async () => {
     const log = logCapture();
     const handler = middy(async () => 'result').use(
       otelRelay({
-        endpoint: receiver.endpoint,
+        endpoint: harness.receiver.endpoint,
         log: log.sink,
         flush: {
           forceFlush: () => Promise.reject(new Error('exporter exploded')),
@@ -285,7 +266,7 @@ describe('otelRelay (middy)', () => {
     );
     expect(await handler({}, ev.lambdaContext('f1'))).toBe('result');
     expect(await handler({}, ev.lambdaContext('f2'))).toBe('result');
-    expect(await receiver.waitForDones(2)).toEqual(['f1', 'f2']);
+    expect(await harness.receiver.waitForDones(2)).toEqual(['f1', 'f2']);
     expect(log.lines).toHaveLength(1);
     expect(log.lines[0]).toMatchObject({ level: 'warn', error: 'exporter exploded' });
   });
@@ -294,7 +275,7 @@ describe('otelRelay (middy)', () => {
     const log = logCapture();
     const handler = middy(async () => 'result').use(
       otelRelay({
-        endpoint: receiver.endpoint,
+        endpoint: harness.receiver.endpoint,
         log: log.sink,
         handoff: 'before-response',
         flushTimeoutMs: 20,
@@ -304,14 +285,14 @@ describe('otelRelay (middy)', () => {
     expect(await handler({}, ev.lambdaContext('slow'))).toBe('result');
     expect(log.lines[0]?.msg).toMatch(/did not finish within 20 ms/);
     // The extension is still told, so it does not wait for runtimeDone.
-    expect(receiver.dones).toEqual(['slow']);
+    expect(harness.receiver.dones).toEqual(['slow']);
   });
 
   it('keeps the flush inside the invocation remaining time', async () => {
     let flushes = 0;
     const handler = middy(async () => 'result', { timeoutEarlyInMillis: 0 }).use(
       otelRelay({
-        endpoint: receiver.endpoint,
+        endpoint: harness.receiver.endpoint,
         handoff: 'before-response',
         flush: { forceFlush: async () => void flushes++ },
       }),
@@ -319,7 +300,7 @@ describe('otelRelay (middy)', () => {
     // 1 ms left: less than the safety margin, so neither flush nor hand-off is attempted.
     expect(await handler({}, ev.lambdaContext('late', 1))).toBe('result');
     expect(flushes).toBe(0);
-    expect(receiver.dones).toEqual([]);
+    expect(harness.receiver.dones).toEqual([]);
   });
 
   it('warns once and stops signalling when no extension listens', async () => {
@@ -348,7 +329,7 @@ describe('otelRelay (middy)', () => {
       userTracer().startSpan(`work-${event.id}`).end();
       await sleep(event.wait);
       return event.id;
-    }).use(otelRelay({ endpoint: receiver.endpoint }));
+    }).use(otelRelay({ endpoint: harness.receiver.endpoint }));
 
     const ids = ['a', 'b', 'c', 'd'];
     const results = await Promise.all(
@@ -363,7 +344,7 @@ describe('otelRelay (middy)', () => {
       expect(work.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
     }
     expect(new Set(servers.map((s) => s.spanContext().traceId)).size).toBe(4);
-    expect([...(await receiver.waitForDones(4))].sort()).toEqual(ids.map((id) => `req-${id}`));
+    expect([...(await harness.receiver.waitForDones(4))].sort()).toEqual(ids.map((id) => `req-${id}`));
   });
 
   it('keeps concurrent invocations apart when middy shares one internal object between requests', async () => {
@@ -374,7 +355,7 @@ describe('otelRelay (middy)', () => {
         return event.id;
       },
       { internal: shared },
-    ).use(otelRelay({ endpoint: receiver.endpoint }));
+    ).use(otelRelay({ endpoint: harness.receiver.endpoint }));
 
     await Promise.all(
       ['x', 'y', 'z'].map((id, i) => handler({ id, wait: 6 - 2 * i }, ev.lambdaContext(`req-${id}`))),
@@ -386,11 +367,11 @@ describe('otelRelay (middy)', () => {
       'req-y',
       'req-z',
     ]);
-    expect([...(await receiver.waitForDones(3))].sort()).toEqual(['req-x', 'req-y', 'req-z']);
+    expect([...(await harness.receiver.waitForDones(3))].sort()).toEqual(['req-x', 'req-y', 'req-z']);
   });
 
   it('does not let one invocation become the parent of the next', async () => {
-    const handler = middy(async () => 'ok').use(otelRelay({ endpoint: receiver.endpoint }));
+    const handler = middy(async () => 'ok').use(otelRelay({ endpoint: harness.receiver.endpoint }));
     await handler({}, ev.lambdaContext('first'));
     await handler({}, ev.lambdaContext('second'));
     const [a, b] = tracing.spans();

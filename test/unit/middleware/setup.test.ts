@@ -14,6 +14,7 @@ interface Captured {
   path: string;
   contentType: string | undefined;
   encoding: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
   body: Buffer;
 }
 
@@ -27,6 +28,7 @@ async function capture(): Promise<{ server: Server; port: number; requests: Capt
         path: req.url ?? '',
         contentType: req.headers['content-type'],
         encoding: req.headers['content-encoding'],
+        headers: req.headers,
         body: Buffer.concat(chunks),
       });
       res.writeHead(req.url?.startsWith('/relay/') ? 204 : 200, { 'content-type': 'application/x-protobuf' });
@@ -61,6 +63,11 @@ beforeAll(async () => {
     OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `http://127.0.0.1:${upstream.port}/v1/metrics`,
     OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `http://127.0.0.1:${upstream.port}/v1/logs`,
     OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+    // The upstream's credentials: the extension sends them, the function must not.
+    OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer upstream-secret,x-tenant=acme',
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-traces-key=t-secret',
+    OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-metrics-key=m-secret',
+    OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'x-logs-key=l-secret',
     AWS_REGION: 'eu-west-1',
     AWS_LAMBDA_FUNCTION_NAME: 'orders-api',
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
@@ -102,6 +109,18 @@ describe('otelRelay() with no options', () => {
     expect(relay.requests.find((r) => r.path === '/v1/metrics')!.body.includes('orders.placed')).toBe(true);
     expect(relay.requests.find((r) => r.path === '/v1/logs')!.body.includes('order placed')).toBe(true);
     expect(upstream.requests).toEqual([]);
+  });
+
+  it('sends none of the upstream OTEL_EXPORTER_OTLP_*HEADERS to the local extension', () => {
+    const exports = relay.requests.filter((r) => r.path.startsWith('/v1/'));
+    expect(exports.map((r) => r.path).sort()).toEqual(['/v1/logs', '/v1/metrics', '/v1/traces']);
+    for (const r of exports) {
+      const leaked = Object.keys(r.headers).filter((h) => h === 'authorization' || h.startsWith('x-'));
+      expect(leaked, `${r.path} headers`).toEqual([]);
+    }
+    // Hidden only while the exporters were built: the function's own code still sees them.
+    expect(process.env.OTEL_EXPORTER_OTLP_HEADERS).toBe('authorization=Bearer upstream-secret,x-tenant=acme');
+    expect(process.env.OTEL_EXPORTER_OTLP_TRACES_HEADERS).toBe('x-traces-key=t-secret');
   });
 
   it('sends each later invocation in one request per signal at its end', async () => {

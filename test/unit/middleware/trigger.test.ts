@@ -35,6 +35,32 @@ describe('detectTrigger', () => {
     });
   });
 
+  it('sets url.scheme https for API Gateway and function URLs even without x-forwarded-proto', () => {
+    const withoutProto = <T extends { headers: Record<string, string> }>(e: T): T => {
+      const headers = Object.fromEntries(
+        Object.entries(e.headers).filter(([k]) => k.toLowerCase() !== 'x-forwarded-proto'),
+      );
+      return { ...e, headers };
+    };
+    for (const e of [ev.apiGatewayRest(), ev.apiGatewayHttp(), ev.functionUrl()]) {
+      expect(detectTrigger(withoutProto(e)).attributes['url.scheme']).toBe('https');
+    }
+    // An ALB listener may be plain HTTP: without the header the scheme is unknown, not guessed.
+    const alb = ev.alb();
+    const { 'x-forwarded-proto': _proto, ...rest } = alb.multiValueHeaders;
+    expect(detectTrigger({ ...alb, multiValueHeaders: rest }).attributes['url.scheme']).toBeUndefined();
+  });
+
+  it('takes server.port from x-forwarded-port, alongside server.address', () => {
+    const t = detectTrigger(ev.alb({ 'x-forwarded-port': ['8080'] }));
+    expect(t.attributes).toMatchObject({
+      'server.address': 'orders-alb-123.eu-west-1.elb.amazonaws.com',
+      'server.port': 8080,
+      'url.scheme': 'http',
+    });
+    expect(detectTrigger(ev.alb({ 'x-forwarded-port': ['http'] })).attributes['server.port']).toBeUndefined();
+  });
+
   it('names a function URL request by its method only, since it has no route', () => {
     const t = detectTrigger(ev.functionUrl());
     expect(t.source).toBe('function-url');
@@ -63,16 +89,28 @@ describe('detectTrigger', () => {
     expect(t.spanName).toBeUndefined();
     expect(t.batch?.name).toBe('process orders-queue');
     expect(t.batch?.attributes).toMatchObject({
+      'faas.trigger': 'pubsub',
       'messaging.system': 'aws_sqs',
       'messaging.operation.type': 'process',
       'messaging.destination.name': 'orders-queue',
       'messaging.batch.message_count': 3,
     });
+    // A message id names one message; a batch of three has none.
+    expect(t.batch?.attributes['messaging.message.id']).toBeUndefined();
     expect(t.batch?.messages).toEqual([
       { traceparent: ev.TRACEPARENT, tracestate: undefined, awsTraceHeader: undefined },
       { traceparent: undefined, tracestate: undefined, awsTraceHeader: undefined },
       { traceparent: undefined, tracestate: undefined, awsTraceHeader: 'Root=1-a-b' },
     ]);
+  });
+
+  it('records the message id on the SQS event span when the batch holds one message', () => {
+    const t = detectTrigger(ev.sqs([{}]));
+    expect(t.batch?.attributes).toMatchObject({
+      'faas.trigger': 'pubsub',
+      'messaging.batch.message_count': 1,
+      'messaging.message.id': '059f36b4-87a3-44ab-83d2-661975710000',
+    });
   });
 
   it('names an SQS batch from several queues multiple_sources and sets no destination', () => {
@@ -86,6 +124,7 @@ describe('detectTrigger', () => {
     expect(t.source).toBe('sns');
     expect(t.batch?.name).toBe('process order-events');
     expect(t.batch?.attributes).toMatchObject({
+      'faas.trigger': 'pubsub',
       'messaging.system': 'aws.sns',
       'messaging.destination.name': 'order-events',
       'aws.sns.topic.arn': 'arn:aws:sns:eu-west-1:123456789012:order-events',

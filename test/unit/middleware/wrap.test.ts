@@ -1,33 +1,16 @@
 // wrapHandler, with the standard AsyncLocalStorageContextManager from @opentelemetry/context-async-hooks
 // (what NodeSDK registers), to show both ways in work with a context manager that is not ours.
 import middy from '@middy/core';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type LambdaContext, otelRelay, wrapHandler } from '../../../src/middleware/index.js';
 import * as ev from '../../fixtures/middleware/events.js';
-import {
-  type DoneReceiver,
-  inMemoryTracing,
-  logCapture,
-  startDoneReceiver,
-} from '../../fixtures/middleware/harness.js';
+import { logCapture } from '../../fixtures/middleware/harness.js';
+import { sleep, useInvocationHarness } from './invocation-harness.js';
 
-const tracing = inMemoryTracing();
-let receiver: DoneReceiver;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-beforeAll(() => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager());
-  trace.setGlobalTracerProvider(tracing.provider);
-});
-beforeEach(async () => {
-  tracing.exporter.reset();
-  receiver = await startDoneReceiver();
-});
-afterEach(async () => {
-  await receiver.close();
-});
+const harness = useInvocationHarness(new AsyncLocalStorageContextManager());
+const { tracing } = harness;
 
 describe('wrapHandler', () => {
   it('traces an async handler, passes its result through and hands off after the flush', async () => {
@@ -38,19 +21,19 @@ describe('wrapHandler', () => {
         return { doubled: event.n * 2, id: ctx.awsRequestId };
       },
       {
-        endpoint: receiver.endpoint,
-        flush: { forceFlush: async () => void receiver.events.push('flush') },
+        endpoint: harness.receiver.endpoint,
+        flush: { forceFlush: async () => void harness.receiver.events.push('flush') },
       },
     );
 
     const result = await handler({ n: 21 }, ev.lambdaContext('w-1'));
 
     expect(result).toEqual({ doubled: 42, id: 'w-1' });
-    await receiver.waitForDones(1);
+    await harness.receiver.waitForDones(1);
     const server = tracing.byName('orders-api');
     expect(server.kind).toBe(SpanKind.SERVER);
     expect(tracing.byName('compute').parentSpanContext?.spanId).toBe(server.spanContext().spanId);
-    expect(receiver.events).toEqual(['flush', 'done:w-1']);
+    expect(harness.receiver.events).toEqual(['flush', 'done:w-1']);
   });
 
   it('rethrows the handler error unchanged and records it', async () => {
@@ -59,13 +42,13 @@ describe('wrapHandler', () => {
       async () => {
         throw boom;
       },
-      { endpoint: receiver.endpoint },
+      { endpoint: harness.receiver.endpoint },
     );
     await expect(handler(ev.apiGatewayRest(), ev.lambdaContext('w-err'))).rejects.toBe(boom);
     const span = tracing.byName('GET /orders/{id}');
     expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'bad order' });
     expect(span.attributes['error.type']).toBe('TypeError');
-    expect(await receiver.waitForDones(1)).toEqual(['w-err']);
+    expect(await harness.receiver.waitForDones(1)).toEqual(['w-err']);
   });
 
   it('keeps a callback-style handler callback-style and calls back before the hand-off by default', async () => {
@@ -74,13 +57,13 @@ describe('wrapHandler', () => {
         trace.getTracer('user').startSpan('in-callback-handler').end();
         setTimeout(() => callback(null, event.n + 1), 1);
       },
-      { endpoint: receiver.endpoint },
+      { endpoint: harness.receiver.endpoint },
     );
     expect(handler.length).toBe(3);
 
     const result = await new Promise((resolve, reject) => {
       const out = handler({ n: 1 }, ev.lambdaContext('cb-1'), (err, r) => {
-        receiver.events.push('callback');
+        harness.receiver.events.push('callback');
         if (err) reject(err);
         else resolve(r);
       });
@@ -88,8 +71,8 @@ describe('wrapHandler', () => {
     });
 
     expect(result).toBe(2);
-    await receiver.waitForDones(1);
-    expect(receiver.events).toEqual(['callback', 'done:cb-1']);
+    await harness.receiver.waitForDones(1);
+    expect(harness.receiver.events).toEqual(['callback', 'done:cb-1']);
     expect(tracing.byName('in-callback-handler').parentSpanContext?.spanId).toBe(
       tracing.byName('orders-api').spanContext().spanId,
     );
@@ -99,22 +82,22 @@ describe('wrapHandler', () => {
     const handler = wrapHandler(
       (_e: unknown, _c: LambdaContext, callback: (e?: Error | null, r?: string) => void) =>
         callback(null, 'x'),
-      { endpoint: receiver.endpoint, handoff: 'before-response' },
+      { endpoint: harness.receiver.endpoint, handoff: 'before-response' },
     );
     await new Promise((resolve) =>
       handler({}, ev.lambdaContext('cb-2'), (_e, r) => {
-        receiver.events.push('callback');
+        harness.receiver.events.push('callback');
         resolve(r);
       }),
     );
-    expect(receiver.events).toEqual(['done:cb-2', 'callback']);
+    expect(harness.receiver.events).toEqual(['done:cb-2', 'callback']);
   });
 
   it('passes a callback error through and records it', async () => {
     const handler = wrapHandler(
       (_e: unknown, _c: LambdaContext, callback: (e?: Error | string | null) => void) =>
         callback(new Error('declined')),
-      { endpoint: receiver.endpoint },
+      { endpoint: harness.receiver.endpoint },
     );
     const err = await new Promise((resolve) => handler({}, ev.lambdaContext('cb-err'), (e) => resolve(e)));
     expect((err as Error).message).toBe('declined');
@@ -128,7 +111,7 @@ describe('wrapHandler', () => {
         trace.getTracer('user').startSpan(`work-${event.id}`).end();
         return event.id;
       },
-      { endpoint: receiver.endpoint },
+      { endpoint: harness.receiver.endpoint },
     );
     const ids = ['a', 'b', 'c'];
     expect(
@@ -144,12 +127,12 @@ describe('wrapHandler', () => {
 
   it('still runs the handler when called without a Lambda context, and signals nothing', async () => {
     const handler = wrapHandler(async () => 'no context', {
-      endpoint: receiver.endpoint,
+      endpoint: harness.receiver.endpoint,
       handoff: 'before-response',
     });
     expect(await handler({}, undefined as never)).toBe('no context');
     expect(tracing.spans()).toHaveLength(1);
-    expect(receiver.dones).toEqual([]);
+    expect(harness.receiver.dones).toEqual([]);
   });
 
   it('runs the handler untraced when the tracer itself fails', async () => {
@@ -165,7 +148,7 @@ describe('wrapHandler', () => {
       }),
     };
     const handler = wrapHandler(async () => 'still fine', {
-      endpoint: receiver.endpoint,
+      endpoint: harness.receiver.endpoint,
       tracerProvider: broken as never,
       log: log.sink,
     });
@@ -174,7 +157,7 @@ describe('wrapHandler', () => {
     expect(log.lines).toEqual([
       expect.objectContaining({ msg: expect.stringMatching(/not traced/), error: 'tracer broke' }),
     ]);
-    expect(await receiver.waitForDones(2)).toEqual(['broken-1', 'broken-2']);
+    expect(await harness.receiver.waitForDones(2)).toEqual(['broken-1', 'broken-2']);
   });
 
   it('rejects something that is not a function', () => {
@@ -188,7 +171,7 @@ describe('otelRelay with the standard AsyncLocalStorageContextManager', () => {
       await sleep(1);
       trace.getTracer('user').startSpan('user-span').end();
       return 'ok';
-    }).use(otelRelay({ endpoint: receiver.endpoint }));
+    }).use(otelRelay({ endpoint: harness.receiver.endpoint }));
     await handler({}, ev.lambdaContext('std-1'));
     expect(tracing.byName('user-span').parentSpanContext?.spanId).toBe(
       tracing.byName('orders-api').spanContext().spanId,

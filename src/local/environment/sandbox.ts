@@ -1,0 +1,289 @@
+// The state of one emulated execution environment, shared by the lifecycle (init.ts, invoke.ts,
+// managed-instances.ts, freeze.ts, shutdown.ts) and the API handlers (runtime-api.ts,
+// extensions-api.ts, telemetry-api.ts), plus the few primitives they all use: waiting on a condition
+// with a deadline, serialising lifecycle steps, and capturing output. Internal to src/local: the public
+// surface is LambdaEnvironment (../environment.ts).
+import { randomBytes } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ApiServer, Reply } from '../api-server.js';
+import type { Clock } from '../clock.js';
+import { nodeMajorOf } from '../layout.js';
+import { type ManagedProcess, peakMemoryKb } from '../processes.js';
+import { TelemetryRelay } from '../telemetry.js';
+import type {
+  EnvironmentEvents,
+  InitResult,
+  InvokeOptions,
+  LocalFunctionConfig,
+  OutputLine,
+  ShutdownResult,
+} from '../types.js';
+import type { EventName } from '../wire.js';
+
+/** Internal and external extensions together (Extensions API). */
+export const MAX_EXTENSIONS = 10;
+/** Shutdown budgets (Extensions API / execution environment docs). */
+export const SHUTDOWN_BUDGET_MS = { external: 2_000, internalOnly: 500, none: 0 } as const;
+/** The runtime's share of the budget when an external extension is registered (the docs' 300 ms). */
+export const RUNTIME_SHUTDOWN_SHARE_MS = 300;
+/** Lambda Managed Instances: init may take max(130 s, function timeout). */
+const LMI_MIN_INIT_MS = 130_000;
+/** How long freeze() waits for the kernel to show the processes stopped. */
+export const FREEZE_CONFIRM_MS = 500;
+/** How long to wait for an already SIGKILLed process to be reaped before giving up on it. */
+export const REAP_MS = 2_000;
+
+export type Phase = 'init' | 'idle' | 'invoke' | 'shutdown' | 'dead';
+
+export interface PendingEvent {
+  body: string;
+  headers: Record<string, string>;
+}
+
+export interface ExtensionSlot {
+  name: string;
+  internal: boolean;
+  path?: string;
+  proc?: ManagedProcess;
+  id?: string;
+  events: EventName[];
+  ready: boolean;
+  parked?: Reply;
+  pending?: PendingEvent;
+  /** `Extension.InitError` / `Extension.ExitError` once the extension reported one. */
+  reportedError?: string;
+  crashed: boolean;
+}
+
+export interface RuntimeResponse {
+  status: 'success' | 'error';
+  body: unknown;
+  /** Normalised platform errorType for /error. */
+  errorType?: string;
+  startedAt: number;
+  receivedAt: number;
+  bytes: number;
+}
+
+export interface Invocation {
+  requestId: string;
+  start: number;
+  deadlineMs: number;
+  traceId: string;
+  arn: string;
+  event: string;
+  opts: InvokeOptions;
+  releasedAt?: number;
+  response?: RuntimeResponse;
+  runtimeNextAt?: number;
+  runtimeDoneEmitted: boolean;
+  extensionNext: Map<string, number>;
+  timedOut: boolean;
+}
+
+export interface Failure {
+  errorType: string;
+  message: string;
+}
+
+/**
+ * Work directories (merged /opt, and /tmp unless the caller named one) the emulator made in this
+ * process. They outlive shutdown, so a test can read /tmp afterwards, and go when the process exits.
+ */
+const ownedWorkDirs = new Set<string>();
+let exitCleanupInstalled = false;
+function ownWorkDir(dir: string): void {
+  ownedWorkDirs.add(dir);
+  if (exitCleanupInstalled) return;
+  exitCleanupInstalled = true;
+  process.once('exit', () => {
+    for (const d of ownedWorkDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
+
+/** Removes a work directory now instead of at process exit. */
+export function removeWorkDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  ownedWorkDirs.delete(dir);
+}
+
+export function hex(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+export type SandboxConfig = Required<
+  Pick<
+    LocalFunctionConfig,
+    'timeoutMs' | 'memoryMb' | 'functionName' | 'functionVersion' | 'region' | 'accountId' | 'initTimeoutMs'
+  >
+> &
+  LocalFunctionConfig;
+
+/** Everything one environment knows; the lifecycle and API modules read and change it. */
+export class Sandbox {
+  readonly tmpDir: string;
+  /** The merged /opt of this environment (symlinks into the layers). */
+  readonly optDir: string;
+  readonly mode: 'on-demand' | 'managed-instances';
+  readonly clock: Clock;
+  readonly cfg: SandboxConfig;
+  readonly relay: TelemetryRelay;
+  readonly workDir: string;
+  readonly ownsTmp: boolean;
+  readonly bootstrap: string;
+  readonly nodePath: string;
+  readonly nodeMajor: number;
+  /** The public LambdaEnvironment: lifecycle events are emitted on it. */
+  readonly events: EventEmitter<EnvironmentEvents>;
+  readonly outputLines: string[] = [];
+
+  server: ApiServer | undefined;
+  runtimeEnv: Record<string, string> = {};
+  extensionEnv: Record<string, string> = {};
+  phase: Phase = 'init';
+  generation = 0;
+  slots: ExtensionSlot[] = [];
+  runtime: ManagedProcess | undefined;
+  runtimeParked: Reply[] = [];
+  runtimeReady = false;
+  runtimeInitError: string | undefined;
+  registrationOpen = false;
+  subscriptionOpen = false;
+  failure: Failure | undefined;
+  needsInit = true;
+  coldInitMs: number | undefined;
+  frozen = false;
+  terminated = false;
+  closing = false;
+  terminationReason = 'the environment has been shut down; start a new one';
+  pendingReset = false;
+  finalShutdown: Promise<ShutdownResult> | undefined;
+  current: Invocation | undefined;
+  readonly inflight = new Map<string, Invocation>();
+  readonly queued: Invocation[] = [];
+  initResult: InitResult | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly waiters = new Set<() => void>();
+
+  /** Resolves the configuration and makes the work directories; throws on bad input before making any. */
+  constructor(
+    config: LocalFunctionConfig,
+    clock: Clock,
+    events: EventEmitter<EnvironmentEvents>,
+    defaultBootstrap: () => string,
+  ) {
+    this.clock = clock;
+    this.events = events;
+    this.mode = config.mode ?? 'on-demand';
+    const timeoutMs = config.timeoutMs ?? 3_000;
+    this.cfg = {
+      ...config,
+      codeDir: resolve(config.codeDir),
+      timeoutMs,
+      memoryMb: config.memoryMb ?? 128,
+      functionName: config.functionName ?? 'local-function',
+      functionVersion: config.functionVersion ?? '$LATEST',
+      region: config.region ?? 'us-east-1',
+      accountId: config.accountId ?? '123456789012',
+      initTimeoutMs:
+        config.initTimeoutMs ??
+        (this.mode === 'managed-instances' ? Math.max(LMI_MIN_INIT_MS, timeoutMs) : 10_000),
+    };
+    if (!existsSync(this.cfg.codeDir) || !statSync(this.cfg.codeDir).isDirectory()) {
+      throw new Error(`codeDir ${this.cfg.codeDir} is not a directory: there is no function code to run`);
+    }
+    this.bootstrap = config.runtimeBootstrap ?? defaultBootstrap();
+    this.nodePath = config.nodePath ? resolve(config.nodePath) : process.execPath;
+    this.nodeMajor = nodeMajorOf(this.nodePath);
+    // Everything that can fail on bad input is checked above: from here on, close() cleans up.
+    this.workDir = mkdtempSync(join(tmpdir(), 'lambda-env-'));
+    ownWorkDir(this.workDir);
+    this.optDir = join(this.workDir, 'opt');
+    this.ownsTmp = config.tmpDir === undefined;
+    this.tmpDir = config.tmpDir ? resolve(config.tmpDir) : join(this.workDir, 'tmp');
+    mkdirSync(this.tmpDir, { recursive: true });
+    this.relay = new TelemetryRelay({
+      clock,
+      onRecord: (rec) => this.events.emit('telemetry', rec),
+      onDeliveryError: (name, err) =>
+        this.note(`telemetry delivery to ${name} failed after retries; batch dropped: ${String(err)}`),
+    });
+  }
+
+  get initializationType(): string {
+    return this.mode === 'managed-instances' ? 'lambda-managed-instances' : 'on-demand';
+  }
+
+  get maxConcurrency(): number {
+    return Math.max(1, this.cfg.maxConcurrency ?? 4);
+  }
+
+  allProcesses(): ManagedProcess[] {
+    const out: ManagedProcess[] = [];
+    if (this.runtime) out.push(this.runtime);
+    for (const s of this.slots) if (s.proc) out.push(s.proc);
+    return out;
+  }
+
+  maxMemoryMb(): number {
+    let kb = 0;
+    for (const p of this.allProcesses()) if (p.alive && p.pid > 0) kb += peakMemoryKb(p.pid);
+    return Math.ceil(kb / 1024);
+  }
+
+  captureLine(line: OutputLine): void {
+    const label =
+      line.role === 'runtime' ? 'function' : line.role === 'platform' ? 'emulator' : `extension ${line.name}`;
+    if (this.outputLines.length < 100_000) this.outputLines.push(`[${label}] ${line.text}`);
+    this.cfg.onOutput?.(line);
+  }
+
+  /** A line from the emulator itself (what the platform did and why). */
+  note(text: string): void {
+    this.captureLine({ role: 'platform', name: 'emulator', stream: 'stderr', text });
+  }
+
+  /** Runs lifecycle steps (invokes, resets, shutdown) one after another. */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(fn);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Something changed (an API call, a process exit): re-check every pending until(). */
+  poke(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Resolves true when cond() holds, false at the deadline (clock time) or when the environment closes. */
+  until(cond: () => boolean, deadline: number): Promise<boolean> {
+    return new Promise((resolveWait) => {
+      if (cond()) return resolveWait(true);
+      let cancel: (() => void) | undefined;
+      const finish = (value: boolean): void => {
+        this.waiters.delete(check);
+        cancel?.();
+        resolveWait(value);
+      };
+      const check = (): void => {
+        if (cond()) finish(true);
+        else if (this.phase === 'dead') finish(false);
+      };
+      this.waiters.add(check);
+      // Timers may fire a fraction of a millisecond early: re-arm until the deadline has really passed.
+      const arm = (): void => {
+        const left = deadline - this.clock.now();
+        if (left <= 0) finish(cond());
+        else cancel = this.clock.setTimeout(arm, Math.ceil(left));
+      };
+      arm();
+    });
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((r) => this.clock.setTimeout(r, ms));
+  }
+}

@@ -1,0 +1,310 @@
+// Keeps README.md honest against the code: the variables its tables document are the ones the
+// extension reads, with the defaults it uses; every variable the extension reads is documented; the
+// "not read" claims of Limitations are still true; every CLI command and option it shows exists; every
+// `npm run` script exists; every relative link and anchor resolves. A README change that the code does
+// not back (or a code change the README does not follow) fails here with the name of what differs.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/extension/config.js';
+import { loadFallbackConfig } from '../../../src/extension/fallback/index.js';
+
+const root = resolve(import.meta.dirname, '../../..');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const CLI = join(root, 'dist/cli.mjs');
+
+type Env = Record<string, string | undefined>;
+
+/** The text of one `## title` section (up to the next `## `), or a failure naming it. */
+function section(title: string): string {
+  const start = readme.indexOf(`\n## ${title}\n`);
+  if (start < 0) throw new Error(`README has no "## ${title}" section`);
+  const next = readme.indexOf('\n## ', start + 1);
+  return readme.slice(start, next < 0 ? undefined : next);
+}
+
+/** Pipe tables of a markdown text: header cells and rows of cells (escaped `\|` stays inside a cell). */
+function tables(md: string): { header: string[]; rows: string[][] }[] {
+  const out: { header: string[]; rows: string[][] }[] = [];
+  const cells = (line: string) =>
+    line
+      .trim()
+      .replace(/^\||\|$/g, '')
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim());
+  const lines = md.split('\n');
+  for (let i = 0; i + 1 < lines.length; i++) {
+    if (!lines[i]?.trim().startsWith('|') || !/^\s*\|\s*-/.test(lines[i + 1] ?? '')) continue;
+    const table = { header: cells(lines[i] ?? ''), rows: [] as string[][] };
+    for (i += 2; lines[i]?.trim().startsWith('|'); i++) table.rows.push(cells(lines[i] ?? ''));
+    out.push(table);
+  }
+  return out;
+}
+
+const backticked = (text: string) => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '');
+const ENV_NAME = /^[A-Z][A-Z0-9_]*(<SIGNAL>[A-Z0-9_]*)?$/;
+
+/** Variable rows (first column "variable") of the sections that document the extension's settings. */
+function documentedVariables(): { name: string; defaultCell: string; where: string }[] {
+  const rows: { name: string; defaultCell: string; where: string }[] = [];
+  for (const title of ['Configuration', 'Failure handling and fallback']) {
+    for (const t of tables(section(title))) {
+      if (t.header[0] !== 'variable' || t.header[1] !== 'default') continue;
+      for (const row of t.rows) {
+        for (const name of backticked(row[0] ?? '').filter((n) => ENV_NAME.test(n))) {
+          const names = name.includes('<SIGNAL>')
+            ? ['TRACES', 'METRICS', 'LOGS'].map((s) => name.replace('<SIGNAL>', s))
+            : [name];
+          for (const n of names) rows.push({ name: n, defaultCell: row[1] ?? '', where: title });
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+/** Both config loaders of the extension, as one comparable value. */
+function load(env: Env): { value: string; problems: string[] } {
+  const relay = loadConfig(env);
+  const fallback = loadFallbackConfig(env);
+  return {
+    value: JSON.stringify({ relay: relay.config, fallback: fallback.config }),
+    problems: [...relay.problems, ...fallback.problems],
+  };
+}
+
+// S3 settings are only read when the S3 spill is on, so every probe runs with it on.
+const BASE: Env = { OTEL_RELAY_FALLBACK_S3_URI: 's3://readme-bucket/prefix' };
+
+/** Whether the config loaders react to `name` (a changed config, or a problem that names it). */
+function configReads(name: string): boolean {
+  const base = load(BASE);
+  for (const probe of ['x-readme-probe', '12345', 'true']) {
+    const r = load({ ...BASE, [name]: probe });
+    if (r.value !== base.value || r.problems.some((p) => p.includes(name))) return true;
+  }
+  return false;
+}
+
+/** Every `.ts` file under a src/ folder, comments removed (a name in a comment is not a read). */
+function sourceWithoutComments(folder: string): string {
+  const files = readdirSync(join(root, folder), { recursive: true, encoding: 'utf8' }).filter((f) =>
+    f.endsWith('.ts'),
+  );
+  return files
+    .map((f) =>
+      readFileSync(join(root, folder, f), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/(^|[^:])\/\/.*$/gm, '$1'),
+    )
+    .join('\n');
+}
+
+const extensionSource = sourceWithoutComments('src/extension') + sourceWithoutComments('src/aws');
+
+/** Every variable name the extension's config loaders look up, recorded through a Proxy. */
+function variablesLookedUp(): Set<string> {
+  const seen = new Set<string>();
+  const env = new Proxy(BASE, {
+    get(target, key) {
+      if (typeof key === 'string') seen.add(key);
+      return target[key as string];
+    },
+  });
+  loadConfig(env);
+  loadFallbackConfig(env);
+  return seen;
+}
+
+/** What the extension reads: config lookups plus OTEL_* names in its (comment-free) source. */
+function extensionReads(): Set<string> {
+  const names = variablesLookedUp();
+  for (const m of extensionSource.matchAll(/\bOTEL_[A-Z0-9_]*[A-Z0-9]\b/g)) names.add(m[0]);
+  return new Set([...names].filter((n) => n.startsWith('OTEL_')));
+}
+
+/** Variables named in a bold lead of Limitations that says "not read" (e.g. **`X` is not read yet.**). */
+function notReadClaims(): string[] {
+  return [...section('Limitations').matchAll(/\*\*([^*]+)\*\*/g)]
+    .map((m) => m[1] ?? '')
+    .filter((lead) => /not read/i.test(lead))
+    .flatMap((lead) => backticked(lead).filter((n) => ENV_NAME.test(n)));
+}
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Shell commands of the README's `sh` blocks, with backslash continuations joined. */
+function shellCommands(): string[] {
+  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+  return blocks.flatMap((b) =>
+    b
+      .replace(/\\\n\s*/g, ' ')
+      .split('\n')
+      .map((l) => l.replace(/\s#.*$/, '').trim())
+      .filter((l) => l !== '' && !l.startsWith('#')),
+  );
+}
+
+describe('README: configuration tables', () => {
+  it('documents only variables that the extension reads', () => {
+    const documented = documentedVariables();
+    expect(documented.length).toBeGreaterThan(30);
+    const unread = documented
+      .filter((d) => !configReads(d.name) && !extensionSource.includes(d.name))
+      .map((d) => `${d.name} (${d.where})`);
+    expect(unread, 'documented in README but not read by src/extension').toEqual([]);
+  });
+
+  it('states the defaults the extension uses (setting a variable to its documented default changes nothing)', () => {
+    const base = load(BASE);
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const d of documentedVariables()) {
+      const value = backticked(d.defaultCell)[0]?.replace('$TMPDIR', tmpdir());
+      if (value === undefined || d.name === 'OTEL_RELAY_FALLBACK_S3_URI') continue;
+      checked++;
+      const r = load({ ...BASE, [d.name]: value });
+      if (r.value !== base.value || r.problems.length > 0)
+        wrong.push(`${d.name}: README says ${value}; ${r.problems.join(' ') || 'the config differs'}`);
+    }
+    expect(checked).toBeGreaterThan(25);
+    expect(wrong).toEqual([]);
+  });
+
+  it('documents every OTEL_* variable the extension reads', () => {
+    const outsideLimitations = readme.replace(section('Limitations'), '');
+    const perSignalRule = outsideLimitations.includes('OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_*');
+    const undocumented = [...extensionReads()].filter((name) => {
+      const general = name.replace(/^OTEL_EXPORTER_OTLP_(TRACES|METRICS|LOGS)_/, 'OTEL_EXPORTER_OTLP_');
+      if (outsideLimitations.includes(name)) return false;
+      return !(perSignalRule && general !== name && outsideLimitations.includes(general));
+    });
+    expect(undocumented, 'read by src/extension but not in README').toEqual([]);
+  });
+
+  it('deploys only variables the extension reads, or that Limitations says it does not read yet', () => {
+    const deployment = tables(section('Deployment')).find((t) => t.header[1] === 'set from');
+    expect(deployment).toBeDefined();
+    const names = (deployment?.rows ?? []).flatMap((r) =>
+      backticked(r[0] ?? '').filter((n) => ENV_NAME.test(n)),
+    );
+    expect(names.length).toBeGreaterThan(3);
+    const reads = extensionReads();
+    const admitted = new Set(notReadClaims());
+    const dangling = names.filter((n) => !reads.has(n) && !configReads(n) && !admitted.has(n));
+    expect(dangling, 'set by the deployment tools but read by nothing in src/extension').toEqual([]);
+  });
+
+  it('keeps the "not read" claims of Limitations true', () => {
+    const claimed = notReadClaims();
+    expect(claimed.length).toBeGreaterThan(0);
+    const reads = extensionReads();
+    const nowRead = claimed.filter((n) => reads.has(n) || configReads(n));
+    expect(nowRead, 'Limitations says these are not read, but src/extension reads them now').toEqual([]);
+  });
+});
+
+describe('README: self-telemetry', () => {
+  it('names every otel_relay.* metric the extension emits', () => {
+    const emitted = new Set(
+      [...extensionSource.matchAll(/'(otel_relay\.[a-z_.]+)'/g)].map((m) => m[1] ?? ''),
+    );
+    expect(emitted.size).toBeGreaterThan(5);
+    // The README writes families as otel_relay.items.{received,exported}: expand them.
+    const named = new Set<string>();
+    for (const m of readme.matchAll(/otel_relay\.([a-z_.]*)(?:\{([a-z_,]+)\})?/g))
+      for (const leaf of m[2]?.split(',') ?? ['']) named.add(`otel_relay.${m[1]}${leaf}`);
+    expect([...emitted].filter((name) => !named.has(name))).toEqual([]);
+  });
+});
+
+describe('README: commands', () => {
+  it('names only CLI commands that exist, and each answers --help', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    const known = new Set([...help.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1]));
+    expect(known.size).toBeGreaterThan(5);
+    const named = new Set([...readme.matchAll(/lambda-otel-relay ([a-z][a-z-]*)/g)].map((m) => m[1] ?? ''));
+    expect([...named].filter((c) => !known.has(c))).toEqual([]);
+    for (const c of known) expect((await run([c ?? '', '--help'])).code, `${c} --help`).toBe(0);
+  });
+
+  it('shows only options that each command has', async () => {
+    const helpOf = new Map<string, string>();
+    const unknown: string[] = [];
+    const check = async (command: string, options: string[], where: string) => {
+      if (!helpOf.has(command)) helpOf.set(command, (await run([command, '--help'])).stdout);
+      for (const o of options)
+        if (!new RegExp(`${o}\\b`).test(helpOf.get(command) ?? ''))
+          unknown.push(`${command} ${o} (${where})`);
+    };
+    const options = (text: string) => [...text.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((m) => m[0]);
+    let commands = 0;
+    for (const line of shellCommands()) {
+      const m = /(?:lambda-otel-relay|dist\/cli\.mjs|npm run) ([a-z]+)(?: --)?(.*)$/.exec(line);
+      if (!m?.[1] || (line.includes('npm run') && m[1] !== 'demo')) continue;
+      commands++;
+      await check(m[1], options(m[2] ?? ''), line);
+    }
+    expect(commands).toBeGreaterThan(8);
+    await check('replay', options(section('Replay')), 'Replay section');
+    const localTable = tables(section('The local Lambda emulator')).find((t) => t.header[0] === 'option');
+    expect(localTable).toBeDefined();
+    await check(
+      'local',
+      options(localTable?.rows.map((r) => r[0]).join(' ') ?? ''),
+      'emulator options table',
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it('documents every option of local, demo and replay', async () => {
+    const missing: string[] = [];
+    for (const command of ['local', 'demo', 'replay']) {
+      const help = (await run([command, '--help'])).stdout;
+      const options = new Set([...help.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((m) => m[0]));
+      expect(options.size, `${command} --help`).toBeGreaterThan(2);
+      for (const o of options)
+        if (!new RegExp(`${o}(?![a-z-])`).test(readme)) missing.push(`${command} ${o}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('names only npm scripts that package.json has', () => {
+    const scripts = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts);
+    const named = [...readme.matchAll(/npm run ([a-z:]+)/g)].map((m) => m[1] ?? '');
+    expect(named.length).toBeGreaterThan(5);
+    expect(named.filter((s) => !scripts.includes(s))).toEqual([]);
+  });
+});
+
+describe('README: links', () => {
+  it('has only relative links and anchors that resolve', () => {
+    const slug = (heading: string) =>
+      heading
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-');
+    const anchors = new Set([...readme.matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1] ?? '')));
+    const broken: string[] = [];
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? '');
+    for (const target of links) {
+      if (/^https?:\/\//.test(target)) continue;
+      if (target.startsWith('#')) {
+        if (!anchors.has(target.slice(1))) broken.push(target);
+      } else if (!existsSync(join(root, target.split('#')[0] ?? ''))) broken.push(target);
+    }
+    expect(links.length).toBeGreaterThan(5);
+    expect(broken).toEqual([]);
+  });
+});
