@@ -19,6 +19,17 @@ export interface SignalEndpoint {
   headers: Record<string, string>;
   compression: 'gzip' | 'none';
   timeoutMs: number;
+  /** PEM files for an https endpoint (read on the first export, not at init). */
+  tls?: TlsFiles;
+}
+
+/** OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_CERTIFICATE and _CLIENT_KEY: paths to PEM files. */
+export interface TlsFiles {
+  /** CA certificate(s) that verify the collector, instead of Node's bundled roots. */
+  certificate?: string;
+  /** Client certificate and key for mutual TLS; both or neither. */
+  clientCertificate?: string;
+  clientKey?: string;
 }
 
 export interface RelayConfig {
@@ -54,6 +65,11 @@ export interface RelayConfig {
   platformLogs: boolean;
   managedInstances: boolean;
   exporters: Record<Signal, SignalEndpoint>;
+  /**
+   * Secrets Manager secret (ARN or name) whose value holds more OTLP headers, merged over the static
+   * ones (the secret wins per key). Nothing is exported until it has been read.
+   */
+  headersSecretArn?: string;
 }
 
 export interface LoadedConfig {
@@ -158,6 +174,8 @@ export function loadConfig(env: Env): LoadedConfig {
     exporters: {} as Record<Signal, SignalEndpoint>,
   };
   for (const s of SIGNALS) config.exporters[s] = signalEndpoint(s, read, problems);
+  const secretArn = read('OTEL_RELAY_HEADERS_SECRET_ARN');
+  if (secretArn !== undefined) config.headersSecretArn = secretArn;
   return { config, problems };
 }
 
@@ -184,6 +202,32 @@ function parseSize(raw: string): number | undefined {
   const mult = unit === undefined ? 1 : unit.startsWith('k') ? 1024 : MiB;
   const n = Number(m[1]) * mult;
   return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/**
+ * Headers in the `OTEL_EXPORTER_OTLP_HEADERS` format: `key=value` pairs separated by commas, both
+ * URL-encoded; keys lowercased. A bad entry is skipped and described by its position only: the value
+ * may be a secret, so problems never quote it.
+ */
+export function parseOtlpHeaders(raw: string): { headers: Record<string, string>; problems: string[] } {
+  const headers: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const pair of raw.split(',')) {
+    if (pair.trim() === '') continue;
+    const i = pair.indexOf('=');
+    if (i <= 0) {
+      problems.push('has an entry without "key=value"; it is ignored');
+      continue;
+    }
+    try {
+      headers[decodeURIComponent(pair.slice(0, i).trim()).toLowerCase()] = decodeURIComponent(
+        pair.slice(i + 1).trim(),
+      );
+    } catch {
+      problems.push('has an entry that is not URL-encoded; it is ignored');
+    }
+  }
+  return { headers, problems };
 }
 
 /** The OTel exporter variables, per-signal first (OTEL_EXPORTER_OTLP_TRACES_*) then general. */
@@ -235,22 +279,9 @@ function signalEndpoint(
   for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', `OTEL_EXPORTER_OTLP_${S}_HEADERS`]) {
     const raw = read(name);
     if (raw === undefined) continue;
-    for (const pair of raw.split(',')) {
-      if (pair.trim() === '') continue;
-      const i = pair.indexOf('=');
-      if (i <= 0) {
-        // Only the key is named: the value may be a secret.
-        problems.push(`config: ${name} has an entry without "key=value"; it is ignored`);
-        continue;
-      }
-      try {
-        headers[decodeURIComponent(pair.slice(0, i).trim()).toLowerCase()] = decodeURIComponent(
-          pair.slice(i + 1).trim(),
-        );
-      } catch {
-        problems.push(`config: ${name} has an entry that is not URL-encoded; it is ignored`);
-      }
-    }
+    const parsed = parseOtlpHeaders(raw);
+    Object.assign(headers, parsed.headers);
+    for (const p of parsed.problems) problems.push(`config: ${name} ${p}`);
   }
 
   let compression: 'gzip' | 'none' = 'gzip';
@@ -267,5 +298,21 @@ function signalEndpoint(
     if (Number.isFinite(n) && n > 0) timeoutMs = n;
     else problems.push(`config: ${t.name}=${t.value} is not a positive number of ms; using 10000`);
   }
-  return { url, protocol, headers, compression, timeoutMs };
+  const endpoint: SignalEndpoint = { url, protocol, headers, compression, timeoutMs };
+  const tls: TlsFiles = {};
+  const ca = pick('CERTIFICATE');
+  if (ca) tls.certificate = ca.value;
+  const cert = pick('CLIENT_CERTIFICATE');
+  const key = pick('CLIENT_KEY');
+  if (cert && key) {
+    tls.clientCertificate = cert.value;
+    tls.clientKey = key.value;
+  } else if (cert || key) {
+    const missing = cert ? `OTEL_EXPORTER_OTLP_CLIENT_KEY` : `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`;
+    problems.push(
+      `config: ${(cert ?? key)?.name} is set but ${missing} is not; ${signal} are sent without a client certificate`,
+    );
+  }
+  if (Object.keys(tls).length > 0) endpoint.tls = tls;
+  return endpoint;
 }

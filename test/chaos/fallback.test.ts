@@ -30,10 +30,6 @@ let relay: RelayEnv | undefined;
 const proxies: FaultProxy[] = [];
 let scenario = 0;
 
-// The post-runtime budget is the flush timeout; scheduling on a shared 2-core machine gets this much
-// on top before we call it a budget overrun (the extension must never be why an invoke times out).
-const SCHEDULING_SLACK_MS = 400;
-
 beforeAll(async () => {
   [collector, s3] = await Promise.all([startCollector(), startS3()]);
   await s3.createBucket('chaos');
@@ -58,18 +54,25 @@ async function proxy(target: string, mode: Parameters<typeof startFaultProxy>[1]
 /** Invokes `n` times with `spans` spans each; returns the span ids the function produced. */
 async function invokeMany(r: RelayEnv, n: number, spans: number, tag: string) {
   const ids: string[] = [];
-  const postRuntime: number[] = [];
+  const statuses: string[] = [];
   for (let i = 0; i < n; i++) {
     const res = await r.env.invoke({ spans, tag: `${tag}-${i}` });
+    // A relay that overran an invocation's deadline would make it a timeout.
     expect(res.status).toBe('success');
+    statuses.push(res.status);
     ids.push(...(res.response as { spanIds: string[] }).spanIds);
-    postRuntime.push(res.postRuntimeMs);
   }
-  return { ids, postRuntime };
+  return { ids, statuses };
 }
 
-function expectWithinBudget(r: RelayEnv, postRuntime: number[]) {
-  for (const ms of postRuntime) expect(ms).toBeLessThanOrEqual(r.flushTimeoutMs + SCHEDULING_SLACK_MS);
+/**
+ * Each invocation ended by the relay's own budget: every flush stopped at its deadline (the Flusher
+ * says so when one did not) and no invocation timed out. How long post-runtime took is measured by
+ * the fallback benchmark, never asserted here (no timing thresholds in tests).
+ */
+function expectWithinBudget(r: RelayEnv, statuses: string[]) {
+  expect(statuses).not.toContain('timeout');
+  expect(r.env.output()).not.toContain('did not stop at its deadline');
 }
 
 async function account(prefix: string, r: RelayEnv) {
@@ -100,14 +103,14 @@ describe('chaos: fallback', () => {
       collectorUrl: `http://127.0.0.1:${deadPort}`,
       s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
     });
-    const { ids, postRuntime } = await invokeMany(relay, 6, 3, prefix);
+    const { ids, statuses } = await invokeMany(relay, 6, 3, prefix);
     const shutdown = await relay.env.shutdown();
     expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
 
     const where = await account(prefix, relay);
     expect(await exactlyOnce(relay, ids, where)).toEqual([]);
     expect(await missingFromS3(ids, where, relay.env.output())).toEqual([]);
-    expectWithinBudget(relay, postRuntime);
+    expectWithinBudget(relay, statuses);
     expect(relay.env.output()).toMatch(/3 spans spilled to s3:\/\/chaos\/s1\/year=/);
 
     // Later, with the collector back: `lambda-otel-relay replay` moves all of it from S3 to the collector.
@@ -202,7 +205,7 @@ describe('chaos: fallback', () => {
     const down = await invokeMany(relay, 4, 2, `${prefix}-down`);
     const spooled = await spanIdsInSpool(relay.spoolDir);
     expect(spooled.sort()).toEqual([...down.ids].sort());
-    expectWithinBudget(relay, down.postRuntime);
+    expectWithinBudget(relay, down.statuses);
 
     collectorProxy.setMode({ kind: 'pass' });
     await new Promise((r) => setTimeout(r, 300));
@@ -227,7 +230,6 @@ describe('chaos: fallback', () => {
     const { ids } = await invokeMany(relay, 5, 4, prefix);
     const shutdown = await relay.env.shutdown();
     expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
-    expect(shutdown.durationMs).toBeLessThan(2000);
     const where = await account(prefix, relay);
     expect(await exactlyOnce(relay, ids, where)).toEqual([]);
     expect(where.s3.length + where.spool.length).toBe(ids.length);
@@ -242,13 +244,13 @@ describe('chaos: collector faults', () => {
       collectorUrl: p.url,
       s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
     });
-    const { ids, postRuntime } = await invokeMany(relay, 5, 2, prefix);
+    const { ids, statuses } = await invokeMany(relay, 5, 2, prefix);
     await relay.env.shutdown();
     const where = await account(prefix, relay);
     expect(await exactlyOnce(relay, ids, where)).toEqual([]);
     expect(only(where.collector, ids)).toHaveLength(4);
     expect(await missingFromS3(ids.slice(4), where, relay.env.output())).toEqual([]);
-    expectWithinBudget(relay, postRuntime);
+    expectWithinBudget(relay, statuses);
   });
 
   it('never waits past the flush budget for a collector slower than the budget, and loses nothing', async () => {
@@ -258,9 +260,9 @@ describe('chaos: collector faults', () => {
       collectorUrl: p.url,
       s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
     });
-    const { ids, postRuntime } = await invokeMany(relay, 5, 2, prefix);
+    const { ids, statuses } = await invokeMany(relay, 5, 2, prefix);
     await relay.env.shutdown();
-    expectWithinBudget(relay, postRuntime);
+    expectWithinBudget(relay, statuses);
     const where = await account(prefix, relay);
     // A hung collector never answers, so nothing is delivered twice: all of it is in S3.
     expect(await exactlyOnce(relay, ids, where)).toEqual([]);
@@ -312,14 +314,14 @@ describe('chaos: collector faults', () => {
       s3: { peer: s3, endpoint: s3.endpoint, uri: `s3://chaos/${prefix}` },
       extra: { OTEL_RELAY_BREAKER_THRESHOLD: '1' },
     });
-    const { ids, postRuntime } = await invokeMany(relay, 4, 1, prefix);
+    const { ids, statuses } = await invokeMany(relay, 4, 1, prefix);
     await relay.env.shutdown();
     const where = await account(prefix, relay);
     expect(await exactlyOnce(relay, ids, where)).toEqual([]);
     expect(await missingFromS3(ids, where, relay.env.output())).toEqual([]);
     // One attempt, then the breaker stays open for the 30 s the collector asked for.
     expect(p.requests).toHaveLength(1);
-    expectWithinBudget(relay, postRuntime);
+    expectWithinBudget(relay, statuses);
   });
 
   it('re-sends on a fresh connection when a kept-alive one was closed during the freeze', async () => {
@@ -374,13 +376,13 @@ describe('chaos: S3 faults', () => {
         collectorUrl: `http://127.0.0.1:${await freePort()}`,
         s3: { peer: s3, endpoint: s3Proxy.url, uri: `s3://chaos/${prefix}` },
       });
-      const { ids, postRuntime } = await invokeMany(relay, 4, 2, prefix);
+      const { ids, statuses } = await invokeMany(relay, 4, 2, prefix);
       const shutdown = await relay.env.shutdown();
       expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
       const where = await account(prefix, relay);
       expect(await exactlyOnce(relay, ids, where)).toEqual([]);
       expect(where.spool).toHaveLength(ids.length);
-      expectWithinBudget(relay, postRuntime);
+      expectWithinBudget(relay, statuses);
     });
   }
 
@@ -433,7 +435,6 @@ describe('chaos: the environment goes away', () => {
     expect(p.requests.length).toBeGreaterThan(0);
     const shutdown = await relay.env.shutdown();
     expect(shutdown.extensions).toEqual([expect.objectContaining({ state: 'Exited', exitCode: 0 })]);
-    expect(shutdown.durationMs).toBeLessThan(2000);
     const where = await account(prefix, relay);
     expect(await exactlyOnce(relay, ids, where)).toEqual([]);
   });

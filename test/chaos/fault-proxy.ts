@@ -23,8 +23,13 @@ export interface FaultProxy {
   setMode(mode: FaultMode): void;
   /** Closes every open connection, as a peer or NAT does to idle keep-alive sockets during a freeze. */
   dropConnections(): void;
-  /** Requests seen (forwarded or not), by path. */
-  requests: Array<{ method: string; path: string; mode: FaultMode['kind'] }>;
+  /** Requests seen (forwarded or not), by path, with their headers (to see what the relay sent). */
+  requests: Array<{
+    method: string;
+    path: string;
+    mode: FaultMode['kind'];
+    headers: http.IncomingHttpHeaders;
+  }>;
   close(): Promise<void>;
 }
 
@@ -38,7 +43,12 @@ export async function startFaultProxy(
   const sockets = new Set<Socket>();
   const requests: FaultProxy['requests'] = [];
   const server = http.createServer((req, res) => {
-    requests.push({ method: req.method ?? '', path: req.url ?? '', mode: current.kind });
+    requests.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      mode: current.kind,
+      headers: req.headers,
+    });
     const m = current;
     if (m.kind === 'reset' || (m.kind === 'pass-then-reset' && forwarded >= m.n)) {
       req.socket.destroy();

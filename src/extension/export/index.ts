@@ -2,6 +2,15 @@
 
 export { createSingleAttemptDelivery } from './delivery.js';
 export { createOtlpExporter, GRPC_EXPORT_PATHS, parseRetryAfter } from './otlp-exporter.js';
+export {
+  createSecretHeadersExporter,
+  type HeaderMap,
+  parseSecretHeaders,
+  type SecretFetch,
+  SecretHeaders,
+  secretsManagerFetch,
+  withHeaders,
+} from './secret-headers.js';
 export type {
   Batch,
   Clock,

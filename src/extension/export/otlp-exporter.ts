@@ -1,11 +1,13 @@
 // OTLP exporters over node:http/https (protobuf, gzip by default) and node:http2 (gRPC). Each call
 // is ONE attempt (retry policy lives in retry.ts, owned by the fallback work), bounded by the budget.
+
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import { gzip } from 'node:zlib';
 import { decodeExportResponse, type Signal } from '../../otlp/index.js';
-import type { SignalEndpoint } from '../config.js';
+import type { SignalEndpoint, TlsFiles } from '../config.js';
 import { errorText } from '../log.js';
 import type { Clock, ExportOutcome, FlushBudget, SignalExporter } from './types.js';
 
@@ -40,6 +42,52 @@ export function createOtlpExporter(endpoints: Record<Signal, SignalEndpoint>, cl
   };
 }
 
+/** The PEM material of an endpoint's TLS files, or why it could not be read. */
+type TlsMaterial = { ca?: Buffer; cert?: Buffer; key?: Buffer } | { error: string };
+
+/**
+ * Reads each endpoint's TLS files once, on its first export (never at init); a failed read is tried
+ * again on a later export, since the file may appear (e.g. written by another extension).
+ */
+class TlsFilesCache {
+  private readonly loaded = new Map<string, TlsMaterial>();
+
+  static key(tls: TlsFiles | undefined): string {
+    return tls ? `${tls.certificate ?? ''}|${tls.clientCertificate ?? ''}|${tls.clientKey ?? ''}` : '';
+  }
+
+  material(tls: TlsFiles | undefined): TlsMaterial {
+    if (!tls) return {};
+    const key = TlsFilesCache.key(tls);
+    const cached = this.loaded.get(key);
+    if (cached && !('error' in cached)) return cached;
+    let m: TlsMaterial;
+    try {
+      m = {};
+      if (tls.certificate) m.ca = readFileSync(tls.certificate);
+      if (tls.clientCertificate && tls.clientKey) {
+        m.cert = readFileSync(tls.clientCertificate);
+        m.key = readFileSync(tls.clientKey);
+      }
+    } catch (err) {
+      m = { error: `TLS file unreadable: ${errorText(err)}` };
+    }
+    this.loaded.set(key, m);
+    return m;
+  }
+}
+
+/** Time one attempt may take: the endpoint's timeout, within what is left of the flush budget. */
+function attemptMs(ep: SignalEndpoint, budget: FlushBudget, clock: Clock): number | undefined {
+  const remaining = Math.floor(Math.min(ep.timeoutMs, budget.deadline - clock.now()));
+  return remaining <= 0 || budget.abort.aborted ? undefined : remaining;
+}
+
+const BUDGET_EXHAUSTED: ExportOutcome = {
+  kind: 'retryable',
+  reason: 'flush budget exhausted before sending',
+};
+
 function gzipAsync(body: Uint8Array): Promise<Buffer> {
   return new Promise((resolve, reject) => gzip(body, (err, out) => (err ? reject(err) : resolve(out))));
 }
@@ -57,20 +105,29 @@ const RETRYABLE_HTTP = new Set([429, 502, 503, 504]);
 const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 class HttpTransport {
-  private agents = this.newAgents();
+  private httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  /** One pool per set of TLS files ('' for Node's default roots and no client certificate). */
+  private readonly httpsAgents = new Map<string, https.Agent>();
+  private readonly tlsFiles = new TlsFilesCache();
   constructor(private readonly clock: Clock) {}
 
-  private newAgents() {
-    return {
-      http: new http.Agent({ keepAlive: true, maxSockets: 8 }),
-      https: new https.Agent({ keepAlive: true, maxSockets: 8 }),
-    };
+  reset() {
+    this.httpAgent.destroy();
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    for (const a of this.httpsAgents.values()) a.destroy();
+    this.httpsAgents.clear();
   }
 
-  reset() {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
-    this.agents = this.newAgents();
+  private agentFor(ep: SignalEndpoint): http.Agent | { error: string } {
+    if (ep.url.protocol !== 'https:') return this.httpAgent;
+    const key = TlsFilesCache.key(ep.tls);
+    const existing = this.httpsAgents.get(key);
+    if (existing) return existing;
+    const material = this.tlsFiles.material(ep.tls);
+    if ('error' in material) return material;
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 8, ...material });
+    this.httpsAgents.set(key, agent);
+    return agent;
   }
 
   async send(
@@ -95,14 +152,15 @@ class HttpTransport {
     payload: Uint8Array,
     budget: FlushBudget,
   ): Promise<{ outcome: ExportOutcome; staleSocket?: boolean }> {
-    const remaining = Math.floor(Math.min(ep.timeoutMs, budget.deadline - this.clock.now()));
-    if (remaining <= 0 || budget.abort.aborted) {
+    const remaining = attemptMs(ep, budget, this.clock);
+    if (remaining === undefined) return Promise.resolve({ outcome: BUDGET_EXHAUSTED });
+    const agent = this.agentFor(ep);
+    if ('error' in agent) {
       return Promise.resolve({
-        outcome: { kind: 'retryable', reason: 'flush budget exhausted before sending' },
+        outcome: { kind: 'retryable', reason: `export of ${signal} to ${ep.url.host}: ${agent.error}` },
       });
     }
-    const secure = ep.url.protocol === 'https:';
-    const mod = secure ? https : http;
+    const mod = ep.url.protocol === 'https:' ? https : http;
     return new Promise((resolve) => {
       let settled = false;
       const finish = (outcome: ExportOutcome, staleSocket = false) => {
@@ -116,7 +174,7 @@ class HttpTransport {
         ep.url,
         {
           method: 'POST',
-          agent: secure ? this.agents.https : this.agents.http,
+          agent,
           headers: {
             ...ep.headers,
             'content-type': 'application/x-protobuf',
@@ -193,7 +251,9 @@ function bodyText(b: Buffer): string {
 const RETRYABLE_GRPC = new Set([1, 4, 8, 10, 11, 14, 15]);
 
 class GrpcTransport {
+  /** One session per origin and set of TLS files. */
   private sessions = new Map<string, http2.ClientHttp2Session>();
+  private readonly tlsFiles = new TlsFilesCache();
   constructor(private readonly clock: Clock) {}
 
   reset() {
@@ -201,17 +261,22 @@ class GrpcTransport {
     this.sessions.clear();
   }
 
-  private session(origin: string): http2.ClientHttp2Session {
-    const existing = this.sessions.get(origin);
+  private session(ep: SignalEndpoint): http2.ClientHttp2Session {
+    const origin = ep.url.origin;
+    const secure = ep.url.protocol === 'https:';
+    const key = secure ? `${origin} ${TlsFilesCache.key(ep.tls)}` : origin;
+    const existing = this.sessions.get(key);
     if (existing && !existing.closed && !existing.destroyed) return existing;
-    const s = http2.connect(origin);
-    s.on('error', () => this.sessions.delete(origin));
-    s.on('goaway', () => this.sessions.delete(origin));
+    const material = secure ? this.tlsFiles.material(ep.tls) : {};
+    if ('error' in material) throw new Error(material.error);
+    const s = http2.connect(origin, material);
+    s.on('error', () => this.sessions.delete(key));
+    s.on('goaway', () => this.sessions.delete(key));
     s.on('close', () => {
-      if (this.sessions.get(origin) === s) this.sessions.delete(origin);
+      if (this.sessions.get(key) === s) this.sessions.delete(key);
     });
     s.unref();
-    this.sessions.set(origin, s);
+    this.sessions.set(key, s);
     return s;
   }
 
@@ -221,10 +286,8 @@ class GrpcTransport {
     body: Uint8Array,
     budget: FlushBudget,
   ): Promise<ExportOutcome> {
-    const remaining = Math.floor(Math.min(ep.timeoutMs, budget.deadline - this.clock.now()));
-    if (remaining <= 0 || budget.abort.aborted) {
-      return { kind: 'retryable', reason: 'flush budget exhausted before sending' };
-    }
+    const remaining = attemptMs(ep, budget, this.clock);
+    if (remaining === undefined) return BUDGET_EXHAUSTED;
     const compressed = ep.compression === 'gzip';
     const message = compressed ? await gzipAsync(body) : body;
     const frame = Buffer.alloc(5 + message.length);
@@ -236,7 +299,7 @@ class GrpcTransport {
       let settled = false;
       let session: http2.ClientHttp2Session;
       try {
-        session = this.session(origin);
+        session = this.session(ep);
       } catch (err) {
         resolve({ kind: 'retryable', reason: `gRPC connect to ${origin} failed: ${errorText(err)}` });
         return;

@@ -84,6 +84,8 @@ export interface DeliveryContext {
   env: Readonly<Record<string, string | undefined>>;
   clock: Clock;
   log: Logger;
+  /** Counts an invalid setting the Delivery read (it logs the line itself) in self-telemetry. Optional. */
+  onConfigProblem?: (problem: string) => void;
 }
 
 export type DeliveryFactory = (ctx: DeliveryContext) => Delivery;

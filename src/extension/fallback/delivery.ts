@@ -75,7 +75,10 @@ export function createFallbackDelivery(
   else {
     const loaded = loadFallbackConfig(ctx.env);
     config = loaded.config;
-    for (const p of loaded.problems) log.warn(p);
+    for (const p of loaded.problems) {
+      log.warn(p);
+      ctx.onConfigProblem?.(p);
+    }
   }
   const now = () => clock.now();
   const sleep = options.sleep ?? abortableSleep;
@@ -184,6 +187,63 @@ export function createFallbackDelivery(
     );
   }
 
+  /** Re-sends spooled batches oldest first, one attempt each, until the deadline or a failure. */
+  async function replayEntries(
+    entries: SpoolEntry[],
+    budget: FlushBudget,
+    replayDeadline: number,
+    run: { files: number; items: number },
+  ): Promise<void> {
+    for (const entry of entries) {
+      if (budget.abort.aborted || now() >= replayDeadline) return;
+      if (!collectorBreaker.tryAcquire()) return;
+      let body: Uint8Array;
+      try {
+        body = await spool.read(entry);
+      } catch {
+        // Gone or unreadable: not a verdict on the collector, so a half-open probe slot is handed back.
+        collectorBreaker.release();
+        spoolBacklog = Math.max(0, (spoolBacklog ?? 0) - 1);
+        continue;
+      }
+      // One attempt per file: a failing replay waits for a later flush instead of eating this one.
+      const outcome = await exporter.export(entry.signal, body, { ...budget, deadline: replayDeadline });
+      if (outcome.kind === 'success' || outcome.kind === 'partial') {
+        collectorBreaker.recordSuccess();
+        await spool.remove(entry);
+        spoolBacklog = Math.max(0, (spoolBacklog ?? 0) - 1);
+        counters.replayedItems += entry.items;
+        counters.replayedFiles++;
+        run.files++;
+        run.items += entry.items;
+        log.debug(`${itemsText(entry.signal, entry.items)} replayed from ${entry.path}`, {
+          signal: entry.signal,
+          items: entry.items,
+        });
+        continue;
+      }
+      if (
+        outcome.kind === 'failed' &&
+        outcome.status !== undefined &&
+        outcome.status >= 400 &&
+        outcome.status < 500
+      ) {
+        collectorBreaker.recordSuccess();
+        await spool.remove(entry);
+        spoolBacklog = Math.max(0, (spoolBacklog ?? 0) - 1);
+        counters.droppedItems['rejected-by-collector'] =
+          (counters.droppedItems['rejected-by-collector'] ?? 0) + entry.items;
+        log.error(
+          `${itemsText(entry.signal, entry.items)} from ${entry.path} dropped: collector rejected them (${outcome.reason})`,
+        );
+        continue;
+      }
+      if (outcome.kind === 'retryable') collectorBreaker.recordFailure(outcome.reason, outcome.retryAfterMs);
+      else collectorBreaker.release();
+      return;
+    }
+  }
+
   const delivery: FallbackDelivery = {
     counters,
     collectorBreaker,
@@ -264,52 +324,17 @@ export function createFallbackDelivery(
       if (entries.length === 0) return;
       // Half of the budget at most (a quarter at SHUTDOWN): new data must still get its turn.
       const replayDeadline = now() + Math.floor((budget.deadline - now()) / (shutdown ? 4 : 2));
-      for (const entry of entries) {
-        if (budget.abort.aborted || now() >= replayDeadline) return;
-        if (!collectorBreaker.tryAcquire()) return;
-        let body: Uint8Array;
-        try {
-          body = await spool.read(entry);
-        } catch {
-          // Gone or unreadable: not a verdict on the collector, so a half-open probe slot is handed back.
-          collectorBreaker.release();
-          spoolBacklog = Math.max(0, spoolBacklog - 1);
-          continue;
-        }
-        // One attempt per file: a failing replay waits for a later flush instead of eating this one.
-        const outcome = await exporter.export(entry.signal, body, { ...budget, deadline: replayDeadline });
-        if (outcome.kind === 'success' || outcome.kind === 'partial') {
-          collectorBreaker.recordSuccess();
-          await spool.remove(entry);
-          spoolBacklog = Math.max(0, spoolBacklog - 1);
-          counters.replayedItems += entry.items;
-          counters.replayedFiles++;
-          log.info(`${itemsText(entry.signal, entry.items)} replayed from ${entry.path}`, {
-            signal: entry.signal,
-            items: entry.items,
-          });
-          continue;
-        }
-        if (
-          outcome.kind === 'failed' &&
-          outcome.status !== undefined &&
-          outcome.status >= 400 &&
-          outcome.status < 500
-        ) {
-          collectorBreaker.recordSuccess();
-          await spool.remove(entry);
-          spoolBacklog = Math.max(0, spoolBacklog - 1);
-          counters.droppedItems['rejected-by-collector'] =
-            (counters.droppedItems['rejected-by-collector'] ?? 0) + entry.items;
-          log.error(
-            `${itemsText(entry.signal, entry.items)} from ${entry.path} dropped: collector rejected them (${outcome.reason})`,
+      // One line per replay run, not per file: a long outage leaves many files behind.
+      const run = { files: 0, items: 0 };
+      try {
+        await replayEntries(entries, budget, replayDeadline, run);
+      } finally {
+        if (run.files > 0) {
+          log.info(
+            `${run.items} items from ${run.files} spool files replayed to the collector; ${spoolBacklog} files left`,
+            { items: run.items, files: run.files },
           );
-          continue;
         }
-        if (outcome.kind === 'retryable')
-          collectorBreaker.recordFailure(outcome.reason, outcome.retryAfterMs);
-        else collectorBreaker.release();
-        return;
       }
     },
 

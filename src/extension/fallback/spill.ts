@@ -36,11 +36,12 @@ export function itemsText(signal: Batch['signal'], n: number): string {
 export function logBreakerChange(log: Logger, change: BreakerStateChange): void {
   const fields = { breaker: change.name, from: change.from, to: change.to, reason: change.reason };
   if (change.to === 'open') {
-    log.warn(
+    const msg =
       `${change.name} breaker open after ${change.consecutiveFailures} failures (${change.reason}); ` +
-        `batches go straight to the fallback until a probe at ${new Date(change.retryAt ?? 0).toISOString()}`,
-      fields,
-    );
+      `batches go straight to the fallback until a probe at ${new Date(change.retryAt ?? 0).toISOString()}`;
+    // The first opening is the news; a failed probe re-opening it is a repeat of the same news.
+    if (change.from === 'half-open') log.debug(msg, fields);
+    else log.warn(msg, fields);
   } else if (change.to === 'closed') {
     log.info(`${change.name} breaker closed: ${change.reason}`, fields);
   } else {

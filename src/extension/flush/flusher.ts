@@ -22,6 +22,11 @@ export interface FlushSummary {
 
 export class Flusher {
   private active: { promise: Promise<FlushSummary>; abort(why: string): void } | undefined;
+  /**
+   * Signals whose last batch was kept back. Logs stay quiet through an outage: the change to keeping
+   * data back is said once at info, each repeat (one per invocation while a breaker is open) at debug.
+   */
+  private readonly retaining = new Set<Signal>();
   /** Clock ms the last run that sent anything ended (start time before the first): `periodic` counts from it. */
   lastFlushAt: number;
 
@@ -127,6 +132,7 @@ export class Flusher {
         result = { kind: 'retained', items: batch.items, reason: `delivery fault: ${String(err)}` };
         this.log.error('delivery threw; the batch stays buffered', { signal, error: err });
       }
+      if (result.kind !== 'retained') this.retaining.delete(signal);
       switch (result.kind) {
         case 'exported':
           this.stats.exported[signal] += result.items - result.rejected;
@@ -148,9 +154,10 @@ export class Flusher {
           for (const [s, n] of Object.entries(back.evicted) as [Signal, number][])
             this.stats.drop('buffer_full', s, n);
           if (budget.reason !== 'shutdown') {
-            this.log.info(
-              `${result.items} ${signal} items kept in the buffer for the next flush: ${result.reason}`,
-            );
+            const msg = `${result.items} ${signal} items kept in the buffer for the next flush: ${result.reason}`;
+            if (this.retaining.has(signal)) this.log.debug(msg);
+            else this.log.info(msg);
+            this.retaining.add(signal);
           }
           return;
         }

@@ -7,10 +7,14 @@ import { formatFlushStrategy, loadConfig, type RelayConfig } from '../config.js'
 import {
   type Clock,
   createOtlpExporter,
+  createSecretHeadersExporter,
   type Delivery,
   type DeliveryFactory,
   type Logger,
+  SecretHeaders,
   type SignalExporter,
+  secretsManagerFetch,
+  withHeaders,
 } from '../export/index.js';
 import { createDelivery as createFallbackDelivery } from '../fallback/index.js';
 import {
@@ -23,7 +27,7 @@ import {
 } from '../flush/index.js';
 import { PlatformTelemetry } from '../platform/index.js';
 import { Ingest, type Receiver, startGrpcReceiver, startHttpReceiver } from '../receive/index.js';
-import { encodeSelfMetrics, RelayStats } from '../telemetry/index.js';
+import { breakerReadings, encodeSelfMetrics, RelayStats } from '../telemetry/index.js';
 import type { InvokeEvent, ShutdownEvent } from './extensions-api.js';
 import {
   startTelemetryListener,
@@ -84,6 +88,7 @@ export class RelayCore {
     private readonly exporter: SignalExporter,
     private readonly flusher: Flusher,
     readonly delivery: Delivery,
+    private readonly secretHeaders: SecretHeaders | undefined,
   ) {
     const now = opts.clock.now();
     this.lastSelfEmitAt = now;
@@ -99,8 +104,33 @@ export class RelayCore {
     const stats = new RelayStats();
     stats.configProblems = problems.length;
     const buffer = new TelemetryBuffer(config.bufferMaxBytes, config.batchMaxBytes, clock);
-    const exporter = (opts.createExporter ?? ((c, k) => createOtlpExporter(c.exporters, k)))(config, clock);
-    const delivery = (opts.createDelivery ?? createFallbackDelivery)({ exporter, env: opts.env, clock, log });
+    const makeExporter = opts.createExporter ?? ((c, k) => createOtlpExporter(c.exporters, k));
+    const configProblem = () => {
+      stats.configProblems++;
+    };
+    let secretHeaders: SecretHeaders | undefined;
+    let exporter: SignalExporter;
+    if (config.headersSecretArn) {
+      const secretId = config.headersSecretArn;
+      const source = new SecretHeaders({
+        secretId,
+        fetch: secretsManagerFetch(secretId, opts.env, clock),
+        clock,
+        log,
+        onConfigProblem: configProblem,
+      });
+      secretHeaders = source;
+      exporter = createSecretHeadersExporter(source, (headers) =>
+        makeExporter({ ...config, exporters: withHeaders(config.exporters, headers) }, clock),
+      );
+    } else exporter = makeExporter(config, clock);
+    const delivery = (opts.createDelivery ?? createFallbackDelivery)({
+      exporter,
+      env: opts.env,
+      clock,
+      log,
+      onConfigProblem: configProblem,
+    });
     const flusher = new Flusher(buffer, delivery, stats, clock, log);
     const core = new RelayCore(
       config,
@@ -111,12 +141,16 @@ export class RelayCore {
       exporter,
       flusher,
       delivery,
+      secretHeaders,
     );
     if (config.platformTelemetry) core.startPlatformTelemetry();
     // Independent, so concurrent: the sandbox.localdomain lookup should not wait for the receivers.
     await Promise.all([core.startReceivers(), core.startTelemetry()]);
     if (opts.managedInstances) core.startBackgroundFlushing();
     if (config.flush.kind === 'continuous') buffer.onAdd(() => core.scheduleContinuous());
+    // The secret is read once `next` has been called (the event loop turns while it waits), so the
+    // read is never on the init path; the first export waits for it within its budget.
+    if (secretHeaders) setImmediate(() => secretHeaders.prefetch());
     log.info('otel-relay ready', {
       flush: formatFlushStrategy(config.flush),
       http: core.httpPort ?? 'off',
@@ -145,41 +179,31 @@ export class RelayCore {
       );
       return;
     }
-    if (config.httpPort !== null) {
+    const open = async (
+      label: 'OTLP/HTTP' | 'OTLP/gRPC',
+      port: number | null,
+      start: (port: number) => Promise<Receiver>,
+    ): Promise<number | undefined> => {
+      if (port === null) return undefined;
       try {
-        const r = await startHttpReceiver({
-          port: config.httpPort,
-          maxRequestBytes: config.maxRequestBytes,
-          ingest: this.ingest,
-          onInvocationDone: (id) => this.invocationEnded(id, 'done'),
-          log,
-        });
+        const r = await start(port);
         this.receivers.push(r);
-        this.httpPort = r.port;
+        return r.port;
       } catch (err) {
         log.error(
-          `OTLP/HTTP receiver could not listen on 127.0.0.1:${config.httpPort} (another collector layer?); it is off, the function's OTLP/HTTP exports to that port will fail`,
+          `${label} receiver could not listen on 127.0.0.1:${port} (another collector layer?); it is off, the function's ${label} exports to that port will fail`,
           { error: err },
         );
+        return undefined;
       }
-    }
-    if (config.grpcPort !== null) {
-      try {
-        const r = await startGrpcReceiver({
-          port: config.grpcPort,
-          maxRequestBytes: config.maxRequestBytes,
-          ingest: this.ingest,
-          log,
-        });
-        this.receivers.push(r);
-        this.grpcPort = r.port;
-      } catch (err) {
-        log.error(
-          `OTLP/gRPC receiver could not listen on 127.0.0.1:${config.grpcPort} (another collector layer?); it is off, the function's OTLP/gRPC exports to that port will fail`,
-          { error: err },
-        );
-      }
-    }
+    };
+    const common = { maxRequestBytes: config.maxRequestBytes, ingest: this.ingest, log };
+    [this.httpPort, this.grpcPort] = await Promise.all([
+      open('OTLP/HTTP', config.httpPort, (port) =>
+        startHttpReceiver({ ...common, port, onInvocationDone: (id) => this.invocationEnded(id, 'done') }),
+      ),
+      open('OTLP/gRPC', config.grpcPort, (port) => startGrpcReceiver({ ...common, port })),
+    ]);
   }
 
   /** The name of an exporter variable that points back at our own receivers, if any. */
@@ -314,6 +338,9 @@ export class RelayCore {
   // ---- lifecycle -------------------------------------------------------------------------------
 
   beforeNext(): void {
+    // Nothing may be in flight across a freeze; during Init the read may go on (the first INVOKE
+    // follows at once on demand, and a read that outlives a freeze ends at its own deadline).
+    if (this.invocations > 0) this.secretHeaders?.abortInFlight();
     this.lastNextWall = this.opts.clock.now();
     this.lastNextMono = this.opts.clock.monotonic();
   }
@@ -500,6 +527,7 @@ export class RelayCore {
         this.startNs,
         nowNs,
         this.lastSelfEmitNs,
+        breakerReadings(this.delivery.state?.()),
       );
       // Walked like any request: nothing unvalidated reaches a batch, our own encoding included.
       validateExportRequest('metrics', body);

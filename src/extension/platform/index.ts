@@ -25,6 +25,15 @@ interface OpenInvocation {
 }
 
 type Attr = [string, string | number | boolean];
+/** One FaaS metric data point made from a platform event. */
+interface PlatformPoint {
+  name: string;
+  unit: string;
+  kind: 'sum' | 'histogram';
+  value: number;
+  timeNs: bigint;
+  attrs: Attr[];
+}
 type Rec = Record<string, unknown>;
 
 const SPAN_KIND_SERVER = 2;
@@ -57,14 +66,7 @@ export class PlatformTelemetry {
   /** Converts one Telemetry API delivery; emits at most one request per signal. */
   handle(events: readonly TelemetryEvent[]): void {
     const spans: ProtoWriter[] = [];
-    const points: {
-      name: string;
-      unit: string;
-      kind: 'sum' | 'histogram';
-      value: number;
-      timeNs: bigint;
-      attrs: Attr[];
-    }[] = [];
+    const points: PlatformPoint[] = [];
     const logRecords: ProtoWriter[] = [];
     for (const e of events) {
       const rec = (e.record ?? {}) as Rec;
@@ -267,16 +269,7 @@ export class PlatformTelemetry {
       .finish();
   }
 
-  private metricsRequest(
-    points: {
-      name: string;
-      unit: string;
-      kind: 'sum' | 'histogram';
-      value: number;
-      timeNs: bigint;
-      attrs: Attr[];
-    }[],
-  ): Uint8Array {
+  private metricsRequest(points: PlatformPoint[]): Uint8Array {
     return this.wrap(2, (scope) => {
       for (const p of points) {
         scope.message(2, (m) => {

@@ -2,17 +2,17 @@
 // plus the relay's own "invocation done" endpoint used by the middleware.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzip } from 'node:zlib';
-import {
-  encodeExportResponse,
-  encodeStatus,
-  OtlpDecodeError,
-  otlpJsonToProtobuf,
-  type Signal,
-} from '../../otlp/index.js';
+import { encodeExportResponse, encodeStatus, otlpJsonToProtobuf, type Signal } from '../../otlp/index.js';
 import type { Logger } from '../export/types.js';
-import { errorText } from '../log.js';
-import type { Ingest, IngestResult } from './ingest.js';
+import type { Ingest } from './ingest.js';
+import {
+  acceptExportRequest,
+  asInvalidRequest,
+  GRPC_CODE,
+  gunzipCapped,
+  RequestRefused,
+  readCapped,
+} from './refusal.js';
 
 export interface HttpReceiverOptions {
   port: number;
@@ -35,22 +35,6 @@ const SIGNAL_PATHS: Record<string, Signal> = {
   '/v1/logs': 'logs',
 };
 const DONE_PATH = /^\/relay\/v1\/invocations\/([^/]{1,200})\/done$/;
-
-/** gRPC status codes, used in google.rpc.Status bodies as the OTLP/HTTP spec asks. */
-const CODE_INVALID_ARGUMENT = 3;
-const CODE_RESOURCE_EXHAUSTED = 8;
-const CODE_UNIMPLEMENTED = 12;
-
-class HttpFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
 
 export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Receiver> {
   const server = http.createServer((req, res) => {
@@ -106,29 +90,30 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, opts:
     return failure(
       res,
       json,
-      new HttpFailure(
-        404,
-        CODE_UNIMPLEMENTED,
+      new RequestRefused(
+        GRPC_CODE.UNIMPLEMENTED,
         `no OTLP endpoint at ${path}; use /v1/traces, /v1/metrics or /v1/logs`,
       ),
     );
   }
   try {
     if (req.method !== 'POST')
-      throw new HttpFailure(405, CODE_UNIMPLEMENTED, `${req.method} is not allowed; OTLP/HTTP uses POST`);
+      throw new RequestRefused(GRPC_CODE.UNIMPLEMENTED, `${req.method} is not allowed; OTLP/HTTP uses POST`, {
+        httpStatus: 405,
+      });
     if (contentType !== 'application/x-protobuf' && !json) {
-      throw new HttpFailure(
-        415,
-        CODE_INVALID_ARGUMENT,
+      throw new RequestRefused(
+        GRPC_CODE.INVALID_ARGUMENT,
         `Content-Type ${contentType || '(none)'} is not supported; use application/x-protobuf or application/json`,
+        { httpStatus: 415 },
       );
     }
     const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
     if (encoding !== 'gzip' && encoding !== 'identity' && encoding !== '') {
-      throw new HttpFailure(
-        415,
-        CODE_INVALID_ARGUMENT,
+      throw new RequestRefused(
+        GRPC_CODE.INVALID_ARGUMENT,
         `Content-Encoding ${encoding} is not supported; use gzip or none`,
+        { httpStatus: 415 },
       );
     }
     let body = await readBody(req, opts.maxRequestBytes);
@@ -138,17 +123,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, opts:
       try {
         proto = await otlpJsonToProtobuf(signal, body);
       } catch (err) {
-        throw asBadRequest(err, signal);
+        throw asInvalidRequest(err, signal);
       }
     }
-    let result: IngestResult;
-    try {
-      result = opts.ingest.accept(signal, proto);
-    } catch (err) {
-      throw asBadRequest(err, signal);
-    }
-    const partial =
-      result.rejected > 0 ? { rejected: result.rejected, message: result.message ?? '' } : undefined;
+    const partial = acceptExportRequest(opts.ingest, signal, proto);
     if (json) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(exportResponseJson(signal, partial));
@@ -157,7 +135,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, opts:
       res.end(encodeExportResponse(signal, partial));
     }
   } catch (err) {
-    if (!(err instanceof HttpFailure)) throw err;
+    if (!(err instanceof RequestRefused)) throw err;
     if (!req.complete) {
       // The body was not read to the end: close rather than leave the client writing into a dead request.
       res.setHeader('connection', 'close');
@@ -167,24 +145,12 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, opts:
   }
 }
 
-function asBadRequest(err: unknown, signal: Signal): HttpFailure | unknown {
-  if (err instanceof OtlpDecodeError || err instanceof SyntaxError) {
-    return new HttpFailure(
-      400,
-      CODE_INVALID_ARGUMENT,
-      `not a valid OTLP ${signal} export request; nothing was accepted: ${err.message}`,
-      { cause: err },
-    );
-  }
-  return err;
-}
-
-function failure(res: http.ServerResponse, json: boolean, f: HttpFailure) {
+function failure(res: http.ServerResponse, json: boolean, f: RequestRefused) {
   if (json) {
-    res.writeHead(f.status, { 'content-type': 'application/json' });
+    res.writeHead(f.httpStatus, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ code: f.code, message: f.message }));
   } else {
-    res.writeHead(f.status, { 'content-type': 'application/x-protobuf' });
+    res.writeHead(f.httpStatus, { 'content-type': 'application/x-protobuf' });
     res.end(encodeStatus(f.code, f.message));
   }
 }
@@ -194,65 +160,21 @@ function plain(res: http.ServerResponse, status: number, text: string) {
 }
 
 function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > max) {
-      reject(tooLarge(declared, max));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        req.off('data', onData);
-        req.resume();
-        reject(tooLarge(size, max));
-        return;
-      }
-      chunks.push(c);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks, size)));
-    req.on('error', (err) =>
-      reject(new HttpFailure(400, CODE_INVALID_ARGUMENT, 'request body could not be read', { cause: err })),
-    );
-  });
-}
-
-function tooLarge(size: number, max: number) {
-  return new HttpFailure(
-    413,
-    CODE_RESOURCE_EXHAUSTED,
-    `request body of ${size}+ bytes exceeds the relay's limit of ${max} bytes (OTEL_RELAY_MAX_REQUEST_BYTES); nothing was accepted`,
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) return Promise.reject(tooLarge(declared, max));
+  return readCapped(
+    req,
+    max,
+    (size) => tooLarge(size, max),
+    (err) => new RequestRefused(GRPC_CODE.INVALID_ARGUMENT, 'request body could not be read', { cause: err }),
   );
 }
 
-/** Decompresses with a cap on the output, so a gzip bomb costs at most `max` bytes of memory. */
-function gunzipCapped(body: Buffer, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    gunzip(body, { maxOutputLength: max }, (err, out) => {
-      if (!err) return resolve(out);
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-        return reject(
-          new HttpFailure(
-            413,
-            CODE_RESOURCE_EXHAUSTED,
-            `gzip body decompresses to more than the relay's limit of ${max} bytes; nothing was accepted`,
-            { cause: err },
-          ),
-        );
-      }
-      reject(
-        new HttpFailure(
-          400,
-          CODE_INVALID_ARGUMENT,
-          `gzip body could not be decompressed (${errorText(err)}); nothing was accepted`,
-          { cause: err },
-        ),
-      );
-    });
-  });
+function tooLarge(size: number, max: number) {
+  return new RequestRefused(
+    GRPC_CODE.RESOURCE_EXHAUSTED,
+    `request body of ${size}+ bytes exceeds the relay's limit of ${max} bytes (OTEL_RELAY_MAX_REQUEST_BYTES); nothing was accepted`,
+  );
 }
 
 const REJECTED_FIELD: Record<Signal, string> = {

@@ -1,4 +1,9 @@
 // Public surface of telemetry/: the relay's counters and their OTLP encoding (self-telemetry).
 export { ProtoWriter } from './protobuf-writer.js';
-export { encodeSelfMetrics, type SelfTelemetryResource } from './self.js';
+export {
+  type BreakerReading,
+  breakerReadings,
+  encodeSelfMetrics,
+  type SelfTelemetryResource,
+} from './self.js';
 export { type PerSignal, RelayStats } from './stats.js';

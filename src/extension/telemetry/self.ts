@@ -11,6 +11,30 @@ export interface SelfTelemetryResource {
   extensionVersion: string;
 }
 
+/** A circuit breaker's state as reported by the Delivery (`collectorBreaker: 'open'`, ...). */
+export interface BreakerReading {
+  /** "collector", "s3". */
+  name: string;
+  state: 'closed' | 'half-open' | 'open';
+}
+
+/** The gauge's values: ordered by how much of the data bypasses the backend. */
+const BREAKER_STATE_VALUE: Record<BreakerReading['state'], number> = { closed: 0, 'half-open': 1, open: 2 };
+
+/** The breakers in a `Delivery.state()` record: every `<name>Breaker` key holding a breaker state. */
+export function breakerReadings(
+  state: Readonly<Record<string, string | number>> | undefined,
+): BreakerReading[] {
+  const out: BreakerReading[] = [];
+  for (const [key, value] of Object.entries(state ?? {})) {
+    const m = /^(\w+)Breaker$/.exec(key);
+    if (m?.[1] && typeof value === 'string' && value in BREAKER_STATE_VALUE) {
+      out.push({ name: m[1], state: value as BreakerReading['state'] });
+    }
+  }
+  return out;
+}
+
 const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
 const DURATION_BOUNDS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
 
@@ -24,6 +48,7 @@ export function encodeSelfMetrics(
   nowNs: bigint,
   /** Start of the delta histograms: the previous emission. */
   deltaStartNs: bigint = startNs,
+  breakers: readonly BreakerReading[] = [],
 ): { body: Uint8Array; points: number } {
   let points = 0;
   const w = new ProtoWriter();
@@ -96,6 +121,22 @@ export function encodeSelfMetrics(
       sum('otel_relay.requests.invalid', '{request}', 'Requests refused as malformed', [
         { attrs: [], value: stats.invalidRequests },
       ]);
+      if (breakers.length > 0) {
+        sm.message(2, (m) => {
+          m.string(1, 'otel_relay.breaker.state')
+            .string(2, 'Circuit breaker state: 0 closed, 1 half-open (probing), 2 open (bypassed)')
+            .string(3, '1');
+          m.message(5, (g) => {
+            for (const b of breakers) {
+              points++;
+              g.message(1, (dp) => {
+                dp.fixed64(3, nowNs).fixed64(6, BigInt(BREAKER_STATE_VALUE[b.state]));
+                keyValue(dp, 7, ['breaker', b.name]);
+              });
+            }
+          });
+        });
+      }
       const histogram = (name: string, description: string, values: readonly number[]) => {
         if (values.length === 0) return;
         points++;

@@ -1,32 +1,10 @@
 // Every span, log record and metric point the function sends reaches the real collector exactly once,
 // over many invocations, under each flush strategy and with each client protocol.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type CollectorPeer, startCollector } from '../../helpers/collector.js';
-import { printLogsOnFailure } from '../../helpers/peer-logs.js';
-import {
-  collect,
-  emptyIds,
-  expectExactlyOnce,
-  type RelayEnv,
-  requestsWithSpans,
-  startRelayEnv,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { collect, emptyIds, expectExactlyOnce, requestsWithSpans, useRelaySuite } from './harness.js';
 
 describe('relay delivery in the emulator', () => {
-  let collector: CollectorPeer;
-  let relay: RelayEnv | undefined;
-  beforeAll(async () => {
-    collector = await startCollector();
-  });
-  afterAll(async () => {
-    await collector?.stop();
-  });
-  afterEach(async () => {
-    await relay?.env.dispose();
-    relay = undefined;
-  });
-  printLogsOnFailure('otelcol', () => collector);
-  printLogsOnFailure('emulator', () => (relay ? { logs: () => relay?.env.output() ?? '' } : undefined));
+  const suite = useRelaySuite();
 
   const cases = [
     { flush: 'end', protocol: 'proto' },
@@ -39,7 +17,7 @@ describe('relay delivery in the emulator', () => {
   for (const c of cases) {
     it(`delivers every span, log record and point exactly once under ${c.flush} with OTLP ${c.protocol}`, async () => {
       // Prepare
-      relay = await startRelayEnv(collector, { flush: c.flush, protocol: c.protocol });
+      const relay = await suite.start({ flush: c.flush, protocol: c.protocol });
       const sent = emptyIds();
       // Act
       for (let i = 0; i < 12; i++) {
@@ -55,7 +33,7 @@ describe('relay delivery in the emulator', () => {
       const shutdown = await relay.env.shutdown();
       // Assess
       expect(sent.spanIds).toHaveLength(36);
-      await expectExactlyOnce(collector, sent);
+      await expectExactlyOnce(suite.collector, sent);
       expect(shutdown.extensions).toEqual([
         expect.objectContaining({ name: 'otel-relay', state: 'Exited', exitCode: 0 }),
       ]);
@@ -64,11 +42,11 @@ describe('relay delivery in the emulator', () => {
 
   it('exports to the collector over OTLP/gRPC, and over OTLP/HTTP without compression', async () => {
     const variants: Record<string, string>[] = [
-      { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: collector.grpcEndpoint },
+      { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: suite.collector.grpcEndpoint },
       { OTEL_EXPORTER_OTLP_COMPRESSION: 'none' },
     ];
     for (const env of variants) {
-      relay = await startRelayEnv(collector, { flush: 'end', env });
+      const relay = await suite.start({ flush: 'end', env });
       const sent = emptyIds();
       for (let i = 0; i < 4; i++) {
         collect(
@@ -77,16 +55,15 @@ describe('relay delivery in the emulator', () => {
         );
       }
       await relay.env.shutdown();
-      await expectExactlyOnce(collector, sent);
+      await expectExactlyOnce(suite.collector, sent);
       await relay.env.dispose();
-      relay = undefined;
     }
   });
 
   it('batches across invocations under periodic and adaptive: far fewer collector requests than invocations', async () => {
     // Long intervals, so the count does not depend on how fast this machine runs the invocations.
     for (const flush of ['periodic:5000', 'adaptive']) {
-      relay = await startRelayEnv(collector, {
+      const relay = await suite.start({
         flush,
         env: { OTEL_RELAY_BATCH_AGE_MS: '5000', OTEL_RELAY_MAX_AGE_MS: '120000' },
       });
@@ -97,37 +74,36 @@ describe('relay delivery in the emulator', () => {
         collect(sent, r.response);
       }
       await relay.env.shutdown();
-      const received = await expectExactlyOnce(collector, sent);
+      const received = await expectExactlyOnce(suite.collector, sent);
       const requests = requestsWithSpans(received, sent.spanIds);
       expect(requests).toBeLessThanOrEqual(invocations / 3);
       await relay.env.dispose();
-      relay = undefined;
     }
   });
 
   it('keeps data across a freeze and delivers it at SHUTDOWN when no flush was due', async () => {
-    relay = await startRelayEnv(collector, { flush: 'periodic:600000' });
+    const relay = await suite.start({ flush: 'periodic:600000' });
     const first = await relay.env.invoke({ tag: `freeze-${Date.now()}`, spans: 2, logs: 1 });
     const sent = emptyIds();
     collect(sent, first.response);
     // Several freeze/thaw cycles with the data still only in the extension's memory.
     for (let i = 0; i < 3; i++)
       collect(sent, (await relay.env.invoke({ tag: `freeze-${i}-${Date.now()}`, spans: 1 })).response);
-    const before = await collector.received();
+    const before = await suite.collector.received();
     expect(before.spans().filter((s) => sent.spanIds.includes(s.spanId))).toEqual([]);
     await relay.env.shutdown();
-    await expectExactlyOnce(collector, sent);
+    await expectExactlyOnce(suite.collector, sent);
   });
 
   it('waits for platform.runtimeDone when the function sends no done signal', async () => {
-    relay = await startRelayEnv(collector, { flush: 'end', env: { FIXTURE_DONE: '0' } });
+    const relay = await suite.start({ flush: 'end', env: { FIXTURE_DONE: '0' } });
     const sent = emptyIds();
     for (let i = 0; i < 4; i++) {
       const r = await relay.env.invoke({ tag: `nodone-${i}-${Date.now()}`, spans: 2 });
       collect(sent, r.response);
     }
     // Under `end`, each invocation's spans left before its `next`: all are at the collector before SHUTDOWN.
-    await expectExactlyOnce(collector, sent);
+    await expectExactlyOnce(suite.collector, sent);
     await relay.env.shutdown();
   });
 });

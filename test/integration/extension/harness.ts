@@ -2,9 +2,15 @@
 // function in the local emulator, exporting to the real OpenTelemetry Collector.
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { LambdaEnvironment, type LocalFunctionConfig } from '../../../src/local/index.js';
-import type { CollectorPeer, Received } from '../../helpers/collector.js';
+import {
+  type CollectorOptions,
+  type CollectorPeer,
+  type Received,
+  startCollector,
+} from '../../helpers/collector.js';
+import { printLogsOnFailure } from '../../helpers/peer-logs.js';
 import { freePort } from '../../helpers/ports.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../../..');
@@ -45,6 +51,52 @@ export async function startRelayEnv(collector: CollectorPeer, o: RelayEnvOptions
     },
   });
   return { env, httpPort, grpcPort };
+}
+
+export interface RelaySuite {
+  /** The real collector, started once for the describe block (read it inside tests and hooks). */
+  readonly collector: CollectorPeer;
+  /**
+   * Starts the relay's emulated environment for the current test; whatever a test started is disposed
+   * after it, and its output is printed when it failed.
+   */
+  start(o?: RelayEnvOptions): Promise<RelayEnv>;
+}
+
+/**
+ * The lifecycle every suite of this folder shares: one real collector per describe block, one
+ * emulated environment per test (or several in turn), both printed on failure.
+ */
+export function useRelaySuite(options: { collector?: CollectorOptions } = {}): RelaySuite {
+  let collector: CollectorPeer | undefined;
+  let started: RelayEnv[] = [];
+  // Kept past afterEach: failure hooks run after it and print what the last environment said.
+  let last: RelayEnv | undefined;
+  beforeAll(async () => {
+    collector = await startCollector(options.collector);
+  });
+  afterAll(async () => {
+    await collector?.stop();
+  });
+  afterEach(async () => {
+    // dispose() is safe on an environment the test already shut down or disposed.
+    await Promise.all(started.map((r) => r.env.dispose()));
+    started = [];
+  });
+  printLogsOnFailure('otelcol', () => collector);
+  printLogsOnFailure('emulator', () => (last ? { logs: () => last?.env.output() ?? '' } : undefined));
+  return {
+    get collector(): CollectorPeer {
+      if (!collector) throw new Error('the collector is not started (use suite.collector inside tests)');
+      return collector;
+    },
+    async start(o = {}) {
+      const relay = await startRelayEnv(this.collector, o);
+      started.push(relay);
+      last = relay;
+      return relay;
+    },
+  };
 }
 
 export interface SentIds {

@@ -1,32 +1,18 @@
 // Layer-only mode: a function with no OpenTelemetry SDK still gets an invocation span per request, an
 // init span, FaaS metrics and its log lines as OTLP logs, made by the relay from the Telemetry API.
 import { resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InvocationResult } from '../../../src/local/index.js';
-import { type CollectorPeer, startCollector } from '../../helpers/collector.js';
-import { printLogsOnFailure } from '../../helpers/peer-logs.js';
-import { type RelayEnv, repoRoot, startRelayEnv } from './harness.js';
+import type { CollectorPeer } from '../../helpers/collector.js';
+import { repoRoot, useRelaySuite } from './harness.js';
 
 describe('layer-only mode in the emulator', () => {
-  let collector: CollectorPeer;
-  let relay: RelayEnv | undefined;
-  beforeAll(async () => {
-    collector = await startCollector();
-  });
-  afterAll(async () => {
-    await collector?.stop();
-  });
-  afterEach(async () => {
-    await relay?.env.dispose();
-    relay = undefined;
-  });
-  printLogsOnFailure('otelcol', () => collector);
-  printLogsOnFailure('emulator', () => (relay ? { logs: () => relay?.env.output() ?? '' } : undefined));
+  const suite = useRelaySuite();
 
   it('produces one span and its log line per invocation, an init span and FaaS metrics, from platform events only', async () => {
     // Prepare
     const functionName = `plain-${Date.now()}`;
-    relay = await startRelayEnv(collector, {
+    const relay = await suite.start({
       flush: 'end',
       env: { OTEL_RELAY_PLATFORM_TELEMETRY: 'true', OTEL_RELAY_SELF_TELEMETRY: 'false' },
       config: { codeDir: resolve(repoRoot, 'test/fixtures/extension/plain'), functionName },
@@ -48,7 +34,7 @@ describe('layer-only mode in the emulator', () => {
     const logCount = (r: Awaited<ReturnType<CollectorPeer['received']>>) =>
       r.logRecords().filter((l) => String(l.body).startsWith(`plain-log ${functionName}`)).length;
     // Signals are separate export requests: wait for all three to have arrived.
-    const received = await collector.waitFor(
+    const received = await suite.collector.waitFor(
       (r) => mine(r).length >= 6 && invocationCount(r) >= 5 && logCount(r) >= 5,
       20_000,
     );

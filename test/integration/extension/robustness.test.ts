@@ -2,34 +2,19 @@
 // other SDKs (Python), Managed Instances, and a collector that is not there.
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeStatus } from '../../../src/otlp/index.js';
-import { type CollectorPeer, startCollector } from '../../helpers/collector.js';
 import { NODE_MAJORS, nodeBinary } from '../../helpers/node-versions.js';
-import { printLogsOnFailure } from '../../helpers/peer-logs.js';
 import { freePort } from '../../helpers/ports.js';
 import { ensurePythonVenv } from '../../setup/peers.mjs';
-import { collect, emptyIds, expectExactlyOnce, type RelayEnv, repoRoot, startRelayEnv } from './harness.js';
+import { collect, emptyIds, expectExactlyOnce, repoRoot, useRelaySuite } from './harness.js';
 
 describe('relay robustness in the emulator', () => {
-  let collector: CollectorPeer;
-  let relay: RelayEnv | undefined;
-  beforeAll(async () => {
-    collector = await startCollector();
-  });
-  afterAll(async () => {
-    await collector?.stop();
-  });
-  afterEach(async () => {
-    await relay?.env.dispose();
-    relay = undefined;
-  });
-  printLogsOnFailure('otelcol', () => collector);
-  printLogsOnFailure('emulator', () => (relay ? { logs: () => relay?.env.output() ?? '' } : undefined));
+  const suite = useRelaySuite();
 
   it('answers each malformed request with its documented status and leaves the buffer intact', async () => {
     // Prepare
-    relay = await startRelayEnv(collector, { flush: 'end', env: { OTEL_RELAY_MAX_REQUEST_BYTES: '65536' } });
+    const relay = await suite.start({ flush: 'end', env: { OTEL_RELAY_MAX_REQUEST_BYTES: '65536' } });
     const b64 = (b: Uint8Array | string) => Buffer.from(b).toString('base64');
     const raw = [
       {
@@ -72,12 +57,12 @@ describe('relay robustness in the emulator', () => {
     const sent = emptyIds();
     collect(sent, first.response);
     collect(sent, second.response);
-    await expectExactlyOnce(collector, sent);
+    await expectExactlyOnce(suite.collector, sent);
   });
 
   for (const major of NODE_MAJORS) {
     it(`runs the one bundle on Node.js ${major} (extension and function on that node)`, async () => {
-      relay = await startRelayEnv(collector, {
+      const relay = await suite.start({
         flush: 'adaptive',
         config: { nodePath: await nodeBinary(major) },
       });
@@ -88,7 +73,7 @@ describe('relay robustness in the emulator', () => {
           (await relay.env.invoke({ tag: `node${major}-${i}-${Date.now()}`, spans: 2 })).response,
         );
       const shutdown = await relay.env.shutdown();
-      await expectExactlyOnce(collector, sent);
+      await expectExactlyOnce(suite.collector, sent);
       expect(relay.env.output()).toContain(`"node":"v${major}.`);
       expect(shutdown.extensions).toEqual([
         expect.objectContaining({ name: 'otel-relay', state: 'Exited', exitCode: 0 }),
@@ -98,13 +83,13 @@ describe('relay robustness in the emulator', () => {
 
   it('runs without the customer NODE_OPTIONS, which still reaches the function', async () => {
     const hook = resolve(repoRoot, 'test/fixtures/extension/node-options-hook.cjs');
-    relay = await startRelayEnv(collector, { flush: 'end', env: { NODE_OPTIONS: `--require ${hook}` } });
+    const relay = await suite.start({ flush: 'end', env: { NODE_OPTIONS: `--require ${hook}` } });
     const sent = emptyIds();
     const r = await relay.env.invoke({ tag: `nodeopts-${Date.now()}`, spans: 2 });
     expect(r.status).toBe('success');
     collect(sent, r.response);
     const shutdown = await relay.env.shutdown();
-    await expectExactlyOnce(collector, sent);
+    await expectExactlyOnce(suite.collector, sent);
     expect(shutdown.extensions).toEqual([
       expect.objectContaining({ name: 'otel-relay', state: 'Exited', exitCode: 0 }),
     ]);
@@ -113,7 +98,7 @@ describe('relay robustness in the emulator', () => {
   for (const python of ['http', 'grpc'] as const) {
     it(`accepts spans from the OpenTelemetry Python SDK over OTLP/${python}`, async () => {
       const venv = await ensurePythonVenv();
-      relay = await startRelayEnv(collector, { flush: 'end', env: { FIXTURE_PYTHON: venv.python } });
+      const relay = await suite.start({ flush: 'end', env: { FIXTURE_PYTHON: venv.python } });
       const sent = emptyIds();
       for (let i = 0; i < 2; i++) {
         const r = await relay.env.invoke({ tag: `py-${python}-${i}-${Date.now()}`, spans: 3, python });
@@ -122,12 +107,12 @@ describe('relay robustness in the emulator', () => {
       }
       await relay.env.shutdown();
       expect(sent.spanIds).toHaveLength(6);
-      await expectExactlyOnce(collector, sent);
+      await expectExactlyOnce(suite.collector, sent);
     });
   }
 
   it('registers SHUTDOWN only on Managed Instances and delivers concurrent invocations exactly once', async () => {
-    relay = await startRelayEnv(collector, {
+    const relay = await suite.start({
       flush: 'adaptive',
       env: { OTEL_RELAY_BACKGROUND_INTERVAL_MS: '200' },
       config: { mode: 'managed-instances', maxConcurrency: 4 },
@@ -145,14 +130,14 @@ describe('relay robustness in the emulator', () => {
       }
     }
     await relay.env.shutdown();
-    await expectExactlyOnce(collector, sent);
+    await expectExactlyOnce(suite.collector, sent);
     const ext = relay.env.telemetry.find((t) => t.type === 'platform.extension');
     expect(ext?.record).toMatchObject({ name: 'otel-relay', events: ['SHUTDOWN'] });
   });
 
   it('never fails or times out an invocation when the collector is not there', async () => {
     const nowhere = await freePort();
-    relay = await startRelayEnv(collector, {
+    const relay = await suite.start({
       flush: 'end',
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${nowhere}` },
       config: { timeoutMs: 2_000 },
@@ -172,7 +157,7 @@ describe('relay robustness in the emulator', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const taken = (blocker.address() as { port: number }).port;
     try {
-      relay = await startRelayEnv(collector, { flush: 'end', env: { OTEL_RELAY_HTTP_PORT: String(taken) } });
+      const relay = await suite.start({ flush: 'end', env: { OTEL_RELAY_HTTP_PORT: String(taken) } });
       // The fixture's SDK exports to the blocker, which never answers OTLP: the function still succeeds
       // or errors on its own; the extension must not hang the invocation.
       const r = await relay.env.invoke({ tag: 'taken', spans: 0 });

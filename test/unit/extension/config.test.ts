@@ -14,6 +14,29 @@ describe('loadConfig', () => {
     expect(config.managedInstances).toBe(false);
   });
 
+  it('reads the TLS files per signal first, and refuses a client key without its certificate', () => {
+    const { config, problems } = loadConfig({
+      OTEL_EXPORTER_OTLP_CERTIFICATE: '/opt/ca.pem',
+      OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: '/opt/traces-ca.pem',
+      OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/opt/client.pem',
+      OTEL_EXPORTER_OTLP_CLIENT_KEY: '/opt/client.key',
+      OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY: '/opt/logs.key',
+    });
+    expect(config.exporters.traces.tls).toEqual({
+      certificate: '/opt/traces-ca.pem',
+      clientCertificate: '/opt/client.pem',
+      clientKey: '/opt/client.key',
+    });
+    expect(config.exporters.metrics.tls?.certificate).toBe('/opt/ca.pem');
+    expect(config.exporters.logs.tls?.clientKey).toBe('/opt/logs.key');
+    expect(problems).toEqual([]);
+    const half = loadConfig({ OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY: '/opt/m.key' });
+    expect(half.config.exporters.metrics.tls).toBeUndefined();
+    expect(half.problems).toEqual([
+      'config: OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY is set but OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE is not; metrics are sent without a client certificate',
+    ]);
+  });
+
   it('appends the signal path to the general endpoint and uses per-signal endpoints as they are', () => {
     const { config } = loadConfig({
       OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example:4318/base',

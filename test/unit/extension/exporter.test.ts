@@ -98,6 +98,23 @@ describe('OTLP/HTTP exporter', () => {
   });
 });
 
+describe('TLS files', () => {
+  it('reports an unreadable CA file as retryable (the batch is kept, not dropped) for HTTP and gRPC', async () => {
+    for (const protocol of ['http/protobuf', 'grpc']) {
+      const { config } = loadConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'https://127.0.0.1:9',
+        OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+        OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent/relay-ca.pem',
+      });
+      const ex = createOtlpExporter(config.exporters, systemClock);
+      const out = await ex.export('traces', await traceRequest(1), budget(2000));
+      expect(out.kind).toBe('retryable');
+      expect(out.kind === 'retryable' && out.reason).toMatch(/TLS file unreadable.*relay-ca\.pem/);
+      ex.close();
+    }
+  });
+});
+
 describe('parseRetryAfter', () => {
   it('reads seconds and HTTP dates', () => {
     expect(parseRetryAfter('3', 0)).toBe(3000);

@@ -228,6 +228,46 @@ describe('extension lifecycle', () => {
     expect(collector.requests).toHaveLength(2);
   });
 
+  it('says once that data is kept back while the collector breaker is open, and repeats it only at debug', async () => {
+    // Prepare
+    collector.respond = () => ({ status: 503 });
+    const ext = start({
+      OTEL_RELAY_FLUSH: 'end',
+      OTEL_RELAY_FLUSH_TIMEOUT_MS: '300',
+      OTEL_RELAY_BREAKER_THRESHOLD: '1',
+      OTEL_RELAY_BREAKER_OPEN_MS: '600000',
+    });
+    await api.waitForNext(1);
+    const port = ext.core().httpPort!;
+    // Act
+    for (let i = 1; i <= 5; i++) {
+      api.push(invoke(`q${i}`));
+      await eventually(() => ext.core().stats.invocationsSeen() === i, `INVOKE q${i} handled`);
+      await post(port, '/v1/traces', await traceRequest(1));
+      await post(port, '/relay/v1/invocations/q' + i + '/done', new Uint8Array());
+      await api.waitForNext(i + 1);
+    }
+    // Assess
+    const kept = ext.log.lines.filter((l) => l.msg.includes('kept in the buffer'));
+    // Four invocations found the breaker open (some flush twice: at INVOKE and before next).
+    expect(kept.length).toBeGreaterThanOrEqual(4);
+    expect(kept.map((l) => l.level)).toEqual(['info', ...kept.slice(1).map(() => 'debug')]);
+    expect(
+      ext.log.lines.filter((l) => l.msg.startsWith('collector breaker open')).map((l) => l.level),
+    ).toEqual(['warn']);
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+  });
+
+  it('counts the fallback settings it could not use with its own config problems', async () => {
+    const ext = start({ OTEL_RELAY_FLUSH: 'sometimes', OTEL_RELAY_BREAKER_THRESHOLD: 'lots' });
+    await api.waitForNext(1);
+    expect(ext.core().stats.configProblems).toBe(2);
+    expect(ext.log.lines.filter((l) => l.level === 'warn' && l.msg.startsWith('config:'))).toHaveLength(2);
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+  });
+
   it('calls next within the flush budget when the collector is slow, with the batch kept', async () => {
     collector.delayMs = 3_000;
     const ext = start({ OTEL_RELAY_FLUSH: 'end', OTEL_RELAY_FLUSH_TIMEOUT_MS: '150' });

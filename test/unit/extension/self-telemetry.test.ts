@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeSelfMetrics } from '../../../src/extension/telemetry/self.js';
+import { breakerReadings, encodeSelfMetrics } from '../../../src/extension/telemetry/self.js';
 import { RelayStats } from '../../../src/extension/telemetry/stats.js';
 import { decodeExportRequest, validateExportRequest } from '../../../src/otlp/index.js';
 
@@ -45,6 +45,57 @@ describe('self-telemetry', () => {
     const flush = metrics.find((m) => m.name === 'otel_relay.flush.duration')!;
     expect(Number(flush.histogram!.dataPoints[0]!.count)).toBe(3);
     expect(metrics.find((m) => m.name === 'otel_relay.postruntime.duration')).toBeUndefined();
+  });
+});
+
+describe('breaker state in self-telemetry', () => {
+  it('encodes each breaker of Delivery.state() as an otel_relay.breaker.state gauge (0 closed, 1 half-open, 2 open)', async () => {
+    // Prepare
+    const readings = breakerReadings({
+      collectorBreaker: 'open',
+      s3Breaker: 'half-open',
+      spoolBytes: 0,
+      spooledItems: 3,
+    });
+    // Act
+    const { body, points } = encodeSelfMetrics(
+      new RelayStats(),
+      { extensionVersion: '0.1.0' },
+      1_000_000_000n,
+      2_000_000_000n,
+      1_000_000_000n,
+      readings,
+    );
+    // Assess
+    expect(readings).toEqual([
+      { name: 'collector', state: 'open' },
+      { name: 's3', state: 'half-open' },
+    ]);
+    expect(validateExportRequest('metrics', body).items).toBe(points);
+    const decoded = (await decodeExportRequest('metrics', body)) as {
+      resourceMetrics: {
+        scopeMetrics: {
+          metrics: {
+            name: string;
+            gauge?: {
+              dataPoints: { asInt: string; attributes: { key: string; value: { stringValue: string } }[] }[];
+            };
+          }[];
+        }[];
+      }[];
+    };
+    const gauge = decoded.resourceMetrics[0]!.scopeMetrics[0]!.metrics.find(
+      (m) => m.name === 'otel_relay.breaker.state',
+    );
+    const byBreaker = Object.fromEntries(
+      (gauge?.gauge?.dataPoints ?? []).map((p) => [p.attributes[0]!.value.stringValue, Number(p.asInt)]),
+    );
+    expect(byBreaker).toEqual({ collector: 2, s3: 1 });
+  });
+
+  it('leaves the gauge out when the Delivery reports no breaker', () => {
+    expect(breakerReadings(undefined)).toEqual([]);
+    expect(breakerReadings({ collectorBreaker: 'unknown', spoolBytes: 1 })).toEqual([]);
   });
 });
 

@@ -121,6 +121,11 @@ describe('fallback Delivery', () => {
     expect(await h.delivery.spool.list()).toEqual([]);
     expect(h.delivery.counters.replayedItems).toBe(10);
     expect(h.delivery.collectorBreaker.state).toBe('closed');
+    // One summary line at info for the run; the files one by one only at debug.
+    expect(h.lines.filter((l) => /^(info|warn|error) .*replayed/.test(l))).toEqual([
+      'info 10 items from 4 spool files replayed to the collector; 0 files left',
+    ]);
+    expect(h.lines.filter((l) => /^debug .* replayed from /.test(l))).toHaveLength(4);
   });
 
   it('keeps spooled batches when the replay fails', async () => {
