@@ -6,7 +6,7 @@ import { type ILayerVersion, type Function as LambdaFunction, RuntimeFamily } fr
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { parseFlushStrategy } from '../../src/extension/config.js';
+import { parseFlushStrategy, parseOtlpHeaders } from '../../src/extension/config.js';
 import { OtelRelayLayer } from './layer.js';
 
 /**
@@ -49,7 +49,10 @@ export interface OtelRelayProps {
   layerPath?: string;
   /** OTLP endpoint of your collector (OTEL_EXPORTER_OTLP_ENDPOINT). */
   endpoint?: string;
-  /** OTLP headers, `k=v,k2=v2`. Visible to anyone who can read the function configuration. */
+  /**
+   * OTLP headers, `k=v,k2=v2` (the `OTEL_EXPORTER_OTLP_HEADERS` format, checked by the extension's own
+   * parser). Visible to anyone who can read the function configuration: prefer `headersSecret`.
+   */
   headers?: string;
   /**
    * A Secrets Manager secret holding OTLP headers: an `OTEL_EXPORTER_OTLP_HEADERS`-format string
@@ -76,6 +79,16 @@ function checkFlush(flush: string | undefined): void {
   );
 }
 
+function checkHeaders(headers: string | undefined): void {
+  if (headers === undefined) return;
+  // The extension skips such an entry with a log line; refuse it at synth so every header is sent.
+  // Problems name the entry's position only: the value is a credential and stays out of the error.
+  const { problems } = parseOtlpHeaders(headers);
+  if (problems.length > 0) {
+    throw new Error(`OtelRelay: headers ${problems[0]} by the extension; give k=v,k2=v2 (URL-encoded)`);
+  }
+}
+
 /**
  * @example
  * const relay = new OtelRelay(this, 'Relay', { endpoint: 'https://otlp.example.com:4318', headersSecret });
@@ -94,6 +107,7 @@ export class OtelRelay extends Construct {
       throw new Error('OtelRelay: give either headers or headersSecret, not both');
     }
     checkFlush(props.flush);
+    checkHeaders(props.headers);
     this.props = props;
     this.layer = props.layer ?? new OtelRelayLayer(this, 'Layer', { path: props.layerPath }).layerVersion;
 

@@ -1,6 +1,6 @@
 // The relay's settings as they live on a function: environment variables read by the extension.
 // Names and accepted values are the extension's contract (see README "Configuration").
-import { parseFlushStrategy } from '../../extension/config.js';
+import { parseFlushStrategy, parseOtlpHeaders } from '../../extension/config.js';
 import { UsageError } from '../usage.js';
 
 export const RELAY_ENV = {
@@ -52,16 +52,17 @@ export function validateEndpoint(value: string): string {
   return value;
 }
 
-/** OTEL_EXPORTER_OTLP_HEADERS format: comma-separated key=value pairs (values URL-encoded). */
+/**
+ * OTEL_EXPORTER_OTLP_HEADERS format, checked by the extension's own parser: an entry it would skip
+ * (no `key=value`, or not URL-encoded) is refused here, so every header given reaches the collector.
+ */
 export function validateHeaders(value: string): string {
-  for (const pair of value.split(',')) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0 || pair.slice(0, eq).trim() === '') {
-      // The value is a credential: name only the position, never echo it.
-      throw new UsageError(
-        '--headers must be comma-separated key=value pairs, e.g. "x-api-key=abc,x-team=ops"',
-      );
-    }
+  const { problems } = parseOtlpHeaders(value);
+  if (problems.length > 0) {
+    // The parser names entries by their position only; the value is a credential and is never echoed.
+    throw new UsageError(
+      `--headers ${problems[0]} by the extension; give comma-separated key=value pairs, URL-encoded, e.g. "x-api-key=abc,x-team=ops"`,
+    );
   }
   return value;
 }

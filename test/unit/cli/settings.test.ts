@@ -7,7 +7,7 @@ import {
   validateSecretArn,
 } from '../../../src/cli/lambda/settings.js';
 import { UsageError } from '../../../src/cli/usage.js';
-import { parseFlushStrategy } from '../../../src/extension/config.js';
+import { parseFlushStrategy, parseOtlpHeaders } from '../../../src/extension/config.js';
 
 describe('relay settings given on the command line', () => {
   it('accepts every flush strategy the extension knows', () => {
@@ -31,6 +31,31 @@ describe('relay settings given on the command line', () => {
   it('rejects an unknown flush strategy with the list of valid ones', () => {
     expect(() => validateFlush('sometimes')).toThrow(UsageError);
     expect(() => validateFlush('periodic:0')).toThrow(/adaptive, end, continuous, periodic:<ms>/);
+  });
+
+  it.each([
+    'x-api-key=abc,x-team=ops',
+    'authorization=Bearer%20abc',
+    'a=b,,c=d,',
+    'a=',
+    'supersecretvalue',
+    'a=b,novalue',
+    '=abc',
+    'a=%E0%A4%A',
+  ])('accepts --headers %j exactly when the extension uses every entry', (headers) => {
+    if (parseOtlpHeaders(headers).problems.length === 0) expect(validateHeaders(headers)).toBe(headers);
+    else expect(() => validateHeaders(headers)).toThrow(UsageError);
+  });
+
+  it('refuses headers the extension could not decode, without echoing them', () => {
+    let message = '';
+    try {
+      validateHeaders('authorization=Bearer%zzsecret');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/not URL-encoded/);
+    expect(message).not.toContain('secret');
   });
 
   it('accepts http(s) endpoints only', () => {

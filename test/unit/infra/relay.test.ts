@@ -15,7 +15,7 @@ import {
   OtelRelayLayer,
   type OtelRelayProps,
 } from '../../../infra/index.js';
-import { parseFlushStrategy } from '../../../src/extension/config.js';
+import { parseFlushStrategy, parseOtlpHeaders } from '../../../src/extension/config.js';
 import { PRIVATE_ENCRYPTED_BUCKET } from './fallback-bucket.js';
 
 /** A directory of the real layer's shape; the real dist/layer exists only once the extension builds. */
@@ -324,5 +324,21 @@ describe('OtelRelay.addTo', () => {
       Environment: { Variables: Match.objectLike({ OTEL_RELAY_FLUSH: 'periodic:5s' }) },
     });
     expect(parseFlushStrategy('periodic:5s')).toEqual({ kind: 'periodic', intervalMs: 5000 });
+  });
+
+  it.each(['x-api-key=abc,x-team=ops', 'a=b,,', 'supersecretvalue', 'a=b,novalue', 'k=%zz'])(
+    'accepts headers %j exactly when the extension uses every entry',
+    (headers) => {
+      const make = () => new OtelRelay(new Stack(new App(), 'Headers'), 'Relay', { layerPath, headers });
+      if (parseOtlpHeaders(headers).problems.length === 0) expect(make).not.toThrow();
+      else expect(make).toThrow(/OtelRelay: headers has an entry/);
+    },
+  );
+
+  it('names a bad header entry without its value', () => {
+    const make = () =>
+      new OtelRelay(new Stack(new App(), 'Secretive'), 'Relay', { layerPath, headers: 'supersecretvalue' });
+    expect(make).toThrow(/without "key=value"/);
+    expect(make).not.toThrow(/supersecretvalue/);
   });
 });
