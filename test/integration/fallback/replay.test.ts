@@ -266,4 +266,30 @@ describe('replay', () => {
     expect(res.stdout).toMatch(/failed 1/);
     expect(readdirSync(dir)).toHaveLength(1);
   });
+
+  it('lists an S3 object it cannot decode with the reason in a dry run, and keeps it', async () => {
+    const key = objectKey({ bucket: 'replay-src', prefix: 'bad' }, 'logs', Date.now());
+    await s3.putObject('replay-src', key, 'not gzip, not OTLP');
+    const res = await cli([
+      '--from',
+      's3://replay-src/bad',
+      '--to',
+      collector.httpEndpoint,
+      '--dry-run',
+      '--json',
+    ]);
+    expect(res.code).toBe(0);
+    const summary = JSON.parse(res.stdout);
+    expect(summary.listed).toEqual([
+      {
+        id: `s3://replay-src/${key}`,
+        signal: 'logs',
+        items: null,
+        bytes: 18,
+        problem: expect.stringMatching(/^could not be read or decoded: /),
+      },
+    ]);
+    expect(summary.items).toEqual({});
+    expect((await s3.listObjects('replay-src', 'bad/')).map((o) => o.key)).toEqual([key]);
+  });
 });
