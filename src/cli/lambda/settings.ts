@@ -1,6 +1,7 @@
 // The relay's settings as they live on a function: environment variables read by the extension.
 // Names and accepted values are the extension's contract (see README "Configuration").
 import { parseFlushStrategy, parseOtlpHeaders } from '../../extension/config.js';
+import { parseS3Uri } from '../../extension/fallback/index.js';
 import { UsageError } from '../usage.js';
 
 export const RELAY_ENV = {
@@ -74,9 +75,12 @@ export function validateSecretArn(value: string): string {
   return value;
 }
 
-/** `s3://bucket/prefix` (prefix optional); the extension writes under the prefix. */
+/** `s3://bucket/prefix` (prefix optional), checked by the extension's own parser. */
 export function validateS3Uri(value: string): string {
-  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/.*)?$/.exec(value);
-  if (!m) throw new UsageError(`--fallback-s3-uri ${value} must look like s3://bucket/prefix/`);
+  try {
+    parseS3Uri(value);
+  } catch (cause) {
+    throw new UsageError(`--fallback-s3-uri ${value} must look like s3://bucket/prefix/`, { cause });
+  }
   return value;
 }

@@ -8,6 +8,7 @@ import {
 } from '../../../src/cli/lambda/settings.js';
 import { UsageError } from '../../../src/cli/usage.js';
 import { parseFlushStrategy, parseOtlpHeaders } from '../../../src/extension/config.js';
+import { parseS3Uri } from '../../../src/extension/fallback/index.js';
 
 describe('relay settings given on the command line', () => {
   it('accepts every flush strategy the extension knows', () => {
@@ -74,6 +75,26 @@ describe('relay settings given on the command line', () => {
     }
     expect(message).toMatch(/key=value pairs/);
     expect(message).not.toContain('supersecretvalue');
+  });
+
+  it.each([
+    's3://my-bucket',
+    's3://my-bucket/otel/',
+    ' s3://my-bucket/p',
+    's3://My_Bucket/p',
+    's3://',
+    'https://b/p',
+  ])('accepts --fallback-s3-uri %j exactly when the extension does', (uri) => {
+    const accepted = (() => {
+      try {
+        parseS3Uri(uri);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    if (accepted) expect(validateS3Uri(uri)).toBe(uri);
+    else expect(() => validateS3Uri(uri)).toThrow(UsageError);
   });
 
   it('checks S3 URIs and secret ARNs', () => {
