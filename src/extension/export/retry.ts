@@ -12,8 +12,11 @@ export type AttemptResult =
   | { kind: 'timeout'; message?: string }
   | { kind: 'network'; code?: string; message?: string }
   | { kind: 'aborted'; message?: string }
-  /** Already classified by the transport (the extension's ExportOutcome): worth another attempt. */
-  | { kind: 'retryable'; message: string; status?: number; retryAfterMs?: number }
+  /**
+   * Already classified by the transport (the extension's ExportOutcome): worth another attempt, in
+   * a later flush only when `notThisFlush`.
+   */
+  | { kind: 'retryable'; message: string; status?: number; retryAfterMs?: number; notThisFlush?: boolean }
   /** Already classified by the transport: not worth another attempt. */
   | { kind: 'failed'; message: string; status?: number };
 
@@ -186,6 +189,7 @@ export async function withRetry(
       verdict.retryAfterMs === undefined
         ? { reason: verdict.reason }
         : { reason: verdict.reason, retryAfterMs: verdict.retryAfterMs };
+    if (result.kind === 'retryable' && result.notThisFlush) return giveUp(n);
     if (n === policy.maxAttempts) break;
     const wait = verdict.retryAfterMs ?? backoffMs(policy, n, random);
     if (deps.now() + wait >= budget.deadline) {

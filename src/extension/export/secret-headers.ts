@@ -120,11 +120,6 @@ export class SecretHeaders {
     return `OTLP headers from secret ${this.o.secretId} are not available (${this.lastError}); nothing is sent without them`;
   }
 
-  /** Ms from now until `t` (clock ms), at least 0. */
-  msUntil(t: number): number {
-    return Math.max(0, t - this.o.clock.now());
-  }
-
   /** Ms until the next read may start (0: now or one is in flight). */
   retryInMs(): number {
     return Math.max(0, this.retryAt - this.o.clock.now());
@@ -210,6 +205,12 @@ function isContentProblem(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('the secret');
 }
 
+function notThisFlush(reason: string, retryAfterMs: number): ExportOutcome {
+  return retryAfterMs > 0
+    ? { kind: 'retryable', reason, retryAfterMs, notThisFlush: true }
+    : { kind: 'retryable', reason, notThisFlush: true };
+}
+
 /** HTTP 401/403, or gRPC UNAUTHENTICATED (16) / PERMISSION_DENIED (7): the credentials, not the data. */
 function isAuthRefusal(status: number | undefined): boolean {
   return status === 401 || status === 403 || status === 16 || status === 7;
@@ -240,13 +241,10 @@ export function createSecretHeadersExporter(
   return {
     async export(signal: Signal, body: Uint8Array, budget: FlushBudget): Promise<ExportOutcome> {
       const headers = await source.wait(budget.deadline, budget.abort);
-      if (!headers) {
-        // Retry-After reaches past this flush: the read is retried by a later flush, never waited
-        // for inside this one (the wait would be billed as post-runtime time, for a read that has
-        // just failed). The batch goes to the fallback or stays buffered meanwhile.
-        const retryAfterMs = Math.max(source.retryInMs(), source.msUntil(budget.deadline) + 1);
-        return { kind: 'retryable', reason: source.unavailableReason(), retryAfterMs };
-      }
+      // The read is retried by a later flush, never waited for inside this one (the wait would be
+      // billed as post-runtime time, for a read that has just failed). Retry-After says when the
+      // next read may start, which is also how long the collector's breaker stays open at least.
+      if (!headers) return notThisFlush(source.unavailableReason(), source.retryInMs());
       if (inner?.headers !== headers) {
         inner?.exporter.close();
         inner = { headers, exporter: make(headers) };
@@ -256,11 +254,7 @@ export function createSecretHeadersExporter(
       else if (out.kind === 'failed' && isAuthRefusal(out.status)) {
         // Not the data's fault: dropping it as "rejected" would lose it to a rotated secret.
         source.refused(out.reason);
-        return {
-          kind: 'retryable',
-          reason: `${out.reason}; the headers from the secret are read again`,
-          retryAfterMs: Math.max(source.retryInMs(), source.msUntil(budget.deadline) + 1),
-        };
+        return notThisFlush(`${out.reason}; the headers from the secret are read again`, source.retryInMs());
       }
       return out;
     },

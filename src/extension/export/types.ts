@@ -28,7 +28,17 @@ export type ExportOutcome =
   /** The collector accepted the request but rejected `rejected` items (OTLP partial_success). */
   | { kind: 'partial'; rejected: number; message: string }
   /** Worth another attempt: 429/502/503/504, gRPC UNAVAILABLE & co, timeouts, network errors. */
-  | { kind: 'retryable'; reason: string; status?: number; retryAfterMs?: number }
+  | {
+      kind: 'retryable';
+      reason: string;
+      status?: number;
+      retryAfterMs?: number;
+      /**
+       * True when another attempt within this flush cannot do better (e.g. the auth headers are not
+       * available yet): the flush moves on to the fallback at once. Still a failure of the backend.
+       */
+      notThisFlush?: boolean;
+    }
   /** Not worth another attempt: any other 4xx/5xx, bad config, or the budget was gone. */
   | { kind: 'failed'; reason: string; status?: number };
 

@@ -56,6 +56,7 @@ function toAttempt(outcome: ExportOutcome): AttemptResult {
       const r: AttemptResult = { kind: 'retryable', message: outcome.reason };
       if (outcome.status !== undefined) r.status = outcome.status;
       if (outcome.retryAfterMs !== undefined) r.retryAfterMs = outcome.retryAfterMs;
+      if (outcome.notThisFlush) r.notThisFlush = true;
       return r;
     }
     case 'failed':

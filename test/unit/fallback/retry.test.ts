@@ -196,6 +196,26 @@ describe('withRetry with outcomes the transport already classified', () => {
     expect(time.sleeps).toEqual([300]);
   });
 
+  it('gives a notThisFlush outcome up at once as unavailable, keeping its Retry-After for the breaker', async () => {
+    const time = fakeTime();
+    const out = await withRetry(
+      scripted([
+        { kind: 'retryable', message: 'no auth headers yet', retryAfterMs: 300, notThisFlush: true },
+        { kind: 'success' },
+      ]),
+      { deadline: time.now() + 10_000 },
+      { now: time.now, sleep: time.sleep },
+    );
+    expect(out).toEqual({
+      delivered: false,
+      attempts: 1,
+      cause: 'unavailable',
+      reason: 'no auth headers yet',
+      retryAfterMs: 300,
+    });
+    expect(time.sleeps).toEqual([]);
+  });
+
   it('reports a failed outcome with its status as rejected', async () => {
     const time = fakeTime();
     const out = await withRetry(
