@@ -179,21 +179,23 @@ function grpcSender(target: CollectorTarget): CollectorSender {
   };
 }
 
-/** The extension exporter's verdict, as the retry loop takes it. */
+/**
+ * The extension exporter's verdict, as the retry loop takes it. Retryable and failed outcomes keep
+ * every field (status, Retry-After, notThisFlush) under the retry loop's name for the text.
+ */
 function attemptResult(o: ExportOutcome): AttemptResult {
   switch (o.kind) {
     case 'success':
-      return { kind: 'success' };
+      return o;
     case 'partial':
       return { kind: 'success', rejected: o.rejected, message: o.message };
-    case 'retryable':
-      return {
-        kind: 'retryable',
-        message: o.reason,
-        ...(o.status === undefined ? {} : { status: o.status }),
-        ...(o.retryAfterMs === undefined ? {} : { retryAfterMs: o.retryAfterMs }),
-      };
-    case 'failed':
-      return { kind: 'failed', message: o.reason, ...(o.status === undefined ? {} : { status: o.status }) };
+    case 'retryable': {
+      const { reason, ...rest } = o;
+      return { ...rest, message: reason };
+    }
+    case 'failed': {
+      const { reason, ...rest } = o;
+      return { ...rest, message: reason };
+    }
   }
 }
