@@ -29,7 +29,7 @@ layer:
 settings (each optional; unset ones keep the function's current value):
   --endpoint URL            OTEL_EXPORTER_OTLP_ENDPOINT, the collector the relay exports to
   --headers K=V,...         OTEL_EXPORTER_OTLP_HEADERS, URL-encoded (visible in the console: prefer a secret)
-  --headers-secret-arn ARN  OTEL_RELAY_HEADERS_SECRET_ARN: a secret holding headers (K=V,... or a JSON object)
+  --headers-secret-arn ARN  OTEL_RELAY_HEADERS_SECRET_ARN: a secret (ARN or name) holding headers (K=V,... or JSON)
   --flush STRATEGY          OTEL_RELAY_FLUSH: adaptive | end | continuous | periodic:<ms> | periodic:<n>s
   --fallback-s3-uri URI     OTEL_RELAY_FALLBACK_S3_URI, s3://bucket/prefix/ for spilled data
 

@@ -68,9 +68,17 @@ export function validateHeaders(value: string): string {
   return value;
 }
 
+/**
+ * The extension reads the secret by ARN or by name (GetSecretValue's SecretId), so both are accepted:
+ * a secret ARN, or a name as Secrets Manager allows it (1-512 of letters, digits and /_+=.@-).
+ */
 export function validateSecretArn(value: string): string {
-  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(value)) {
-    throw new UsageError(`--headers-secret-arn ${value} is not a Secrets Manager secret ARN`);
+  const arn = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(value);
+  const name = /^[A-Za-z0-9/_+=.@-]{1,512}$/.test(value);
+  if (!arn && !name) {
+    throw new UsageError(
+      `--headers-secret-arn ${value} is neither a Secrets Manager secret ARN nor a secret name`,
+    );
   }
   return value;
 }

@@ -97,11 +97,17 @@ describe('relay settings given on the command line', () => {
     else expect(() => validateS3Uri(uri)).toThrow(UsageError);
   });
 
-  it('checks S3 URIs and secret ARNs', () => {
+  it('checks S3 URIs, and takes a headers secret by ARN or by name as the extension does', () => {
     expect(validateS3Uri('s3://my-bucket/otel/')).toBe('s3://my-bucket/otel/');
     expect(() => validateS3Uri('https://my-bucket.s3.amazonaws.com/')).toThrow(/s3:\/\/bucket\/prefix/);
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:otlp-AbCdEf';
     expect(validateSecretArn(arn)).toBe(arn);
-    expect(() => validateSecretArn('otlp-headers')).toThrow(/not a Secrets Manager secret ARN/);
+    // The extension passes the value to GetSecretValue as SecretId, which takes a name too.
+    expect(validateSecretArn('otlp-headers')).toBe('otlp-headers');
+    expect(validateSecretArn('team/otlp-headers')).toBe('team/otlp-headers');
+    expect(() => validateSecretArn('otlp headers')).toThrow(
+      /neither a Secrets Manager secret ARN nor a secret name/,
+    );
+    expect(() => validateSecretArn('arn:aws:s3:::bucket')).toThrow(UsageError);
   });
 });
