@@ -25,14 +25,12 @@ export function isRelayVariable(name: string): boolean {
   return name.startsWith('OTEL_RELAY_') || Object.values(RELAY_ENV).includes(name as never);
 }
 
-export const FLUSH_STRATEGIES = ['adaptive', 'end', 'continuous', 'periodic:<ms>'] as const;
+export const FLUSH_STRATEGIES = ['adaptive', 'end', 'continuous', 'periodic:<ms>', 'periodic:<n>s'] as const;
 
 /** Accepts exactly what the extension accepts (its own parser), so a value set here is one it uses. */
 export function validateFlush(value: string): string {
   if (parseFlushStrategy(value) !== undefined) return value;
-  throw new UsageError(
-    `--flush ${value} is not a flush strategy; use one of ${FLUSH_STRATEGIES.join(', ')} (or periodic:<s>s)`,
-  );
+  throw new UsageError(`--flush ${value} is not a flush strategy; use one of ${FLUSH_STRATEGIES.join(', ')}`);
 }
 
 export function validateEndpoint(value: string): string {
