@@ -3,9 +3,12 @@
 // back-off, and never a header value in a log line. The secret read is scripted here; the real
 // GetSecretValue against moto is in test/integration/extension/secret-headers.test.ts.
 import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../../src/extension/clock.js';
 import {
   createSecretHeadersExporter,
   type ExportOutcome,
@@ -15,6 +18,7 @@ import {
   parseSecretHeaders,
   SecretHeaders,
   type SignalExporter,
+  secretsManagerFetch,
 } from '../../../src/extension/export/index.js';
 import { createFallbackDelivery } from '../../../src/extension/fallback/index.js';
 
@@ -256,5 +260,51 @@ describe('secret headers exporter', () => {
     expect(sleeps).toEqual([]);
     expect(delivery.counters.droppedItems).toEqual({});
     expect(h.sent).toEqual([]);
+  });
+});
+
+describe('secretsManagerFetch', () => {
+  it('signs for the region of the ARN and honours AWS_ENDPOINT_URL_SECRETS_MANAGER over AWS_ENDPOINT_URL', async () => {
+    // Prepare: a loopback stand-in for the Secrets Manager endpoint that records what it was asked
+    const seen: { auth: string; target: string; body: string }[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        seen.push({
+          auth: String(req.headers.authorization),
+          target: String(req.headers['x-amz-target']),
+          body,
+        });
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ SecretString: 'authorization=abc' }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const arn = 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:otlp-AbCdEf';
+    try {
+      // Act
+      const fetch = secretsManagerFetch(
+        arn,
+        {
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'secret',
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${port}`,
+          AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+        },
+        systemClock,
+      );
+      const value = await fetch({ deadline: Date.now() + 5_000, signal: new AbortController().signal });
+      // Assess
+      expect(value).toBe('authorization=abc');
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.auth).toContain('/eu-west-2/secretsmanager/aws4_request');
+      expect(seen[0]!.target).toBe('secretsmanager.GetSecretValue');
+      expect(JSON.parse(seen[0]!.body)).toEqual({ SecretId: arn });
+    } finally {
+      server.close();
+    }
   });
 });
