@@ -1,0 +1,85 @@
+// The built extension process against a scripted Extensions API: what it loads before `register`
+// (DESIGN §4: nothing heavy on the init path), and that silence or garbage from the platform ends in
+// a bounded exit or carries on, never a hang.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type ExtensionRun, invokeEvent, shutdownEvent, startExtension } from './extension-process.js';
+
+let run: ExtensionRun | undefined;
+afterEach(async () => {
+  await run?.stop();
+  run = undefined;
+});
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sec-init-'));
+  // Records the built-in modules the extension loaded (beyond node:http, loaded here to hook it) at the
+  // moment it sends its first request, which is `register`.
+  writeFileSync(
+    join(dir, 'snapshot.cjs'),
+    `const http = require('node:http');
+const before = new Set(process.moduleLoadList);
+const request = http.request;
+let first = true;
+http.request = function (...args) {
+  if (first) {
+    first = false;
+    const loaded = process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith('NativeModule '));
+    require('node:fs').writeFileSync(process.env.SNAPSHOT_OUT, JSON.stringify({ path: args[0] && args[0].path, loaded }));
+  }
+  return request.apply(this, args);
+};
+`,
+  );
+  return () => rmSync(dir, { recursive: true, force: true });
+});
+
+const nexts = (r: ExtensionRun) => r.calls.filter((c) => c.endsWith('/extension/event/next')).length;
+
+describe('init path', () => {
+  it('loads no TLS, HTTP/2, zlib or crypto module before register', async () => {
+    const out = join(dir, 'loaded.json');
+    run = await startExtension({
+      nodeArgs: ['-r', join(dir, 'snapshot.cjs')],
+      env: { SNAPSHOT_OUT: out },
+    });
+    await run.waitForOutput(/otel-relay ready/);
+    run.answerNext(shutdownEvent());
+    expect(await run.exited()).toBe(0);
+    const snap = JSON.parse(readFileSync(out, 'utf8')) as { path: string; loaded: string[] };
+    expect(snap.path).toBe('/2020-01-01/extension/register');
+    const heavy = ['http2', 'https', 'tls', 'zlib', 'crypto', 'child_process', 'worker_threads'];
+    expect(snap.loaded.filter((m) => heavy.includes(m.replace('NativeModule ', '')))).toEqual([]);
+  });
+});
+
+describe('a platform that is silent or answers garbage', () => {
+  it('gives up on a register that never answers and exits 1', async () => {
+    run = await startExtension({ register: 'hang' });
+    expect(await run.exited(20_000)).toBe(1);
+    expect(run.stdout()).toMatch(/could not register with the Extensions API/);
+    expect(nexts(run)).toBe(0);
+  });
+
+  it('exits 1 after a bounded number of event/next answers that are not JSON events', async () => {
+    run = await startExtension();
+    await run.waitForOutput(/otel-relay ready/);
+    for (let i = 0; i < 5; i++) run.answerNext({ status: 200, body: '<html>not an event</html>' });
+    expect(await run.exited()).toBe(1);
+    expect(nexts(run)).toBeLessThanOrEqual(3);
+    expect(run.stdout()).toMatch(/event\/next failed; the extension exits/);
+  });
+
+  it('carries on past an INVOKE whose deadline is not a number and shuts down cleanly', async () => {
+    run = await startExtension({ env: { OTEL_RELAY_FLUSH: 'end' } });
+    await run.waitForOutput(/otel-relay ready/);
+    run.answerNext(invokeEvent('req-garbage-deadline', 'soon'));
+    run.answerNext(invokeEvent('req-no-deadline', null));
+    run.answerNext(shutdownEvent());
+    expect(await run.exited()).toBe(0);
+    expect(nexts(run)).toBe(3);
+  });
+});
