@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { traceRequest } from '../../unit/extension/fakes.js';
 
 export const extensionJs = resolve(import.meta.dirname, '../../../dist/layer/otel-relay/extension.js');
 
@@ -152,3 +153,38 @@ export const invokeEvent = (requestId: string, deadlineMs: unknown): ApiAnswer =
     invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:sec-fn',
   }),
 });
+
+/** A loopback server that answers every request with `status` and `body`, recording the headers. */
+export async function refusingServer(status: number, body: string) {
+  const seen: http.IncomingHttpHeaders[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.headers);
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(status, { 'content-type': 'application/xml' });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Posts a real SDK-encoded trace export request to the relay's OTLP/HTTP receiver. */
+export async function postTraces(port: number, spans: number): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body: await traceRequest(spans),
+    signal: AbortSignal.timeout(5_000),
+  });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`the relay answered ${res.status} to ${spans} spans`);
+}

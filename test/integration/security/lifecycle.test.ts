@@ -5,7 +5,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ExtensionRun, invokeEvent, shutdownEvent, startExtension } from './extension-process.js';
+import {
+  type ExtensionRun,
+  invokeEvent,
+  postTraces,
+  refusingServer,
+  shutdownEvent,
+  startExtension,
+} from './extension-process.js';
 
 let run: ExtensionRun | undefined;
 afterEach(async () => {
@@ -81,5 +88,33 @@ describe('a platform that is silent or answers garbage', () => {
     run.answerNext(shutdownEvent());
     expect(await run.exited()).toBe(0);
     expect(nexts(run)).toBe(3);
+  });
+
+  it('keeps what arrived during an INVOKE with a garbage deadline and spools it at shutdown', async () => {
+    const collector = await refusingServer(503, 'unavailable');
+    try {
+      run = await startExtension({
+        env: { OTEL_RELAY_FLUSH: 'end', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url },
+      });
+      const port = Number((await run.waitForOutput(/"http":(\d+)/))[1]);
+      run.answerNext(invokeEvent('req-nan', 'soon'));
+      await postTraces(port, 4);
+      await fetch(`http://127.0.0.1:${port}/relay/v1/invocations/req-nan/done`, {
+        method: 'POST',
+        signal: AbortSignal.timeout(5_000),
+      });
+      run.answerNext(shutdownEvent());
+      expect(await run.exited()).toBe(0);
+      const summary = JSON.parse((await run.waitForOutput(/^.*"otel-relay shut down".*$/m))[0]) as {
+        received: { traces: number };
+        spilled: { traces: number };
+        dropped: number;
+      };
+      expect(summary.received.traces).toBe(4);
+      expect(summary.spilled.traces).toBe(4);
+      expect(summary.dropped).toBe(0);
+    } finally {
+      await collector.close();
+    }
   });
 });
