@@ -160,6 +160,60 @@ describe('OTLP/HTTP framing and size caps', () => {
   });
 });
 
+/** A protobuf field: tag, varint length, payload. */
+function field(no: number, payload: Uint8Array): Uint8Array {
+  const len: number[] = [];
+  for (let n = payload.length; ; n >>>= 7) {
+    if (n < 0x80) {
+      len.push(n);
+      break;
+    }
+    len.push((n & 0x7f) | 0x80);
+  }
+  return Buffer.concat([Buffer.from([(no << 3) | 2, ...len]), payload]);
+}
+
+/** ExportTraceServiceRequest whose one resource attribute is an AnyValue array nested `depth` deep. */
+function nestedAttributeRequest(depth: number): Uint8Array {
+  let value: Uint8Array = field(1, Buffer.from('x'));
+  for (let i = 0; i < depth; i++) value = field(5, field(1, value));
+  const kv = Buffer.concat([field(1, Buffer.from('k')), field(2, value)]);
+  return field(1, field(1, field(1, kv)));
+}
+
+describe('hostile nesting', () => {
+  it('refuses deeply nested OTLP/JSON and protobuf with 400 instead of exhausting the stack', async () => {
+    const depth = 50_000;
+    const json = `{"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":${'{"arrayValue":{"values":['.repeat(depth)}{"stringValue":"x"}${']}}'.repeat(depth)}}]},"scopeSpans":[]}]}`;
+    expect(json.length).toBeLessThan(MAX * 32);
+    const bigReceiver = await startHttpReceiver({
+      port: 0,
+      maxRequestBytes: MAX * 32,
+      ingest: new Ingest(buffer, stats),
+      onInvocationDone: () => {},
+      log: silentLog,
+    });
+    try {
+      const post = async (body: string | Uint8Array, contentType: string) => {
+        const res = await fetch(`http://127.0.0.1:${bigReceiver.port}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': contentType },
+          body,
+          signal: AbortSignal.timeout(WAIT_MS),
+        });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      expect(await post(json, 'application/json')).toBe(400);
+      expect(await post(nestedAttributeRequest(depth), 'application/x-protobuf')).toBe(400);
+      // A sane depth is still accepted: the limit is about hostile input, not ordinary attributes.
+      expect(await post(nestedAttributeRequest(8), 'application/x-protobuf')).toBe(200);
+    } finally {
+      await bigReceiver.close();
+    }
+  });
+});
+
 describe('the invocation done endpoint', () => {
   it('passes odd request ids through decoded and exactly once', async () => {
     const ids = ['a b', 'ü✓-id', 'x+y=z', 'with/slash', 'quote\'"<>', 'r'.repeat(200)];
