@@ -15,6 +15,8 @@ export const extensionJs = resolve(import.meta.dirname, '../../../dist/layer/ote
 export type ApiAnswer = { status: number; body: string; headers?: Record<string, string> } | 'hang';
 
 export interface ExtensionRun {
+  /** The extension's process id (for reading its memory from /proc). */
+  readonly pid: number | undefined;
   /** Requests the extension made to the API, as `METHOD path`, in order. */
   readonly calls: string[];
   /** Answers the next (pending or future) `event/next` call. */
@@ -93,6 +95,7 @@ export async function startExtension(o: ExtensionRunOptions = {}): Promise<Exten
   const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
 
   const run: ExtensionRun = {
+    pid: child.pid,
     calls,
     answerNext(a) {
       const w = waiting.shift();
