@@ -19,6 +19,8 @@ export interface ExtensionRun {
   readonly pid: number | undefined;
   /** Requests the extension made to the API, as `METHOD path`, in order. */
   readonly calls: string[];
+  /** The request bodies, in the same order as `calls`. */
+  readonly bodies: string[];
   /** Answers the next (pending or future) `event/next` call. */
   answerNext(answer: ApiAnswer): void;
   /** Resolves with stdout once it matches, or rejects after `timeoutMs`. */
@@ -44,6 +46,7 @@ const REGISTERED: ApiAnswer = {
 
 export async function startExtension(o: ExtensionRunOptions = {}): Promise<ExtensionRun> {
   const calls: string[] = [];
+  const bodies: string[] = [];
   const queued: ApiAnswer[] = [];
   const waiting: ((a: ApiAnswer) => void)[] = [];
   const held = new Set<http.ServerResponse>();
@@ -57,7 +60,10 @@ export async function startExtension(o: ExtensionRunOptions = {}): Promise<Exten
   };
   const api = http.createServer((req, res) => {
     calls.push(`${req.method} ${req.url}`);
-    req.resume();
+    const i = bodies.push('') - 1;
+    req.on('data', (c: Buffer) => {
+      bodies[i] += c.toString('utf8');
+    });
     req.on('end', () => {
       if (req.url?.endsWith('/extension/register')) return reply(res, o.register ?? REGISTERED);
       if (req.url?.endsWith('/extension/event/next')) {
@@ -97,6 +103,7 @@ export async function startExtension(o: ExtensionRunOptions = {}): Promise<Exten
   const run: ExtensionRun = {
     pid: child.pid,
     calls,
+    bodies,
     answerNext(a) {
       const w = waiting.shift();
       if (w) w(a);

@@ -118,3 +118,67 @@ describe('a platform that is silent or answers garbage', () => {
     }
   });
 });
+
+describe('a Telemetry API listener fed garbage', () => {
+  it('ignores malformed batches and oversized bodies, and still ends the invocation on a good runtimeDone', async () => {
+    run = await startExtension({
+      env: { OTEL_RELAY_FLUSH: 'end', OTEL_RELAY_PLATFORM_TELEMETRY: 'true' },
+    });
+    await run.waitForOutput(/otel-relay ready/);
+    const i = run.calls.indexOf('PUT /2022-07-01/telemetry');
+    expect(i).toBeGreaterThanOrEqual(0);
+    const uri = new URL(
+      (JSON.parse(run.bodies[i] ?? '{}') as { destination: { URI: string } }).destination.URI,
+    );
+    // The emulator's rule: sandbox.localdomain is loopback outside Lambda.
+    const listener = `http://127.0.0.1:${uri.port}/`;
+    const deliver = async (body: string | Uint8Array) => {
+      try {
+        const res = await fetch(listener, { method: 'POST', body, signal: AbortSignal.timeout(10_000) });
+        await res.arrayBuffer();
+        return res.status;
+      } catch {
+        return 'connection closed';
+      }
+    };
+    run.answerNext(invokeEvent('req-telemetry', Date.now() + 60_000));
+    expect(await deliver('{not json')).toBe(200);
+    expect(await deliver('{"type":"platform.runtimeDone"}')).toBe(200);
+    expect(await deliver(Buffer.alloc(9 * 1024 * 1024, 0x20))).toBe('connection closed');
+    expect(
+      await deliver(
+        JSON.stringify([
+          null,
+          7,
+          'x',
+          { type: 'platform.runtimeDone', record: null },
+          { type: 'platform.runtimeDone', record: { requestId: 42 } },
+          {
+            type: 'platform.report',
+            time: 'yesterday',
+            record: { requestId: 'req-telemetry', metrics: 'lots' },
+          },
+          { type: 'platform.start', record: { requestId: ['req-telemetry'] } },
+        ]),
+      ),
+    ).toBe(200);
+    expect(nexts(run)).toBe(1);
+    expect(
+      await deliver(
+        JSON.stringify([
+          {
+            type: 'platform.runtimeDone',
+            time: new Date().toISOString(),
+            record: { requestId: 'req-telemetry' },
+          },
+        ]),
+      ),
+    ).toBe(200);
+    // The good runtimeDone ends the invocation long before its 60 s deadline: `next` comes again.
+    const end = Date.now() + 10_000;
+    while (nexts(run) < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(nexts(run)).toBe(2);
+    run.answerNext(shutdownEvent());
+    expect(await run.exited()).toBe(0);
+  });
+});
