@@ -182,3 +182,39 @@ describe('a Telemetry API listener fed garbage', () => {
     expect(await run.exited()).toBe(0);
   });
 });
+
+describe('a flood faster than export', () => {
+  it('accounts for every accepted item as exported, spilled or dropped in the shutdown summary', async () => {
+    const collector = await refusingServer(503, 'unavailable');
+    try {
+      run = await startExtension({
+        env: {
+          OTEL_RELAY_FLUSH: 'end',
+          OTEL_RELAY_BUFFER_MAX_BYTES: String(64 * 1024),
+          OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        },
+      });
+      const port = Number((await run.waitForOutput(/"http":(\d+)/))[1]);
+      run.answerNext(invokeEvent('req-flood', Date.now() + 10_000));
+      for (let i = 0; i < 60; i++) await postTraces(port, 20);
+      await fetch(`http://127.0.0.1:${port}/relay/v1/invocations/req-flood/done`, {
+        method: 'POST',
+        signal: AbortSignal.timeout(5_000),
+      });
+      run.answerNext(shutdownEvent());
+      expect(await run.exited()).toBe(0);
+      const summary = JSON.parse((await run.waitForOutput(/^.*"otel-relay shut down".*$/m))[0]) as {
+        received: { traces: number };
+        exported: { traces: number };
+        spilled: { traces: number };
+        dropped: number;
+      };
+      expect(summary.received.traces).toBe(1200);
+      // The buffer holds far fewer than 1,200 spans: some were dropped, and every one is counted.
+      expect(summary.dropped).toBeGreaterThan(0);
+      expect(summary.exported.traces + summary.spilled.traces + summary.dropped).toBe(1200);
+    } finally {
+      await collector.close();
+    }
+  });
+});
