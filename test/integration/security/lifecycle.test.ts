@@ -71,6 +71,20 @@ describe('a platform that is silent or answers garbage', () => {
     expect(nexts(run)).toBe(0);
   });
 
+  it('exits 1 when register is answered without an extension identifier or refused', async () => {
+    for (const register of [
+      { status: 200, body: '\u0000garbage' },
+      { status: 500, body: '{"errorType":"Extension.Unknown"}' },
+    ]) {
+      run = await startExtension({ register });
+      expect(await run.exited()).toBe(1);
+      expect(run.stdout()).toMatch(/could not register/);
+      expect(nexts(run)).toBe(0);
+      await run.stop();
+      run = undefined;
+    }
+  });
+
   it('exits 1 after a bounded number of event/next answers that are not JSON events', async () => {
     run = await startExtension();
     await run.waitForOutput(/otel-relay ready/);
