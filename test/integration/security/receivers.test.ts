@@ -160,23 +160,37 @@ describe('OTLP/HTTP framing and size caps', () => {
   });
 });
 
-/** A protobuf field: tag, varint length, payload. */
-function field(no: number, payload: Uint8Array): Uint8Array {
-  const len: number[] = [];
-  for (let n = payload.length; ; n >>>= 7) {
+/** The tag and varint length that open a length-delimited protobuf field of `size` bytes. */
+function fieldHeader(no: number, size: number): Buffer {
+  const out = [(no << 3) | 2];
+  for (let n = size; ; n >>>= 7) {
     if (n < 0x80) {
-      len.push(n);
+      out.push(n);
       break;
     }
-    len.push((n & 0x7f) | 0x80);
+    out.push((n & 0x7f) | 0x80);
   }
-  return Buffer.concat([Buffer.from([(no << 3) | 2, ...len]), payload]);
+  return Buffer.from(out);
 }
 
-/** ExportTraceServiceRequest whose one resource attribute is an AnyValue array nested `depth` deep. */
+const field = (no: number, payload: Uint8Array) => Buffer.concat([fieldHeader(no, payload.length), payload]);
+
+/**
+ * ExportTraceServiceRequest whose one resource attribute is an AnyValue array nested `depth` deep.
+ * Nested length-delimited fields are all prefix, so the headers are built inside out and joined once.
+ */
 function nestedAttributeRequest(depth: number): Uint8Array {
-  let value: Uint8Array = field(1, Buffer.from('x'));
-  for (let i = 0; i < depth; i++) value = field(5, field(1, value));
+  const core = field(1, Buffer.from('x'));
+  const headers: Buffer[] = [];
+  let size = core.length;
+  for (let i = 0; i < depth; i++) {
+    for (const no of [1, 5]) {
+      const h = fieldHeader(no, size);
+      headers.push(h);
+      size += h.length;
+    }
+  }
+  const value = Buffer.concat([...headers.reverse(), core]);
   const kv = Buffer.concat([field(1, Buffer.from('k')), field(2, value)]);
   return field(1, field(1, field(1, kv)));
 }
