@@ -1,7 +1,7 @@
 // The local Lambda emulator: a programmatic API for tests and the core of `lambda-otel-relay local`.
 //
 // Inside: environment.ts (LambdaEnvironment, the public face) over environment/ (sandbox.ts: the state
-// and its waits; init.ts, invoke.ts, managed-instances.ts, freeze.ts, shutdown.ts: the lifecycle;
+// and its waits; init.ts, invoke.ts, managed-instances.ts, snap-start.ts, freeze.ts, shutdown.ts: the lifecycle;
 // runtime-api.ts, extensions-api.ts, telemetry-api.ts, routes.ts: the three APIs' handlers),
 // api-server.ts (the HTTP server and long polls), telemetry.ts (subscriptions, batching, delivery),
 // processes.ts (spawn, process groups, output, /proc), layout.ts (/opt, extension discovery,
@@ -42,6 +42,8 @@ export type {
   LocalFunctionConfig,
   OutputLine,
   ProcessRole,
+  RestoreResult,
   ShutdownResult,
+  SnapStartOptions,
   TelemetryRecord,
 } from './types.js';
