@@ -25,7 +25,7 @@ describe('relay under SnapStart in the emulator', () => {
       let restarts = 0;
       const relay = await suite.start({
         flush,
-        env: { FIXTURE_INIT_SPANS: '3' },
+        env: { FIXTURE_INIT_SPANS: '3', OTEL_RELAY_LOG_LEVEL: 'debug' },
         config: {
           codeDir: SNAPSTART_FUNCTION,
           mode: 'snap-start',
@@ -55,6 +55,8 @@ describe('relay under SnapStart in the emulator', () => {
       const shutdown = await relay.env.shutdown();
       // Assess
       expect(restarts).toBe(1);
+      // The relay knew it had been restored (no RESTORE event tells it) and dropped its pooled sockets.
+      expect(relay.env.output()).toContain('restore detected; collector connections rebuilt');
       expect(restores).toEqual([expect.objectContaining({ status: 'success' })]);
       expect(sent.spanIds).toHaveLength(4 + 12);
       await expectExactlyOnce(suite.collector, sent);
