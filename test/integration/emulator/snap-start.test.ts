@@ -141,6 +141,40 @@ describe('snap-start mode', () => {
     expect(probe.of('shutdownOnly', 'event').map((m) => m.data.event.eventType)).toEqual(['SHUTDOWN']);
   });
 
+  it('delivers telemetry over new platform connections after the restore (a restored microVM has a new network)', async () => {
+    // Prepare: a slow Init, so part of the telemetry is delivered before the snapshot.
+    let portsBeforeSnapshot: number[] = [];
+    const { env, probe } = await startWithProbes(
+      { listener: { telemetry: { types: ['platform'] } } },
+      {
+        ...SNAP,
+        env: { FIXTURE_INIT_SLEEP_MS: '300' },
+        snapStart: {
+          snapshotMs: 100,
+          onSnapshot: () => {
+            portsBeforeSnapshot = probe.of('listener', 'telemetry').map((m) => m.data.remotePort);
+          },
+        },
+      },
+    );
+    // Act
+    const r = await env.invoke({});
+    await env.shutdown();
+    // Assess
+    expect(r.status).toBe('success');
+    expect(portsBeforeSnapshot.length).toBeGreaterThan(0);
+    const after = probe
+      .of('listener', 'telemetry')
+      .slice(portsBeforeSnapshot.length)
+      .map((m) => m.data.remotePort);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.filter((p) => portsBeforeSnapshot.includes(p))).toEqual([]);
+    const delivered = probe
+      .of('listener', 'telemetry')
+      .flatMap((m) => m.data.batch.map((t: TelemetryRecord) => t.type));
+    expect(delivered).toEqual(expect.arrayContaining(['platform.restoreStart', 'platform.restoreReport']));
+  });
+
   it('runs before-snapshot hooks in reverse order during Init and after-restore hooks in order after the snapshot', async () => {
     // Prepare
     const env = await startFunction({ ...SNAP, snapStart: { snapshotMs: 400 } });
@@ -234,6 +268,17 @@ describe('snap-start mode', () => {
     expect(wrongMode.status).toBe(403);
     expect(JSON.parse(wrongMode.body)).toMatchObject({ errorType: 'InvalidStateTransition' });
     expect(afterInit.status).toBe(403);
+  });
+
+  it('shuts a snapshot that was never restored down: SHUTDOWN is the only event its extensions get', async () => {
+    // Prepare
+    const { env, probe } = await startWithProbes({ waiter: {} }, { ...SNAP, snapStart: { snapshotMs: 0 } });
+    // Act
+    const s = await env.shutdown();
+    // Assess
+    expect(s.extensions).toEqual([expect.objectContaining({ name: 'waiter', state: 'Exited' })]);
+    expect(probe.of('waiter', 'event').map((m) => m.data.event.eventType)).toEqual(['SHUTDOWN']);
+    expect(env.awaitingRestore).toBe(false);
   });
 
   it('rejects snapStart options without snap-start mode', async () => {
