@@ -16,6 +16,13 @@
 //   } finally {
 //     await env.shutdown();
 //   }
+//
+// SnapStart: Init, then a snapshot (every process stopped), then the Restore phase at the first invoke.
+//   const snap = await LambdaEnvironment.start({
+//     codeDir: 'fn', handler: 'index.handler', layers: ['dist/layer'], mode: 'snap-start',
+//     snapStart: { snapshotMs: 1_500, onSnapshot: () => collector.restart() },
+//   });
+//   const first = await snap.invoke({}); // first.restoreDurationMs; extensions saw no RESTORE event
 
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
