@@ -6,8 +6,7 @@
 //
 // This file is the public face; the work is in ./environment/: sandbox.ts (the state and its waiting
 // primitives), init.ts, invoke.ts, managed-instances.ts, snap-start.ts, freeze.ts, shutdown.ts (the
-// lifecycle), and
-// runtime-api.ts, extensions-api.ts, telemetry-api.ts, routes.ts (the APIs' handlers).
+// lifecycle), and runtime-api.ts, extensions-api.ts, telemetry-api.ts, routes.ts (the APIs' handlers).
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
