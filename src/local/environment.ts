@@ -5,8 +5,8 @@
 // API records in the platform's order.
 //
 // This file is the public face; the work is in ./environment/: sandbox.ts (the state and its waiting
-// primitives), init.ts, invoke.ts, managed-instances.ts, freeze.ts, shutdown.ts (the lifecycle), and
-// runtime-api.ts, extensions-api.ts, telemetry-api.ts, routes.ts (the APIs' handlers).
+// primitives), init.ts, invoke.ts, managed-instances.ts, snap-start.ts, freeze.ts, shutdown.ts (the
+// lifecycle), and runtime-api.ts, extensions-api.ts, telemetry-api.ts, routes.ts (the APIs' handlers).
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -21,9 +21,11 @@ import { invokeManaged } from './environment/managed-instances.js';
 import { route } from './environment/routes.js';
 import { hex, REAP_MS, removeWorkDir, Sandbox } from './environment/sandbox.js';
 import { close, shutdownProcesses } from './environment/shutdown.js';
+import { takeSnapshot } from './environment/snap-start.js';
 import { extensionVariables, logStreamName, mergeLayers, runtimeVariables } from './layout.js';
 import type {
   EnvironmentEvents,
+  EnvironmentMode,
   EnvironmentProcess,
   InitResult,
   InvocationResult,
@@ -56,7 +58,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
   readonly tmpDir: string;
   /** The merged /opt of this environment (symlinks into the layers). */
   readonly optDir: string;
-  readonly mode: 'on-demand' | 'managed-instances';
+  readonly mode: EnvironmentMode;
 
   private readonly s: Sandbox;
 
@@ -101,12 +103,16 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
       });
       s.extensionEnv = extensionVariables(s.runtimeEnv);
       const result = await runInit(s, 'init', clock.now() + s.cfg.initTimeoutMs);
-      if (result.status === 'success') s.coldInitMs = result.durationMs;
+      // SnapStart's Init runs when a version is published: it is not part of any invoke's cold start.
+      if (result.status === 'success' && s.mode !== 'snap-start') s.coldInitMs = result.durationMs;
       else if (s.mode === 'managed-instances') {
         s.terminated = true;
         s.terminationReason = `init failed (${result.errorType ?? result.status}); a Managed Instances environment is not repaired`;
       }
-      if (result.status === 'success') await freeze(s);
+      if (result.status === 'success') {
+        if (s.mode === 'snap-start') await takeSnapshot(s);
+        else await freeze(s);
+      }
     } catch (err) {
       await env.dispose();
       throw err;
@@ -131,6 +137,11 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
 
   get isFrozen(): boolean {
     return this.s.frozen;
+  }
+
+  /** Snap-start: a snapshot was taken and its restore (at the next invoke) is still to come. */
+  get awaitingRestore(): boolean {
+    return this.s.snapshotAt !== undefined;
   }
 
   /** The variables the runtime / an extension process is started with. */

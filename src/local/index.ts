@@ -1,7 +1,7 @@
 // The local Lambda emulator: a programmatic API for tests and the core of `lambda-otel-relay local`.
 //
 // Inside: environment.ts (LambdaEnvironment, the public face) over environment/ (sandbox.ts: the state
-// and its waits; init.ts, invoke.ts, managed-instances.ts, freeze.ts, shutdown.ts: the lifecycle;
+// and its waits; init.ts, invoke.ts, managed-instances.ts, snap-start.ts, freeze.ts, shutdown.ts: the lifecycle;
 // runtime-api.ts, extensions-api.ts, telemetry-api.ts, routes.ts: the three APIs' handlers),
 // api-server.ts (the HTTP server and long polls), telemetry.ts (subscriptions, batching, delivery),
 // processes.ts (spawn, process groups, output, /proc), layout.ts (/opt, extension discovery,
@@ -16,6 +16,13 @@
 //   } finally {
 //     await env.shutdown();
 //   }
+//
+// SnapStart: Init, then a snapshot (every process stopped), then the Restore phase at the first invoke.
+//   const snap = await LambdaEnvironment.start({
+//     codeDir: 'fn', handler: 'index.handler', layers: ['dist/layer'], mode: 'snap-start',
+//     snapStart: { snapshotMs: 1_500, onSnapshot: () => collector.restart() },
+//   });
+//   const first = await snap.invoke({}); // first.restoreDurationMs; extensions saw no RESTORE event
 
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
@@ -42,6 +49,8 @@ export type {
   LocalFunctionConfig,
   OutputLine,
   ProcessRole,
+  RestoreResult,
   ShutdownResult,
+  SnapStartOptions,
   TelemetryRecord,
 } from './types.js';

@@ -89,6 +89,7 @@ const COLUMNS = [
   ['billed', 9],
   ['memory', 7],
   ['init', 11],
+  ['restore', 11],
   ['error', 0],
 ] as const;
 
@@ -115,6 +116,7 @@ function tableRow(n: number, r: InvocationResult): string {
     `${r.billedDurationMs} ms`,
     `${r.maxMemoryUsedMB} MB`,
     ms(r.initDurationMs),
+    ms(r.restoreDurationMs),
     r.error ? `${r.error.errorType}: ${r.error.errorMessage}` : '',
   ]);
 }

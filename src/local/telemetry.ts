@@ -196,7 +196,7 @@ export interface TelemetryRelayOptions {
 export class TelemetryRelay {
   readonly records: TelemetryRecord[] = [];
   private readonly subscribers = new Map<string, Subscriber>();
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  private agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   private paused = false;
   private initMark = 0;
 
@@ -249,6 +249,19 @@ export class TelemetryRelay {
   resume(): void {
     this.paused = false;
     for (const s of this.subscribers.values()) this.schedule(s);
+  }
+
+  /**
+   * Drops every pooled connection to the subscribers (SnapStart restore: the platform side is new);
+   * the next batch opens a fresh one.
+   */
+  resetConnections(): void {
+    this.agent.destroy();
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    for (const s of this.subscribers.values()) {
+      s.tcp?.destroy();
+      s.tcp = undefined;
+    }
   }
 
   /** Sends every buffered record now, ignoring timeoutMs (before SHUTDOWN). */

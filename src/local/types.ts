@@ -9,8 +9,30 @@ export type InitializationType =
   | 'lambda-managed-instances'
   | (string & {});
 
-/** How the environment is run: classic on-demand (freeze between invokes) or Lambda Managed Instances. */
-export type EnvironmentMode = 'on-demand' | 'managed-instances';
+/**
+ * How the environment is run: classic on-demand (freeze between invokes), Lambda Managed Instances, or
+ * SnapStart (Init, a snapshot while every process is stopped, then a Restore phase before the first invoke).
+ */
+export type EnvironmentMode = 'on-demand' | 'managed-instances' | 'snap-start';
+
+/** SnapStart mode: how the snapshot and the Restore phase are emulated. */
+export interface SnapStartOptions {
+  /**
+   * How long every process stays stopped between the end of Init and the restore (the snapshot's
+   * life), at least; the restore happens at the first invoke after that. Default 1000.
+   */
+  snapshotMs?: number;
+  /**
+   * Runs while the snapshot is taken (every process stopped), before the restore: e.g. a test restarts
+   * the collector here so the relay's kept-alive sockets are dead after the restore, as they are in
+   * Lambda. Awaited, within `hookTimeoutMs`.
+   */
+  onSnapshot?: () => Promise<void> | void;
+  /** Bound on `onSnapshot`. Default 60_000. */
+  hookTimeoutMs?: number;
+  /** Limit of the Restore phase (after-restore hooks). Default 10_000, as in Lambda. */
+  restoreTimeoutMs?: number;
+}
 
 export interface LocalFunctionConfig {
   /** The function code ("LAMBDA_TASK_ROOT"). */
@@ -27,6 +49,8 @@ export interface LocalFunctionConfig {
   env?: Record<string, string>;
   /** Default 'on-demand'. */
   mode?: EnvironmentMode;
+  /** Snap-start only: the snapshot and the Restore phase. */
+  snapStart?: SnapStartOptions;
   /** Managed-instances only: concurrent invocations per environment (AWS_LAMBDA_MAX_CONCURRENCY). Default 4. */
   maxConcurrency?: number;
   functionName?: string;
@@ -37,7 +61,7 @@ export interface LocalFunctionConfig {
   tmpDir?: string;
   /** Node binary for the runtime, and first on PATH for extensions (Node 20/22/24 tests). */
   nodePath?: string;
-  /** Init limit. Default 10_000 on-demand; max(130_000, timeoutMs) on managed instances. */
+  /** Init limit. Default 10_000 on-demand; max(130_000, timeoutMs) on managed instances and snap-start. */
   initTimeoutMs?: number;
   /** Override of the emulated runtime's bootstrap (default: dist/local/runtime.mjs). */
   runtimeBootstrap?: string;
@@ -78,6 +102,19 @@ export interface InvocationResult {
   maxMemoryUsedMB: number;
   /** On the invocation that ran init (a cold start, or a re-init after a reset). */
   initDurationMs?: number;
+  /** Snap-start: on the invocation that followed a restore (platform.report restoreDurationMs). */
+  restoreDurationMs?: number;
+}
+
+/** Snap-start: how one Restore phase went (platform.restoreReport). */
+export interface RestoreResult {
+  status: 'success' | 'error' | 'timeout' | 'failure';
+  errorType?: string;
+  /** What went wrong, for people. */
+  errorMessage?: string;
+  durationMs: number;
+  /** How long the processes were stopped for the snapshot (wall time). */
+  snapshotMs: number;
 }
 
 export type ExtensionExitState = 'Exited' | 'ShutdownFailed' | 'Crashed';
@@ -159,6 +196,10 @@ export interface EnvironmentEvents {
   terminated: [ShutdownResult];
   /** An init phase ended. */
   init: [InitResult];
+  /** Snap-start: Init is done and every process is stopped (the snapshot). */
+  snapshot: [];
+  /** Snap-start: a Restore phase ended. */
+  restore: [RestoreResult];
   /** A platform/function/extension record was generated. */
   telemetry: [TelemetryRecord];
 }

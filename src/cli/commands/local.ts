@@ -15,7 +15,9 @@ const USAGE = `usage: lambda-otel-relay local --code <dir> --handler <file.expor
   --timeout-ms <ms>       function timeout (default 3000)
   --memory-mb <mb>        memory size reported to the function (default 128)
   --env <K=V>             customer environment variable (repeatable)
-  --mode <mode>           on-demand (default) or managed-instances
+  --mode <mode>           on-demand (default), managed-instances or snap-start
+  --snapshot-ms <ms>      snap-start only: how long the snapshot stops every process before the
+                          restore (default 1000)
   --max-concurrency <n>   managed-instances only: concurrent invocations (default 4)
   --node <path>           node binary for the runtime and extensions (default: this node)
   --tmp-dir <dir>         the environment's /tmp (TMPDIR), kept after the run (default: a temporary one)
@@ -47,8 +49,11 @@ export function parseLocalArgs(argv: string[]): LocalRunOptions | 'help' {
   if (!v.code) throw new UsageError(`--code is required\n\n${USAGE}`);
   if (!v.handler) throw new UsageError(`--handler is required\n\n${USAGE}`);
   const mode = v.mode ?? 'on-demand';
-  if (mode !== 'on-demand' && mode !== 'managed-instances') {
-    throw new UsageError(`--mode must be on-demand or managed-instances, got "${mode}"`);
+  if (mode !== 'on-demand' && mode !== 'managed-instances' && mode !== 'snap-start') {
+    throw new UsageError(`--mode must be on-demand, managed-instances or snap-start, got "${mode}"`);
+  }
+  if (v['snapshot-ms'] !== undefined && mode !== 'snap-start') {
+    throw new UsageError(`--snapshot-ms applies to --mode snap-start only (the mode is ${mode})`);
   }
   const env: Record<string, string> = {};
   for (const kv of v.env ?? []) {
@@ -83,6 +88,8 @@ export function parseLocalArgs(argv: string[]): LocalRunOptions | 'help' {
     mode,
     json: v.json ?? false,
   };
+  if (v['snapshot-ms'] !== undefined)
+    options.snapStart = { snapshotMs: positiveInt('snapshot-ms', v['snapshot-ms'], 1_000, true) };
   if (v['max-concurrency'] !== undefined)
     options.maxConcurrency = positiveInt('max-concurrency', v['max-concurrency'], 4);
   if (v.node) options.nodePath = v.node;
@@ -106,6 +113,7 @@ function parse(argv: string[]) {
       'memory-mb': { type: 'string' },
       env: { type: 'string', multiple: true },
       mode: { type: 'string' },
+      'snapshot-ms': { type: 'string' },
       'max-concurrency': { type: 'string' },
       node: { type: 'string' },
       'tmp-dir': { type: 'string' },

@@ -12,6 +12,7 @@ import { runInit } from './init.js';
 import { releaseToRuntime } from './runtime-api.js';
 import { type ExtensionSlot, type Failure, hex, type Invocation, type Sandbox } from './sandbox.js';
 import { resetIfPending, shutdownProcesses } from './shutdown.js';
+import { restoreSnapshot, takeSnapshot } from './snap-start.js';
 
 /** A fresh request id, epoch deadline, ARN and X-Ray trace header for one invoke. */
 export function newInvocation(env: Sandbox, event: unknown, opts: InvokeOptions): Invocation {
@@ -46,6 +47,10 @@ export async function invokeOnDemand(
     throw new EnvironmentTerminatedError(env.terminationReason);
   }
   await resetIfPending(env);
+  if (env.mode === 'snap-start') {
+    const failed = await restoreBeforeInvoke(env);
+    if (failed) return failed;
+  }
   const inv = newInvocation(env, event, opts);
   // The deadline in the clock's time base (the wire carries epoch ms).
   const deadline = inv.start + env.cfg.timeoutMs;
@@ -142,7 +147,12 @@ export async function invokeOnDemand(
     });
   }
   const maxMemoryUsedMB = env.maxMemoryMb();
-  const billedDurationMs = Math.ceil(durationMs + (coldStart ? (initDurationMs ?? 0) : 0));
+  // SnapStart: the Restore phase that preceded this invoke is reported (and billed) with it.
+  const restoreDurationMs = env.pendingRestoreMs;
+  env.pendingRestoreMs = undefined;
+  const billedDurationMs = Math.ceil(
+    durationMs + (coldStart ? (initDurationMs ?? 0) : 0) + (restoreDurationMs ?? 0),
+  );
   env.relay.emit('platform.report', {
     requestId: inv.requestId,
     status,
@@ -150,6 +160,7 @@ export async function invokeOnDemand(
     metrics: {
       ...reportMetrics(env, durationMs, maxMemoryUsedMB, coldStart ? initDurationMs : undefined),
       billedDurationMs,
+      ...(restoreDurationMs !== undefined ? { restoreDurationMs } : {}),
     },
     spans: [
       {
@@ -172,6 +183,7 @@ export async function invokeOnDemand(
     maxMemoryUsedMB,
   };
   if (initDurationMs !== undefined) result.initDurationMs = initDurationMs;
+  if (restoreDurationMs !== undefined) result.restoreDurationMs = restoreDurationMs;
   if (inv.response) {
     result.responseMs = round3(inv.response.receivedAt - inv.start);
     if (inv.response.status === 'success') result.response = inv.response.body;
@@ -199,6 +211,62 @@ export async function invokeOnDemand(
     await freeze(env);
   }
   return result;
+}
+
+/**
+ * SnapStart: before the first invoke after a snapshot, the Restore phase; after a reset (no snapshot
+ * survives one), Init and a new snapshot first. Returns the invoke's result when either fails.
+ */
+async function restoreBeforeInvoke(env: Sandbox): Promise<InvocationResult | undefined> {
+  const start = env.clock.now();
+  const failed = (
+    status: InvocationStatus,
+    errorType: string,
+    errorMessage: string,
+    extra: Partial<InvocationResult> = {},
+  ): InvocationResult => {
+    const durationMs = round3(env.clock.now() - start);
+    return {
+      requestId: randomUUID(),
+      status,
+      error: { errorType, errorMessage },
+      errorType,
+      durationMs,
+      postRuntimeMs: 0,
+      billedDurationMs: Math.ceil(durationMs),
+      maxMemoryUsedMB: 0,
+      ...extra,
+    };
+  };
+  if (env.needsInit) {
+    const init = await runInit(env, 'init', start + env.cfg.initTimeoutMs);
+    if (init.status !== 'success') {
+      const errorType = init.errorType ?? 'Sandbox.Timedout';
+      return failed(
+        init.status === 'timeout' ? 'timeout' : 'failure',
+        errorType,
+        `SnapStart Init ${init.status} before the invoke: ${init.errorMessage ?? errorType}`,
+        { initDurationMs: init.durationMs },
+      );
+    }
+    await takeSnapshot(env);
+  }
+  if (env.snapshotAt === undefined) return undefined;
+  const restore = await restoreSnapshot(env);
+  if (restore.status === 'success') return undefined;
+  // A failed restore discards the environment (the invoker sees SnapStartException or
+  // SnapStartTimeoutException); here the next invoke re-runs Init and restores a new snapshot.
+  const reset = await shutdownProcesses(env, restore.status === 'timeout' ? 'timeout' : 'failure');
+  env.needsInit = true;
+  env.phase = 'idle';
+  env.events.emit('reset', reset);
+  const errorType = restore.errorType ?? 'Runtime.Unknown';
+  return failed(
+    restore.status === 'timeout' ? 'timeout' : 'failure',
+    errorType,
+    `the Restore phase failed (${errorType}): ${restore.errorMessage ?? restore.status}`,
+    { restoreDurationMs: restore.durationMs },
+  );
 }
 
 /** platform.start for an invocation. */

@@ -157,6 +157,41 @@ export function runtimeInitErrorCall(env: Sandbox, req: ApiRequest, reply: Reply
   env.poke();
 }
 
+/**
+ * GET /runtime/restore/next (SnapStart only): the runtime has run its before-snapshot hooks and is ready
+ * (Init's initRuntimeDone); the call is held across the snapshot and answered when the Restore phase starts.
+ */
+export async function runtimeRestoreNext(env: Sandbox, _req: ApiRequest, reply: Reply): Promise<void> {
+  const runtime = env.runtime;
+  if (env.mode !== 'snap-start') {
+    reply.error(403, 'InvalidStateTransition', 'restore/next is only accepted in SnapStart mode');
+    return;
+  }
+  if (!runtime || env.phase !== 'init' || env.runtimeReady) {
+    reply.error(403, 'InvalidStateTransition', 'restore/next is only accepted once, at the end of Init');
+    return;
+  }
+  // Function logs written before this call must be records before initRuntimeDone.
+  await runtime.drain();
+  env.restoreParked = reply;
+  env.runtimeReady = true;
+  env.registrationOpen = false;
+  env.poke();
+}
+
+/** POST /runtime/restore/error (SnapStart only): an after-restore hook failed; the Restore phase fails. */
+export function runtimeRestoreError(env: Sandbox, req: ApiRequest, reply: Reply): void {
+  if (env.mode !== 'snap-start' || env.phase !== 'restore') {
+    reply.error(403, 'InvalidStateTransition', 'restore/error is only accepted during the Restore phase');
+    return;
+  }
+  const errorType = normaliseErrorType(req.headers['lambda-runtime-function-error-type']);
+  const body = parseJson(req.body.toString('utf8')) as { errorMessage?: string } | undefined;
+  env.failure ??= { errorType, message: String(body?.errorMessage ?? errorType) };
+  reply.json(202, { status: 'OK' });
+  env.poke();
+}
+
 /** Hands the event to a parked /next, or queues it for the next one. */
 export function releaseToRuntime(env: Sandbox, inv: Invocation): void {
   while (env.runtimeParked.length) {

@@ -15,6 +15,7 @@ import { type ManagedProcess, peakMemoryKb } from '../processes.js';
 import { TelemetryRelay } from '../telemetry.js';
 import type {
   EnvironmentEvents,
+  EnvironmentMode,
   InitResult,
   InvokeOptions,
   LocalFunctionConfig,
@@ -29,14 +30,20 @@ export const MAX_EXTENSIONS = 10;
 export const SHUTDOWN_BUDGET_MS = { external: 2_000, internalOnly: 500, none: 0 } as const;
 /** The runtime's share of the budget when an external extension is registered (the docs' 300 ms). */
 export const RUNTIME_SHUTDOWN_SHARE_MS = 300;
-/** Lambda Managed Instances: init may take max(130 s, function timeout). */
-const LMI_MIN_INIT_MS = 130_000;
+/** Lambda Managed Instances and SnapStart: init may take max(130 s, function timeout). */
+const LONG_INIT_MIN_MS = 130_000;
+/** SnapStart: the Restore phase (after-restore hooks) is limited to 10 s. */
+export const RESTORE_TIMEOUT_MS = 10_000;
+/** SnapStart: how long the processes stay stopped for the snapshot unless told otherwise. */
+export const DEFAULT_SNAPSHOT_MS = 1_000;
+/** SnapStart: bound on the caller's onSnapshot hook. */
+export const SNAPSHOT_HOOK_TIMEOUT_MS = 60_000;
 /** How long freeze() waits for the kernel to show the processes stopped. */
 export const FREEZE_CONFIRM_MS = 500;
 /** How long to wait for an already SIGKILLed process to be reaped before giving up on it. */
 export const REAP_MS = 2_000;
 
-export type Phase = 'init' | 'idle' | 'invoke' | 'shutdown' | 'dead';
+export type Phase = 'init' | 'idle' | 'restore' | 'invoke' | 'shutdown' | 'dead';
 
 export interface PendingEvent {
   body: string;
@@ -127,7 +134,7 @@ export class Sandbox {
   readonly tmpDir: string;
   /** The merged /opt of this environment (symlinks into the layers). */
   readonly optDir: string;
-  readonly mode: 'on-demand' | 'managed-instances';
+  readonly mode: EnvironmentMode;
   readonly clock: Clock;
   readonly cfg: SandboxConfig;
   readonly relay: TelemetryRelay;
@@ -165,6 +172,12 @@ export class Sandbox {
   readonly inflight = new Map<string, Invocation>();
   readonly queued: Invocation[] = [];
   initResult: InitResult | undefined;
+  /** Snap-start: the runtime's GET /runtime/restore/next, held across the snapshot. */
+  restoreParked: Reply | undefined;
+  /** Snap-start: Init ended and the processes were stopped at this wall time; a restore is due. */
+  snapshotAt: number | undefined;
+  /** Snap-start: the restore duration, reported on the next invoke. */
+  pendingRestoreMs: number | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly waiters = new Set<() => void>();
 
@@ -178,6 +191,20 @@ export class Sandbox {
     this.clock = clock;
     this.events = events;
     this.mode = config.mode ?? 'on-demand';
+    if (!['on-demand', 'managed-instances', 'snap-start'].includes(this.mode)) {
+      throw new Error(
+        `mode must be on-demand, managed-instances or snap-start, got ${JSON.stringify(this.mode)}`,
+      );
+    }
+    if (config.snapStart && this.mode !== 'snap-start') {
+      throw new Error(`snapStart options were given but mode is ${this.mode}; set mode: 'snap-start'`);
+    }
+    for (const key of ['snapshotMs', 'hookTimeoutMs', 'restoreTimeoutMs'] as const) {
+      const v = config.snapStart?.[key];
+      if (v !== undefined && !(Number.isFinite(v) && v >= 0)) {
+        throw new Error(`snapStart.${key} must be a non-negative number of milliseconds, got ${String(v)}`);
+      }
+    }
     const timeoutMs = config.timeoutMs ?? 3_000;
     this.cfg = {
       ...config,
@@ -189,8 +216,7 @@ export class Sandbox {
       region: config.region ?? 'us-east-1',
       accountId: config.accountId ?? '123456789012',
       initTimeoutMs:
-        config.initTimeoutMs ??
-        (this.mode === 'managed-instances' ? Math.max(LMI_MIN_INIT_MS, timeoutMs) : 10_000),
+        config.initTimeoutMs ?? (this.mode === 'on-demand' ? 10_000 : Math.max(LONG_INIT_MIN_MS, timeoutMs)),
     };
     if (!existsSync(this.cfg.codeDir) || !statSync(this.cfg.codeDir).isDirectory()) {
       throw new Error(`codeDir ${this.cfg.codeDir} is not a directory: there is no function code to run`);
@@ -214,7 +240,8 @@ export class Sandbox {
   }
 
   get initializationType(): string {
-    return this.mode === 'managed-instances' ? 'lambda-managed-instances' : 'on-demand';
+    if (this.mode === 'managed-instances') return 'lambda-managed-instances';
+    return this.mode;
   }
 
   get maxConcurrency(): number {

@@ -32,7 +32,7 @@ export function onCrash(env: Sandbox, failure: Failure): void {
     }
     return;
   }
-  if (env.phase === 'init' || env.phase === 'invoke') {
+  if (env.phase === 'init' || env.phase === 'restore' || env.phase === 'invoke') {
     env.failure ??= failure;
     env.poke();
     return;
@@ -120,6 +120,11 @@ export async function shutdownProcesses(env: Sandbox, reason: string): Promise<S
   env.relay.unsubscribeAll();
   for (const r of env.runtimeParked) r.error(410, 'Runtime.Gone', 'the environment was shut down');
   env.runtimeParked = [];
+  env.restoreParked?.error(410, 'Runtime.Gone', 'the environment was shut down');
+  env.restoreParked = undefined;
+  // A snapshot dies with its processes: the next invoke re-runs Init and takes a new one.
+  env.snapshotAt = undefined;
+  env.pendingRestoreMs = undefined;
   env.runtime = undefined;
   env.slots = [];
   env.generation++;

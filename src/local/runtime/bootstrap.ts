@@ -2,6 +2,10 @@
 // like the managed runtime's interface client (NodeRIC) where a handler can tell the difference:
 // module loading (ESM and CommonJS), async and callback handlers, the context object, console calls
 // framed to the telemetry log fd, `_X_AMZN_TRACE_ID` per invoke, and crash exits (129 / 128).
+// SnapStart: the managed Node.js runtime has no public runtime-hook API, so the emulator offers
+// `awslambda.registerBeforeSnapshot(fn)` / `awslambda.registerAfterRestore(fn)`, shaped like the Python
+// and .NET ones (before-snapshot hooks run in reverse order of registration, after-restore hooks in
+// order), over the real Runtime API calls: GET /runtime/restore/next, POST /runtime/restore/error.
 // It is bundled to dist/local/runtime.mjs and must not import anything outside node: built-ins.
 import { existsSync, readFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
@@ -510,10 +514,60 @@ async function worker(handler: Handler): Promise<never> {
   }
 }
 
+// ---- SnapStart runtime hooks ----
+type RuntimeHook = () => unknown;
+const beforeSnapshotHooks: RuntimeHook[] = [];
+const afterRestoreHooks: RuntimeHook[] = [];
+
+function hookRegistrar(list: RuntimeHook[], what: string) {
+  return (fn: RuntimeHook): void => {
+    if (typeof fn !== 'function') throw new TypeError(`awslambda.${what} expects a function`);
+    list.push(fn);
+  };
+}
+
+/**
+ * SnapStart's end of Init and its Restore phase, as managed runtimes drive them: before-snapshot hooks,
+ * then GET /runtime/restore/next (answered only after the restore), then after-restore hooks. A
+ * failing hook is reported (init/error, restore/error) and the runtime exits (64 / 65, as the Python
+ * runtime does).
+ */
+async function snapshotAndRestore(): Promise<void> {
+  try {
+    for (const hook of [...beforeSnapshotHooks].reverse()) await hook();
+  } catch (err) {
+    const error = new RuntimeError('BeforeSnapshotError', String(err), { cause: err });
+    console.error('Before snapshot hook failed', serialize(toRapidError(err)));
+    await postError(`${RUNTIME_PATH}/init/error`, error);
+    process.exit(64);
+  }
+  let restored: ApiReply;
+  try {
+    restored = await call('GET', `${RUNTIME_PATH}/restore/next`, {});
+  } catch (err) {
+    console.error('Runtime API unreachable', String(err));
+    process.exit(1);
+  }
+  if (restored.status !== 200) {
+    console.error(`Runtime API /restore/next answered ${restored.status}: ${restored.body}`);
+    process.exit(1);
+  }
+  try {
+    for (const hook of afterRestoreHooks) await hook();
+  } catch (err) {
+    const error = new RuntimeError('AfterRestoreError', String(err), { cause: err });
+    console.error('After restore hook failed', serialize(toRapidError(err)));
+    await postError(`${RUNTIME_PATH}/restore/error`, error);
+    process.exit(65);
+  }
+}
+
 async function main(): Promise<void> {
   patchConsole();
   const g = globalThis as unknown as Record<string, unknown>;
   g.awslambda = {
+    registerBeforeSnapshot: hookRegistrar(beforeSnapshotHooks, 'registerBeforeSnapshot'),
+    registerAfterRestore: hookRegistrar(afterRestoreHooks, 'registerAfterRestore'),
     streamifyResponse: (fn: Handler) => Object.assign(fn, { [STREAM]: 'response' }),
     HttpResponseStream: {
       // A JSON prelude (statusCode, headers, cookies) then 8 NUL bytes, then the body.
@@ -541,6 +595,7 @@ async function main(): Promise<void> {
     crash(err, 129);
     return;
   }
+  if (process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'snap-start') await snapshotAndRestore();
   initDone = true;
   for (let i = 0; i < concurrency; i++) void worker(handler);
 }

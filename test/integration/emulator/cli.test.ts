@@ -81,12 +81,52 @@ describe('lambda-otel-relay local', () => {
     expect(stdout).toMatch(/shutdown \(spindown\)/);
   });
 
+  it('runs --mode snap-start: the first invocation reports its restore, not an init', async () => {
+    const { code, stdout } = await runCli([
+      '--code',
+      fn('snapstart'),
+      '--handler',
+      'index.handler',
+      '--mode',
+      'snap-start',
+      '--snapshot-ms',
+      '100',
+      '--count',
+      '2',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const [first, second] = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(first).toMatchObject({
+      type: 'invocation',
+      status: 'success',
+      response: { initializationType: 'snap-start' },
+    });
+    expect(first?.restoreDurationMs).toBeGreaterThan(0);
+    expect(first).not.toHaveProperty('initDurationMs');
+    expect(second).not.toHaveProperty('restoreDurationMs');
+    const table = await runCli([
+      '--code',
+      fn('snapstart'),
+      '--handler',
+      'index.handler',
+      '--mode',
+      'snap-start',
+    ]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^#\s+request id\s+status.*\binit\s+restore\b/);
+    expect(table.stdout).toMatch(/\bsuccess\b.*\d+\.\d\d ms\s*$/m);
+  });
+
   it('exits 2 with a usage message for bad arguments', async () => {
     const missing = await runCli(['--code', fn('esm')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--handler is required');
     const badMode = await runCli(['--code', fn('esm'), '--handler', 'index.handler', '--mode', 'fast']);
     expect(badMode.code).toBe(2);
-    expect(badMode.stderr).toContain('--mode must be on-demand or managed-instances');
+    expect(badMode.stderr).toContain('--mode must be on-demand, managed-instances or snap-start');
   });
 });

@@ -61,8 +61,37 @@ describe('parseLocalArgs', () => {
     }
   });
 
+  it('parses snap-start mode and its snapshot time', () => {
+    const o = parseLocalArgs([
+      '--code',
+      'fn',
+      '--handler',
+      'i.h',
+      '--mode',
+      'snap-start',
+      '--snapshot-ms',
+      '250',
+    ]);
+    expect(o).toMatchObject({ mode: 'snap-start', snapStart: { snapshotMs: 250 } });
+    const plain = parseLocalArgs(['--code', 'fn', '--handler', 'i.h', '--mode', 'snap-start']);
+    expect(plain).toMatchObject({ mode: 'snap-start' });
+    expect(plain).not.toHaveProperty('snapStart');
+  });
+
   it.each([
     [['--handler', 'i.h'], '--code is required'],
+    [
+      ['--code', 'c', '--handler', 'i.h', '--mode', 'warm'],
+      '--mode must be on-demand, managed-instances or snap-start',
+    ],
+    [
+      ['--code', 'c', '--handler', 'i.h', '--snapshot-ms', '10'],
+      '--snapshot-ms applies to --mode snap-start only',
+    ],
+    [
+      ['--code', 'c', '--handler', 'i.h', '--mode', 'snap-start', '--snapshot-ms', 'soon'],
+      '--snapshot-ms must be a non-negative integer',
+    ],
     [['--code', 'c', '--handler', 'i.h', '--count', '0'], '--count must be a positive integer'],
     [['--code', 'c', '--handler', 'i.h', '--env', 'NOEQUALS'], '--env expects K=V'],
     [['--code', 'c', '--handler', 'i.h', '--event', '/nonexistent.json'], 'cannot be read'],
