@@ -29,6 +29,7 @@ import { PlatformTelemetry } from '../platform/index.js';
 import { Ingest, type Receiver, startGrpcReceiver, startHttpReceiver } from '../receive/index.js';
 import { breakerReadings, encodeSelfMetrics, RelayStats } from '../telemetry/index.js';
 import type { InvokeEvent, ShutdownEvent } from './extensions-api.js';
+import { flushBeforeSnapshot, InitRuntimeDoneWatch, type SnapshotFlushOutcome } from './snap-start.js';
 import {
   startTelemetryListener,
   subscribeTelemetry,
@@ -63,6 +64,7 @@ export class RelayCore {
   private readonly predictor = new ArrivalPredictor();
   private readonly endedIds = new Map<string, EndSignal>();
   private readonly waiters = new Map<string, (how: EndSignal) => void>();
+  private readonly initRuntimeDone = new InitRuntimeDoneWatch();
   private receivers: Receiver[] = [];
   private telemetry: TelemetryListener | undefined;
   private backgroundTimer: NodeJS.Timeout | undefined;
@@ -289,6 +291,7 @@ export class RelayCore {
         });
       }
     }
+    this.initRuntimeDone.observe(events);
     for (const e of events) {
       if (e?.type !== 'platform.runtimeDone') continue;
       const id = (e.record as { requestId?: unknown } | null)?.requestId;
@@ -336,6 +339,24 @@ export class RelayCore {
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------
+
+  /**
+   * SnapStart, before the first `next`: export what Init sent once the runtime's Init is done, so the
+   * snapshot holds none of it. `startedAt` (clock ms) is when the extension process started.
+   */
+  beforeSnapshot(startedAt: number): Promise<SnapshotFlushOutcome> {
+    return flushBeforeSnapshot({
+      clock: this.opts.clock,
+      log: this.opts.log,
+      watch: this.initRuntimeDone,
+      subscribed: this.telemetry !== undefined,
+      startedAt,
+      flushTimeoutMs: this.config.flushTimeoutMs,
+      flush: (deadline) => this.flusher.flush(deadline, 'invoke'),
+      buffered: () => Object.fromEntries(SIGNALS.map((s) => [s, this.buffer.items(s)])),
+      resetConnections: () => this.exporter.resetConnections(),
+    });
+  }
 
   beforeNext(): void {
     // Nothing may be in flight across a freeze; during Init the read may go on (the first INVOKE

@@ -12,6 +12,7 @@ import {
   ExtensionsApiError,
   type LifecycleEvent,
 } from './extensions-api.js';
+import { isSnapStartInit } from './snap-start.js';
 
 export interface ExtensionDeps {
   env: Readonly<Record<string, string | undefined>>;
@@ -30,6 +31,7 @@ export interface ExtensionDeps {
 /** Runs until SHUTDOWN; resolves with the process exit code. */
 export async function runExtension(deps: ExtensionDeps): Promise<number> {
   const { env, log } = deps;
+  const startedAt = deps.clock.now();
   const runtimeApi = env.AWS_LAMBDA_RUNTIME_API;
   if (!runtimeApi && !deps.api) {
     log.error('AWS_LAMBDA_RUNTIME_API is not set: not running inside Lambda; exiting');
@@ -86,7 +88,20 @@ export async function runExtension(deps: ExtensionDeps): Promise<number> {
     core = undefined;
   }
 
-  // 3. The event loop. Bounded by the platform: SHUTDOWN always comes, and `next` failing ends it.
+  // 3. SnapStart: Init data must leave before the snapshot, or every restored copy exports it again.
+  // A fault here costs only duplicates: `next` is still called.
+  if (core && isSnapStartInit(env)) {
+    try {
+      await core.beforeSnapshot(startedAt);
+    } catch (err) {
+      log.error(
+        'SnapStart: could not export Init telemetry before the snapshot; it stays buffered and may be exported once per restored environment',
+        { error: err },
+      );
+    }
+  }
+
+  // 4. The event loop. Bounded by the platform: SHUTDOWN always comes, and `next` failing ends it.
   let faults = 0;
   for (;;) {
     let event: LifecycleEvent;
