@@ -1,6 +1,6 @@
 // The Telemetry API (/2022-07-01): a listener for platform events and the subscription that points
 // Lambda at it. Used for `platform.runtimeDone`, the end-of-invocation signal when the function does
-// not send the relay's own "done" signal.
+// not send the relay's own "done" signal, and under SnapStart for `platform.initRuntimeDone`.
 import { lookup } from 'node:dns/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
