@@ -354,7 +354,11 @@ export class RelayCore {
       flushTimeoutMs: this.config.flushTimeoutMs,
       flush: (deadline) => this.flusher.flush(deadline, 'invoke'),
       buffered: () => Object.fromEntries(SIGNALS.map((s) => [s, this.buffer.items(s)])),
-      resetConnections: () => this.exporter.resetConnections(),
+      // A secret read still in flight would be cut by the snapshot too.
+      resetConnections: () => {
+        this.secretHeaders?.abortInFlight();
+        this.exporter.resetConnections();
+      },
     });
   }
 

@@ -68,7 +68,7 @@ export interface SnapshotFlushDeps {
   flush(deadline: number): Promise<unknown>;
   /** Items still buffered, per signal, after the flush. */
   buffered(): Readonly<Record<string, number>>;
-  /** Drops pooled collector sockets: a socket in the snapshot is dead in every restored copy. */
+  /** Drops pooled sockets and requests in flight: a socket in the snapshot is dead in every restored copy. */
   resetConnections(): void;
 }
 
