@@ -72,8 +72,11 @@ export type DeliveryResult =
   | { kind: 'spilled'; items: number; location: string }
   /** Not delivered; the flush pipeline puts the batch back at the front of the buffer. */
   | { kind: 'retained'; items: number; reason: string }
-  /** Gone for good, counted as dropped by signal and reason. */
-  | { kind: 'dropped'; items: number; reason: string };
+  /**
+   * Gone for good, counted as dropped by signal and `reason` (a short key). `detail` says what it means
+   * for the data; the flush pipeline logs it, once, as "<n> spans dropped: <detail>".
+   */
+  | { kind: 'dropped'; items: number; reason: string; detail?: string };
 
 /** Takes a batch as far as it can within the budget. Never throws; never outlives `budget.abort`. */
 export interface Delivery {

@@ -4,6 +4,7 @@
 // exactly one DeliveryResult, and the counters below say where.
 import type { S3Client } from '../../aws/index.js';
 import { CircuitBreaker } from '../export/breaker.js';
+import { classifyRefusal, refusalMeaning } from '../export/delivery.js';
 import { type AttemptResult, abortableSleep, type RetryPolicy, withRetry } from '../export/retry.js';
 import type {
   Batch,
@@ -138,14 +139,10 @@ export function createFallbackDelivery(
     replayedFiles: 0,
     droppedItems: {},
   };
-  const drop = (batch: Batch, reason: string, text: string): DeliveryResult => {
+  // Counted here; the flush pipeline logs the one line that says so, with `detail`.
+  const drop = (batch: Batch, reason: string, detail: string): DeliveryResult => {
     counters.droppedItems[reason] = (counters.droppedItems[reason] ?? 0) + batch.items;
-    log.error(`${itemsText(batch.signal, batch.items)} dropped: ${text}`, {
-      signal: batch.signal,
-      items: batch.items,
-      reason,
-    });
-    return { kind: 'dropped', items: batch.items, reason };
+    return { kind: 'dropped', items: batch.items, reason, detail };
   };
 
   // Spool files known to exist; undefined until the directory was first read (lazily, off init).
@@ -172,7 +169,11 @@ export function createFallbackDelivery(
       return { kind: 'spilled', items: batch.items, location: res.location };
     }
     if (!shutdown) return { kind: 'retained', items: batch.items, reason: `${why}; ${res.reason}` };
-    return drop(batch, res.dropReason, `${why}; ${res.reason}`);
+    return drop(
+      batch,
+      res.dropReason,
+      `neither S3 nor the /tmp spool could keep them (${why}; ${res.reason})`,
+    );
   }
 
   async function exportWithRetry(
@@ -223,24 +224,26 @@ export function createFallbackDelivery(
         });
         continue;
       }
-      if (
-        outcome.kind === 'failed' &&
-        outcome.status !== undefined &&
-        outcome.status >= 400 &&
-        outcome.status < 500
-      ) {
+      const refusal = outcome.kind === 'failed' ? classifyRefusal(outcome.status) : undefined;
+      if (outcome.kind === 'failed' && refusal === 'bad-data') {
         collectorBreaker.recordSuccess();
         await spool.remove(entry);
         spoolBacklog = Math.max(0, (spoolBacklog ?? 0) - 1);
         counters.droppedItems['rejected-by-collector'] =
           (counters.droppedItems['rejected-by-collector'] ?? 0) + entry.items;
         log.error(
-          `${itemsText(entry.signal, entry.items)} from ${entry.path} dropped: collector rejected them (${outcome.reason})`,
+          `${itemsText(entry.signal, entry.items)} from ${entry.path} dropped: ${refusalMeaning(outcome.status)} (${outcome.reason})`,
         );
         continue;
       }
-      if (outcome.kind === 'retryable') collectorBreaker.recordFailure(outcome.reason, outcome.retryAfterMs);
-      else collectorBreaker.release();
+      // The file stays for a later replay: a collector that is down, or refuses our credentials or
+      // path, has not judged the data.
+      if (outcome.kind === 'retryable' || refusal === 'unavailable') {
+        collectorBreaker.recordFailure(
+          outcome.reason,
+          outcome.kind === 'retryable' ? outcome.retryAfterMs : undefined,
+        );
+      } else collectorBreaker.release();
       return;
     }
   }
@@ -276,23 +279,28 @@ export function createFallbackDelivery(
           counters.exportedItems += batch.items;
           if (out.rejected > 0) {
             log.warn(
-              `collector accepted ${batch.items - out.rejected} and rejected ${itemsText(batch.signal, out.rejected)}`,
+              `the collector accepted ${batch.items - out.rejected} and rejected ${itemsText(batch.signal, out.rejected)}`,
               { signal: batch.signal, rejected: out.rejected, message: out.message },
             );
           }
           return { kind: 'exported', items: batch.items, rejected: out.rejected };
         }
         if (out.cause === 'rejected') {
-          // The collector is up and answered: not a health problem.
-          collectorBreaker.recordSuccess();
-          // A 4xx says the data itself is bad: re-sending it (now or after a replay) cannot succeed.
-          if (out.status !== undefined && out.status >= 400 && out.status < 500) {
-            return drop(
-              batch,
-              'rejected-by-collector',
-              `the collector rejected them (HTTP ${out.status}): ${out.reason}`,
-            );
+          const refusal = classifyRefusal(out.status);
+          const meaning = `${refusalMeaning(out.status)} (${out.reason})`;
+          if (refusal === 'bad-data') {
+            // The collector is up and judged the data: re-sending it (now or after a replay) cannot succeed.
+            collectorBreaker.recordSuccess();
+            return drop(batch, 'rejected-by-collector', meaning);
           }
+          if (refusal === 'unavailable') {
+            // Credentials, path or proxy: nothing will get through until the configuration changes, so
+            // the batch is kept and the breaker stops paying for every flush meanwhile.
+            collectorBreaker.recordFailure(meaning);
+            return await spill(batch, budget, `collector unavailable: ${meaning}`);
+          }
+          // The collector answered: not a health problem.
+          collectorBreaker.recordSuccess();
           return await spill(batch, budget, `collector failed: ${out.reason}`);
         }
         if (out.cause === 'unavailable') collectorBreaker.recordFailure(out.reason, out.retryAfterMs);

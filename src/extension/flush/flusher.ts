@@ -3,6 +3,7 @@
 import type { Signal } from '../../otlp/index.js';
 import type { TelemetryBuffer } from '../buffer/index.js';
 import type { Clock, Delivery, FlushBudget, Logger } from '../export/types.js';
+import { itemsText } from '../log.js';
 import type { RelayStats } from '../telemetry/stats.js';
 import { createBudget } from './budget.js';
 
@@ -146,7 +147,12 @@ export class Flusher {
         case 'dropped':
           this.stats.drop(result.reason, signal, result.items);
           sum.dropped += result.items;
-          this.log.warn(`${result.items} ${signal} items dropped: ${result.reason}`);
+          // The one line for this loss (a Delivery counts and explains it; it does not log it).
+          this.log.error(`${itemsText(signal, result.items)} dropped: ${result.detail ?? result.reason}`, {
+            signal,
+            items: result.items,
+            reason: result.reason,
+          });
           break;
         case 'retained': {
           sum.retained += result.items;
@@ -154,7 +160,7 @@ export class Flusher {
           for (const [s, n] of Object.entries(back.evicted) as [Signal, number][])
             this.stats.drop('buffer_full', s, n);
           if (budget.reason !== 'shutdown') {
-            const msg = `${result.items} ${signal} items kept in the buffer for the next flush: ${result.reason}`;
+            const msg = `${itemsText(signal, result.items)} kept in the buffer for the next flush: ${result.reason}`;
             if (this.retaining.has(signal)) this.log.debug(msg);
             else this.log.info(msg);
             this.retaining.add(signal);

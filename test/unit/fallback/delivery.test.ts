@@ -137,15 +137,46 @@ describe('fallback Delivery', () => {
     expect(await h.delivery.spool.list()).toHaveLength(1);
   });
 
-  it('drops, counts and logs a batch the collector rejects as malformed', async () => {
-    const h = harness(() => ({ kind: 'failed', reason: 'HTTP 400 bad data', status: 400 }));
-    expect(await h.delivery.deliver(batch(5), h.budget(1000))).toEqual({
-      kind: 'dropped',
-      items: 5,
-      reason: 'rejected-by-collector',
-    });
-    expect(h.delivery.counters.droppedItems).toEqual({ 'rejected-by-collector': 5 });
-    expect(h.delivery.collectorBreaker.state).toBe('closed');
+  it('drops and counts a batch the collector rejects as bad data, saying what that means, without logging it twice', async () => {
+    for (const status of [400, 413, 415, 3]) {
+      const h = harness(() => ({ kind: 'failed', reason: `collector answered ${status}`, status }));
+      const res = await h.delivery.deliver(batch(5), h.budget(1000));
+      expect(res).toMatchObject({ kind: 'dropped', items: 5, reason: 'rejected-by-collector' });
+      expect(res.kind === 'dropped' && res.detail).toMatch(/^the collector (rejected them|does not accept)/);
+      expect(h.calls).toHaveLength(1);
+      expect(h.delivery.counters.droppedItems).toEqual({ 'rejected-by-collector': 5 });
+      expect(h.delivery.collectorBreaker.state).toBe('closed');
+      // The flush pipeline logs the drop, once; the Delivery only counts it.
+      expect(h.lines.filter((l) => l.includes('dropped'))).toEqual([]);
+    }
+  });
+
+  it('keeps a batch the collector refuses for credentials, path or proxy, and counts it toward the breaker', async () => {
+    // HTTP 401, 403, 404, 407 and gRPC UNAUTHENTICATED 16, PERMISSION_DENIED 7, NOT_FOUND 5, UNIMPLEMENTED 12.
+    for (const status of [401, 403, 404, 407, 16, 7, 5, 12]) {
+      const h = harness(() => ({ kind: 'failed', reason: `collector answered ${status}`, status }));
+      for (let i = 0; i < 3; i++) {
+        const res = await h.delivery.deliver(batch(4), h.budget(1000));
+        expect(res, `status ${status}`).toMatchObject({ kind: 'spilled', items: 4 });
+      }
+      expect(h.calls, `status ${status}: not retried`).toHaveLength(3);
+      expect(h.delivery.counters.droppedItems).toEqual({});
+      expect((await h.delivery.spool.list()).map((f) => f.items)).toEqual([4, 4, 4]);
+      expect(h.delivery.collectorBreaker.state, `status ${status}`).toBe('open');
+    }
+  });
+
+  it('keeps spooled batches, and stops the replay, when the collector refuses the credentials', async () => {
+    let answer: ExportOutcome = down;
+    const h = harness(() => answer, { breakerThreshold: 100 });
+    await h.delivery.deliver(batch(2), h.budget(1000));
+    await h.delivery.deliver(batch(3), h.budget(1000));
+    answer = { kind: 'failed', reason: 'collector answered 401', status: 401 };
+    h.calls.length = 0;
+    await h.delivery.replay?.(h.budget(1000));
+    expect(h.calls).toHaveLength(1);
+    expect((await h.delivery.spool.list()).map((f) => f.items)).toEqual([2, 3]);
+    expect(h.delivery.counters.droppedItems).toEqual({});
   });
 
   it('spills rather than drops a batch the collector fails with a 500', async () => {
@@ -165,10 +196,11 @@ describe('fallback Delivery', () => {
     const b = h.budget(100, 'shutdown');
     h.advance(200);
     expect((await h.delivery.deliver(batch(3), b)).kind).toBe('spilled');
-    expect(await h.delivery.deliver(batch(3), b)).toEqual({
+    expect(await h.delivery.deliver(batch(3), b)).toMatchObject({
       kind: 'dropped',
       items: 3,
       reason: 'spool-full',
+      detail: expect.stringContaining('does not fit'),
     });
     expect(h.delivery.counters.droppedItems).toEqual({ 'spool-full': 3 });
   });
