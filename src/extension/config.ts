@@ -110,6 +110,17 @@ export function loadConfig(env: Env): LoadedConfig {
     }
     return n;
   };
+  // The Telemetry API listener cannot be off: it is how the relay learns that an invocation ended.
+  const telemetryPort = (): number => {
+    const raw = read('OTEL_RELAY_TELEMETRY_PORT');
+    if (raw === 'off' || raw === 'false') {
+      problems.push(
+        `config: OTEL_RELAY_TELEMETRY_PORT=${raw}: the Telemetry API listener cannot be turned off (it tells the relay when an invocation ended); using 0 (any free port)`,
+      );
+      return 0;
+    }
+    return port('OTEL_RELAY_TELEMETRY_PORT', 0) ?? 0;
+  };
   const bool = (name: string, def: boolean): boolean => {
     const raw = read(name)?.toLowerCase();
     if (raw === undefined) return def;
@@ -156,7 +167,7 @@ export function loadConfig(env: Env): LoadedConfig {
     flush,
     httpPort: port('OTEL_RELAY_HTTP_PORT', 4318),
     grpcPort: port('OTEL_RELAY_GRPC_PORT', 4317),
-    telemetryPort: port('OTEL_RELAY_TELEMETRY_PORT', 0) ?? 0,
+    telemetryPort: telemetryPort(),
     bufferMaxBytes,
     batchMaxBytes,
     maxRequestBytes: int('OTEL_RELAY_MAX_REQUEST_BYTES', 6 * MiB, 1024, 256 * MiB),

@@ -100,6 +100,16 @@ describe('loadConfig', () => {
   });
 });
 
+describe('OTEL_RELAY_TELEMETRY_PORT', () => {
+  it('says in a problem line that the Telemetry API listener cannot be off, and uses any free port', () => {
+    const { config, problems } = loadConfig({ OTEL_RELAY_TELEMETRY_PORT: 'off' });
+    expect(config.telemetryPort).toBe(0);
+    expect(problems).toEqual([
+      expect.stringMatching(/TELEMETRY_PORT=off: the Telemetry API listener cannot be turned off/),
+    ]);
+  });
+});
+
 describe('parseFlushStrategy', () => {
   it('parses every strategy and rejects the rest', () => {
     expect(parseFlushStrategy('end')).toEqual({ kind: 'end' });
