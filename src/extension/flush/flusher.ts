@@ -8,6 +8,8 @@ import type { RelayStats } from '../telemetry/stats.js';
 import { createBudget } from './budget.js';
 
 const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
+/** The most `settle` waits, past the deadline, for an aborted run to hand its batches back. */
+export const ABORT_GRACE_MS = 25;
 
 export interface FlushSummary {
   reason: FlushBudget['reason'];
@@ -84,7 +86,7 @@ export class Flusher {
       // A Delivery honours its abort signal at once; this short bound only guards against one that does
       // not, and stays well inside the deadline margin.
       let grace: NodeJS.Timeout | undefined;
-      await Promise.race([run.promise, new Promise((r) => (grace = setTimeout(r, 25)))]);
+      await Promise.race([run.promise, new Promise((r) => (grace = setTimeout(r, ABORT_GRACE_MS)))]);
       clearTimeout(grace);
     }
   }
