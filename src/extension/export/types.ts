@@ -76,7 +76,13 @@ export type DeliveryResult =
    * Gone for good, counted as dropped by signal and `reason` (a short key). `detail` says what it means
    * for the data; the flush pipeline logs it, once, as "<n> spans dropped: <detail>".
    */
-  | { kind: 'dropped'; items: number; reason: string; detail?: string };
+  | { kind: 'dropped'; items: number; reason: string; detail?: string }
+  /**
+   * The collector refused the batch as too large (413), so it was sent again in parts, split between
+   * its top-level entries; each part is accounted for by its own result (a `retained` part goes back
+   * to the buffer as its own batch).
+   */
+  | { kind: 'split'; items: number; parts: Array<{ batch: Batch; result: DeliveryResult }> };
 
 /** Takes a batch as far as it can within the budget. Never throws; never outlives `budget.abort`. */
 export interface Delivery {

@@ -3,6 +3,7 @@
 // re-sent, oldest first, ahead of new data once the collector answers again. Every item ends up in
 // exactly one DeliveryResult, and the counters below say where.
 import type { S3Client } from '../../aws/index.js';
+import { joinRequests, type RequestEntry, validateAndSplit } from '../../otlp/index.js';
 import { CircuitBreaker } from '../export/breaker.js';
 import { classifyRefusal, refusalMeaning } from '../export/delivery.js';
 import { type AttemptResult, abortableSleep, type RetryPolicy, withRetry } from '../export/retry.js';
@@ -65,6 +66,32 @@ function toAttempt(outcome: ExportOutcome): AttemptResult {
         ? { kind: 'failed', message: outcome.reason }
         : { kind: 'failed', message: outcome.reason, status: outcome.status };
   }
+}
+
+/**
+ * A batch in two parts of about equal size, split between its top-level entries (resource spans,
+ * metrics or logs); undefined when it has only one.
+ */
+export function splitInHalves(batch: Batch): [Batch, Batch] | undefined {
+  let entries: RequestEntry[];
+  try {
+    entries = validateAndSplit(batch.signal, batch.body).entries;
+  } catch {
+    return undefined;
+  }
+  if (entries.length < 2) return undefined;
+  const total = entries.reduce((n, e) => n + e.bytes.byteLength, 0);
+  let at = 1;
+  for (let bytes = entries[0]?.bytes.byteLength ?? 0; at < entries.length - 1 && bytes < total / 2; at++) {
+    bytes += entries[at]?.bytes.byteLength ?? 0;
+  }
+  const part = (es: RequestEntry[]): Batch => ({
+    signal: batch.signal,
+    body: joinRequests(es.map((e) => e.bytes)),
+    items: es.reduce((n, e) => n + e.items, 0),
+    oldestAcceptedAt: batch.oldestAcceptedAt,
+  });
+  return [part(entries.slice(0, at)), part(entries.slice(at))];
 }
 
 export function createFallbackDelivery(
@@ -291,7 +318,21 @@ export function createFallbackDelivery(
           if (refusal === 'bad-data') {
             // The collector is up and judged the data: re-sending it (now or after a replay) cannot succeed.
             collectorBreaker.recordSuccess();
-            return drop(batch, 'rejected-by-collector', meaning);
+            // Too large is about the request, not the data: smaller requests of the same data may pass.
+            const halves = out.status === 413 ? splitInHalves(batch) : undefined;
+            if (halves) {
+              const parts: Array<{ batch: Batch; result: DeliveryResult }> = [];
+              for (const half of halves)
+                parts.push({ batch: half, result: await delivery.deliver(half, budget) });
+              return { kind: 'split', items: batch.items, parts };
+            }
+            return drop(
+              batch,
+              'rejected-by-collector',
+              out.status === 413
+                ? `${meaning}; it is one resource's data and cannot be split further`
+                : meaning,
+            );
           }
           if (refusal === 'unavailable') {
             // Credentials, path or proxy: nothing will get through until the configuration changes, so

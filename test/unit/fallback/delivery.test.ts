@@ -6,20 +6,25 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type {
   Batch,
+  DeliveryResult,
   ExportOutcome,
   FlushBudget,
   Logger,
   SignalExporter,
 } from '../../../src/extension/export/index.js';
 import { createFallbackDelivery, type FallbackConfig } from '../../../src/extension/fallback/index.js';
+import { joinRequests } from '../../../src/otlp/index.js';
+import { traceRequest } from '../extension/fakes.js';
 
 function harness(script: (call: number) => ExportOutcome, config: Partial<FallbackConfig> = {}) {
   let t = 1_700_000_000_000;
   const calls: Array<{ signal: string; bytes: number }> = [];
+  let onExport: (bytes: number) => void = () => {};
   const lines: string[] = [];
   const exporter: SignalExporter = {
     async export(signal, body) {
       calls.push({ signal, bytes: body.byteLength });
+      onExport(body.byteLength);
       t += 5;
       return script(calls.length);
     },
@@ -56,7 +61,17 @@ function harness(script: (call: number) => ExportOutcome, config: Partial<Fallba
     abort: new AbortController().signal,
     reason,
   });
-  return { delivery, calls, lines, budget, advance: (ms: number) => (t += ms), now: () => t };
+  return {
+    delivery,
+    calls,
+    lines,
+    budget,
+    advance: (ms: number) => (t += ms),
+    now: () => t,
+    onExport: (f: (bytes: number) => void) => {
+      onExport = f;
+    },
+  };
 }
 
 const batch = (items = 3, signal: Batch['signal'] = 'traces'): Batch => ({
@@ -149,6 +164,36 @@ describe('fallback Delivery', () => {
       // The flush pipeline logs the drop, once; the Delivery only counts it.
       expect(h.lines.filter((l) => l.includes('dropped'))).toEqual([]);
     }
+  });
+
+  it('sends a batch the collector finds too large (413) again in halves, and drops only a part that cannot be split', async () => {
+    const [a, b, c] = await Promise.all([traceRequest(2, 'a'), traceRequest(3, 'b'), traceRequest(40, 'c')]);
+    const limit = Math.max(a.byteLength, b.byteLength) + 1;
+    const sizes: number[] = [];
+    const h = harness(() =>
+      (sizes.at(-1) ?? 0) > limit
+        ? { kind: 'failed', reason: 'collector answered 413 for traces: too big', status: 413 }
+        : { kind: 'success' },
+    );
+    const big: Batch = {
+      signal: 'traces',
+      body: joinRequests([a, b, c]),
+      items: 45,
+      oldestAcceptedAt: 0,
+    };
+    h.onExport((bytes) => sizes.push(bytes));
+    const res = await h.delivery.deliver(big, h.budget(1000));
+    expect(res.kind).toBe('split');
+    const flat = (r: DeliveryResult): Array<[string, number]> =>
+      r.kind === 'split' ? r.parts.flatMap((p) => flat(p.result)) : [[r.kind, r.items]];
+    // a and b pass once apart; c is one resource's data, over the limit on its own.
+    expect(flat(res)).toEqual([
+      ['exported', 2],
+      ['exported', 3],
+      ['dropped', 40],
+    ]);
+    expect(h.delivery.counters.exportedItems).toBe(5);
+    expect(h.delivery.counters.droppedItems).toEqual({ 'rejected-by-collector': 40 });
   });
 
   it('keeps a batch the collector refuses for credentials, path or proxy, and counts it toward the breaker', async () => {
