@@ -5,7 +5,7 @@
 import type { S3Client } from '../../aws/index.js';
 import { joinRequests, type RequestEntry, validateAndSplit } from '../../otlp/index.js';
 import { CircuitBreaker } from '../export/breaker.js';
-import { classifyRefusal, refusalMeaning } from '../export/delivery.js';
+import { classifyRefusal, refusalMeaning } from '../export/index.js';
 import { type AttemptResult, abortableSleep, type RetryPolicy, withRetry } from '../export/retry.js';
 import type {
   Batch,
@@ -216,6 +216,18 @@ export function createFallbackDelivery(
     );
   }
 
+  /** Writes both halves of a spooled batch; false (and nothing left behind) when either write fails. */
+  async function respool(halves: [Batch, Batch]): Promise<boolean> {
+    const written: SpoolEntry[] = [];
+    try {
+      for (const h of halves) written.push(await spool.write(h.signal, h.body, h.items));
+      return true;
+    } catch {
+      for (const w of written) await spool.remove(w).catch(() => {});
+      return false;
+    }
+  }
+
   /** Re-sends spooled batches oldest first, one attempt each, until the deadline or a failure. */
   async function replayEntries(
     entries: SpoolEntry[],
@@ -254,6 +266,18 @@ export function createFallbackDelivery(
       const refusal = outcome.kind === 'failed' ? classifyRefusal(outcome.status) : undefined;
       if (outcome.kind === 'failed' && refusal === 'bad-data') {
         collectorBreaker.recordSuccess();
+        // Too large: the file is replaced by its two halves (written before it is removed), which a
+        // later replay sends; only one resource's data that is still too large is dropped.
+        const halves =
+          outcome.status === 413
+            ? splitInHalves({ signal: entry.signal, body, items: entry.items, oldestAcceptedAt: 0 })
+            : undefined;
+        if (halves && (await respool(halves))) {
+          await spool.remove(entry);
+          spoolBacklog = (spoolBacklog ?? 0) + 1;
+          log.debug(`${entry.path} was too large for the collector; spooled again in two halves`);
+          continue;
+        }
         await spool.remove(entry);
         spoolBacklog = Math.max(0, (spoolBacklog ?? 0) - 1);
         counters.droppedItems['rejected-by-collector'] =

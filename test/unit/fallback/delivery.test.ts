@@ -196,6 +196,32 @@ describe('fallback Delivery', () => {
     expect(h.delivery.counters.droppedItems).toEqual({ 'rejected-by-collector': 40 });
   });
 
+  it('replaces a spooled batch the collector finds too large by its halves, which a later replay sends', async () => {
+    const [a, b] = await Promise.all([traceRequest(2, 'a'), traceRequest(3, 'b')]);
+    const limit = Math.max(a.byteLength, b.byteLength) + 1;
+    let collectorUp = false;
+    let size = 0;
+    const h = harness(() =>
+      !collectorUp
+        ? down
+        : size > limit
+          ? { kind: 'failed', reason: 'collector answered 413 for traces: too big', status: 413 }
+          : { kind: 'success' },
+    );
+    h.onExport((bytes) => {
+      size = bytes;
+    });
+    const big: Batch = { signal: 'traces', body: joinRequests([a, b]), items: 5, oldestAcceptedAt: 0 };
+    expect((await h.delivery.deliver(big, h.budget(1000))).kind).toBe('spilled');
+    collectorUp = true;
+    await h.delivery.replay?.(h.budget(1000));
+    expect((await h.delivery.spool.list()).map((f) => f.items).sort()).toEqual([2, 3]);
+    await h.delivery.replay?.(h.budget(1000));
+    expect(await h.delivery.spool.list()).toEqual([]);
+    expect(h.delivery.counters.replayedItems).toBe(5);
+    expect(h.delivery.counters.droppedItems).toEqual({});
+  });
+
   it('keeps a batch the collector refuses for credentials, path or proxy, and counts it toward the breaker', async () => {
     // HTTP 401, 403, 404, 407 and gRPC UNAUTHENTICATED 16, PERMISSION_DENIED 7, NOT_FOUND 5, UNIMPLEMENTED 12.
     for (const status of [401, 403, 404, 407, 16, 7, 5, 12]) {
