@@ -15,7 +15,7 @@ const repoRoot = resolve(here, '../..');
 export interface ExampleStackProps extends StackProps {
   /** Your collector's OTLP/HTTP endpoint. */
   otlpEndpoint: string;
-  /** A Secrets Manager secret holding the OTLP headers (`k=v,...`), if your collector needs them. */
+  /** A Secrets Manager secret holding the OTLP headers (`k=v,...` or a JSON object), if your collector needs them. */
   otlpHeadersSecretArn?: string | undefined;
   flush?: FlushStrategy | undefined;
   /** The layer directory; default dist/layer. */

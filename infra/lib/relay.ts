@@ -6,10 +6,20 @@ import { type ILayerVersion, type Function as LambdaFunction, RuntimeFamily } fr
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { parseFlushStrategy, parseOtlpHeaders } from '../../src/extension/config.js';
 import { OtelRelayLayer } from './layer.js';
 
-/** When the relay exports (see README "Flush strategies"). */
-export type FlushStrategy = 'adaptive' | 'end' | 'continuous' | `periodic:${number}`;
+/**
+ * When the relay exports (see README "Flush strategies"); `periodic:` takes ms, or seconds with `s`.
+ * Checked at synth time by the extension's own parser, so a value synth accepts is one the relay uses.
+ */
+export type FlushStrategy =
+  | 'adaptive'
+  | 'end'
+  | 'continuous'
+  | `periodic:${number}`
+  | `periodic:${number}ms`
+  | `periodic:${number}s`;
 
 /** The extension's environment contract. */
 export const RELAY_ENVIRONMENT = {
@@ -39,9 +49,16 @@ export interface OtelRelayProps {
   layerPath?: string;
   /** OTLP endpoint of your collector (OTEL_EXPORTER_OTLP_ENDPOINT). */
   endpoint?: string;
-  /** OTLP headers, `k=v,k2=v2`. Visible to anyone who can read the function configuration. */
+  /**
+   * OTLP headers, `k=v,k2=v2` (the `OTEL_EXPORTER_OTLP_HEADERS` format, checked by the extension's own
+   * parser). Visible to anyone who can read the function configuration: prefer `headersSecret`.
+   */
   headers?: string;
-  /** A secret whose value is the headers string; the extension reads it at start. */
+  /**
+   * A Secrets Manager secret holding OTLP headers: an `OTEL_EXPORTER_OTLP_HEADERS`-format string
+   * (`k=v,k2=v2`) or a JSON object of header → value. The extension reads it at start, after it has
+   * registered, and merges it over the static headers (the secret wins per key).
+   */
   headersSecret?: ISecret;
   /** Default: the extension's default (adaptive). */
   flush?: FlushStrategy;
@@ -55,9 +72,21 @@ export interface AddToOptions {
 }
 
 function checkFlush(flush: string | undefined): void {
-  if (flush === undefined || ['adaptive', 'end', 'continuous'].includes(flush)) return;
-  if (/^periodic:[1-9]\d*$/.test(flush)) return;
-  throw new Error(`OtelRelay: flush "${flush}" is not adaptive, end, continuous or periodic:<ms>`);
+  // The extension would log the value as invalid and run adaptive: refuse it at synth instead.
+  if (flush === undefined || parseFlushStrategy(flush) !== undefined) return;
+  throw new Error(
+    `OtelRelay: flush "${flush}" is not adaptive, end, continuous or periodic:<ms> (e.g. periodic:5000 or periodic:5s)`,
+  );
+}
+
+function checkHeaders(headers: string | undefined): void {
+  if (headers === undefined) return;
+  // The extension skips such an entry with a log line; refuse it at synth so every header is sent.
+  // Problems name the entry's position only: the value is a credential and stays out of the error.
+  const { problems } = parseOtlpHeaders(headers);
+  if (problems.length > 0) {
+    throw new Error(`OtelRelay: headers ${problems[0]} by the extension; give k=v,k2=v2 (URL-encoded)`);
+  }
 }
 
 /**
@@ -78,6 +107,7 @@ export class OtelRelay extends Construct {
       throw new Error('OtelRelay: give either headers or headersSecret, not both');
     }
     checkFlush(props.flush);
+    checkHeaders(props.headers);
     this.props = props;
     this.layer = props.layer ?? new OtelRelayLayer(this, 'Layer', { path: props.layerPath }).layerVersion;
 

@@ -28,9 +28,9 @@ layer:
 
 settings (each optional; unset ones keep the function's current value):
   --endpoint URL            OTEL_EXPORTER_OTLP_ENDPOINT, the collector the relay exports to
-  --headers K=V,...         OTEL_EXPORTER_OTLP_HEADERS (visible in the console: prefer a secret)
-  --headers-secret-arn ARN  OTEL_RELAY_HEADERS_SECRET_ARN, headers read from Secrets Manager
-  --flush STRATEGY          OTEL_RELAY_FLUSH: adaptive | end | continuous | periodic:<ms>
+  --headers K=V,...         OTEL_EXPORTER_OTLP_HEADERS, URL-encoded (visible in the console: prefer a secret)
+  --headers-secret-arn ARN  OTEL_RELAY_HEADERS_SECRET_ARN: a secret (ARN or name) holding headers (K=V,... or JSON)
+  --flush STRATEGY          OTEL_RELAY_FLUSH: adaptive | end | continuous | periodic:<ms> | periodic:<n>s
   --fallback-s3-uri URI     OTEL_RELAY_FALLBACK_S3_URI, s3://bucket/prefix/ for spilled data
 
   --dry-run            print what would change, change nothing

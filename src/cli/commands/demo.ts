@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { runLocal } from '../../local/index.js';
 import { startOtlpSink } from '../demo/sink.js';
 import { summarize, traceTree } from '../demo/summary.js';
+import { validateFlush } from '../lambda/settings.js';
 import { UsageError } from '../usage.js';
 
 const USAGE = `usage: lambda-otel-relay demo [options]
@@ -16,6 +17,7 @@ const USAGE = `usage: lambda-otel-relay demo [options]
   --count <n>          invocations (default 12)
   --interval-ms <ms>   pause between invocations; the environment is frozen meanwhile (default 150)
   --flush <strategy>   OTEL_RELAY_FLUSH for the extension: adaptive (default), end, periodic:<ms>, continuous
+                       (checked with the extension's own parser)
   --json               JSON lines: one per invocation, the shutdown, then what the collector received`;
 
 /** dist/ holds the CLI bundle, the layer and the example; from src (tests) it is <repo>/dist. */
@@ -80,6 +82,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  // The extension would log a bad strategy and run adaptive, while the demo claimed the bad one.
+  validateFlush(values.flush);
   const count = Number(values.count);
   const intervalMs = Number(values['interval-ms']);
   if (!Number.isInteger(count) || count < 1)

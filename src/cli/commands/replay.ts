@@ -1,24 +1,27 @@
 // `lambda-otel-relay replay`: re-sends fallback data (S3 objects in the awss3exporter layout, or a
-// /tmp spool directory) to a collector over OTLP/HTTP. Each object or file is deleted only after the
+// /tmp spool directory) to a collector over OTLP/HTTP or OTLP/gRPC. Each object or file is deleted only after the
 // collector confirmed it, so an interrupted run loses nothing and running it twice is safe (the
 // second run finds only what the first did not deliver).
 import { parseArgs } from 'node:util';
 import { regionFromEnv, S3Client } from '../../aws/index.js';
 import { itemsText, parseS3Uri } from '../../extension/fallback/index.js';
-import { SIGNALS, type Signal } from '../../otlp/index.js';
-import { sendToCollector } from '../replay/send.js';
+import { otlpJsonToProtobuf, SIGNALS, type Signal, validateExportRequest } from '../../otlp/index.js';
+import { createSender, type ReplayProtocol, resolveTarget } from '../replay/send.js';
 import { listS3, listSpool, type ReplayItem, type ReplayListing, type TimeRange } from '../replay/sources.js';
 import { UsageError } from '../usage.js';
 
 const HELP = `usage: lambda-otel-relay replay (--from s3://bucket[/prefix] | --spool DIR) [options]
 
-Re-sends fallback data to a collector over OTLP/HTTP, oldest first. Each S3 object or spool file
-is deleted only after the collector accepted it.
+Re-sends fallback data to a collector over OTLP/HTTP or OTLP/gRPC, oldest first. Each S3 object or
+spool file is deleted only after the collector accepted it.
 
   --from s3://bucket[/prefix]  S3 objects written by the relay (or a collector's awss3exporter)
   --spool DIR                  a spool directory (default of the extension: $TMPDIR/otel-relay-spool)
-  --to URL                     collector OTLP/HTTP endpoint (default $OTEL_EXPORTER_OTLP_ENDPOINT,
-                               else http://localhost:4318); /v1/<signal> is appended
+  --to URL                     the collector (default $OTEL_EXPORTER_OTLP_ENDPOINT, else localhost:4318,
+                               or :4317 for grpc): http(s)://host:port for OTLP/HTTP (/v1/<signal> is
+                               appended), grpc://host:port (grpcs:// for TLS) for OTLP/gRPC
+  --protocol PROTOCOL          http/protobuf or grpc (default: grpc for a grpc:// URL, else
+                               $OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)
   --since TIME, --until TIME   time range: ISO 8601, or an age like 30m, 6h, 2d
   --signal LIST                traces,metrics,logs (default: all)
   --header K=V                 extra header for the collector (repeatable)
@@ -26,9 +29,10 @@ is deleted only after the collector accepted it.
                                then $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL)
   --region REGION              default $AWS_REGION
   --timeout MS                 per-item send budget, retries included (default 30000)
-  --dry-run                    list what would be sent; send and delete nothing
+  --dry-run                    list each object or file that would be sent (signal, items, bytes,
+                               key or path), then the summary; send and delete nothing
   --keep                       send but do not delete
-  --json                       print the summary as JSON`;
+  --json                       print the summary (and a dry run's list) as JSON`;
 
 export function parseTime(value: string, now: number, flag: string): number {
   const age = /^(\d+)(s|m|h|d)$/.exec(value);
@@ -42,10 +46,25 @@ export function parseTime(value: string, now: number, flag: string): number {
   return t;
 }
 
+/** One entry of a dry run's list: what would be sent, as the source stores it. */
+export interface ReplayListed {
+  id: string;
+  signal: Signal;
+  /** Spans, data points or log records; null when the object could not be read or decoded. */
+  items: number | null;
+  /** Stored bytes (compressed, for a gzipped S3 object). */
+  bytes: number;
+  /** Why `items` is null. */
+  problem?: string;
+}
+
 export interface ReplaySummary {
   source: string;
   collector: string;
+  protocol: ReplayProtocol;
   dryRun: boolean;
+  /** Dry run only: every object or file that would be sent, oldest first. */
+  listed?: ReplayListed[];
   found: number;
   skipped: number;
   sent: number;
@@ -75,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
         from: { type: 'string' },
         spool: { type: 'string' },
         to: { type: 'string' },
+        protocol: { type: 'string' },
         since: { type: 'string' },
         until: { type: 'string' },
         signal: { type: 'string' },
@@ -122,8 +142,9 @@ export async function run(argv: string[]): Promise<number> {
   const timeoutMs = values.timeout === undefined ? 30_000 : Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
     throw new UsageError(`--timeout ${values.timeout} is not a positive number of ms`);
-  const collector = values.to ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318';
-  if (!/^https?:\/\//.test(collector)) throw new UsageError(`--to ${collector} is not an http(s) URL`);
+  const target = resolveTarget(values.to, values.protocol, process.env);
+  // Shown as the user would write it: grpc(s)://host:port for gRPC.
+  const collector = target.protocol === 'grpc' ? target.endpoint.replace(/^http/, 'grpc') : target.endpoint;
 
   let listing: ReplayListing;
   let source: string;
@@ -152,6 +173,7 @@ export async function run(argv: string[]): Promise<number> {
   const summary: ReplaySummary = {
     source,
     collector,
+    protocol: target.protocol,
     dryRun: Boolean(values['dry-run']),
     found: listing.items.length,
     skipped: listing.skipped,
@@ -168,37 +190,43 @@ export async function run(argv: string[]): Promise<number> {
   };
 
   let done = 0;
-  for (const item of listing.items) {
-    progress(done, listing.items.length, values['dry-run'] ? 'listed' : 'sent');
-    if (values['dry-run']) {
-      count(item);
-      done++;
-      continue;
+  if (values['dry-run']) {
+    summary.listed = [];
+    for (const item of listing.items) {
+      progress(done++, listing.items.length, 'listed');
+      const listed = await listItem(item);
+      summary.listed.push(listed);
+      summary.bytes += item.bytes;
+      if (listed.items !== null)
+        summary.items[item.signal] = (summary.items[item.signal] ?? 0) + listed.items;
     }
+  } else {
+    const sender = createSender({ ...target, headers, timeoutMs });
     try {
-      const body = await item.load();
-      const out = await sendToCollector(
-        { endpoint: collector, headers, timeoutMs },
-        item.signal,
-        body,
-        item.contentType,
-      );
-      if (!out.delivered) {
-        summary.failed++;
-        summary.failures.push({ id: item.id, reason: `${out.reason} (kept)` });
-      } else {
-        summary.sent++;
-        count(item);
-        if (!values.keep) {
-          await item.remove();
-          summary.deleted++;
+      for (const item of listing.items) {
+        progress(done++, listing.items.length, 'sent');
+        try {
+          const body = await item.load();
+          const out = await sender.send(item.signal, body, item.contentType);
+          if (!out.delivered) {
+            summary.failed++;
+            summary.failures.push({ id: item.id, reason: `${out.reason} (kept)` });
+            continue;
+          }
+          summary.sent++;
+          count(item);
+          if (!values.keep) {
+            await item.remove();
+            summary.deleted++;
+          }
+        } catch (err) {
+          summary.failed++;
+          summary.failures.push({ id: item.id, reason: `${(err as Error).message} (kept)` });
         }
       }
-    } catch (err) {
-      summary.failed++;
-      summary.failures.push({ id: item.id, reason: `${(err as Error).message} (kept)` });
+    } finally {
+      sender.close();
     }
-    done++;
   }
   progress(done, listing.items.length, values['dry-run'] ? 'listed' : 'sent');
 
@@ -207,12 +235,53 @@ export async function run(argv: string[]): Promise<number> {
   return summary.failed > 0 ? 1 : 0;
 }
 
+/**
+ * A dry run's entry for one item. Spool file names carry the item count; an S3 object is read (it is
+ * never changed) and counted with the wire walker, unless the relay's `otel-items` metadata says it.
+ */
+async function listItem(item: ReplayItem): Promise<ReplayListed> {
+  const listed: ReplayListed = {
+    id: item.id,
+    signal: item.signal,
+    items: item.items ?? null,
+    bytes: item.bytes,
+  };
+  if (listed.items !== null) return listed;
+  try {
+    const body = await item.load();
+    if (item.items !== undefined) listed.items = item.items;
+    else {
+      const proto = item.contentType === 'application/json' ? otlpJsonToProtobuf(item.signal, body) : body;
+      listed.items = validateExportRequest(item.signal, proto).items;
+    }
+  } catch (err) {
+    listed.problem = `could not be read or decoded: ${(err as Error).message}`;
+  }
+  return listed;
+}
+
+function printListed(listed: ReplayListed[]): void {
+  const rows = listed.map((l) => [
+    l.signal,
+    l.items === null ? '?' : itemsText(l.signal, l.items),
+    `${l.bytes} B`,
+    l.problem ? `${l.id} (${l.problem})` : l.id,
+  ]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]?.length ?? 0)));
+  for (const r of rows) {
+    console.log(
+      `  ${r[0]?.padEnd(widths[0] ?? 0)}  ${r[1]?.padStart(widths[1] ?? 0)}  ${r[2]?.padStart(widths[2] ?? 0)}  ${r[3]}`,
+    );
+  }
+}
+
 function printSummary(s: ReplaySummary): void {
   const what = Object.entries(s.items)
     .map(([signal, n]) => itemsText(signal as Signal, n))
     .join(', ');
   const detail = what ? ` (${what})` : '';
   if (s.dryRun) {
+    printListed(s.listed ?? []);
     console.log(
       `dry run: would send ${s.found} objects, ${s.bytes} bytes${detail}, from ${s.source} to ${s.collector}`,
     );

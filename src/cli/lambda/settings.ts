@@ -1,5 +1,7 @@
 // The relay's settings as they live on a function: environment variables read by the extension.
 // Names and accepted values are the extension's contract (see README "Configuration").
+import { parseFlushStrategy, parseOtlpHeaders } from '../../extension/config.js';
+import { parseS3Uri } from '../../extension/fallback/index.js';
 import { UsageError } from '../usage.js';
 
 export const RELAY_ENV = {
@@ -23,12 +25,11 @@ export function isRelayVariable(name: string): boolean {
   return name.startsWith('OTEL_RELAY_') || Object.values(RELAY_ENV).includes(name as never);
 }
 
-export const FLUSH_STRATEGIES = ['adaptive', 'end', 'continuous', 'periodic:<ms>'] as const;
+export const FLUSH_STRATEGIES = ['adaptive', 'end', 'continuous', 'periodic:<ms>', 'periodic:<n>s'] as const;
 
+/** Accepts exactly what the extension accepts (its own parser), so a value set here is one it uses. */
 export function validateFlush(value: string): string {
-  if (value === 'adaptive' || value === 'end' || value === 'continuous') return value;
-  const periodic = /^periodic:(\d+)$/.exec(value);
-  if (periodic && Number(periodic[1]) > 0) return value;
+  if (parseFlushStrategy(value) !== undefined) return value;
   throw new UsageError(`--flush ${value} is not a flush strategy; use one of ${FLUSH_STRATEGIES.join(', ')}`);
 }
 
@@ -50,30 +51,42 @@ export function validateEndpoint(value: string): string {
   return value;
 }
 
-/** OTEL_EXPORTER_OTLP_HEADERS format: comma-separated key=value pairs (values URL-encoded). */
+/**
+ * OTEL_EXPORTER_OTLP_HEADERS format, checked by the extension's own parser: an entry it would skip
+ * (no `key=value`, or not URL-encoded) is refused here, so every header given reaches the collector.
+ */
 export function validateHeaders(value: string): string {
-  for (const pair of value.split(',')) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0 || pair.slice(0, eq).trim() === '') {
-      // The value is a credential: name only the position, never echo it.
-      throw new UsageError(
-        '--headers must be comma-separated key=value pairs, e.g. "x-api-key=abc,x-team=ops"',
-      );
-    }
+  const { problems } = parseOtlpHeaders(value);
+  if (problems.length > 0) {
+    // The parser names entries by their position only; the value is a credential and is never echoed.
+    throw new UsageError(
+      `--headers ${problems[0]} by the extension; give comma-separated key=value pairs, URL-encoded, e.g. "x-api-key=abc,x-team=ops"`,
+    );
   }
   return value;
 }
 
+/**
+ * The extension reads the secret by ARN or by name (GetSecretValue's SecretId), so both are accepted:
+ * a secret ARN, or a name as Secrets Manager allows it (1-512 of letters, digits and /_+=.@-).
+ */
 export function validateSecretArn(value: string): string {
-  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(value)) {
-    throw new UsageError(`--headers-secret-arn ${value} is not a Secrets Manager secret ARN`);
+  const arn = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(value);
+  const name = /^[A-Za-z0-9/_+=.@-]{1,512}$/.test(value);
+  if (!arn && !name) {
+    throw new UsageError(
+      `--headers-secret-arn ${value} is neither a Secrets Manager secret ARN nor a secret name`,
+    );
   }
   return value;
 }
 
-/** `s3://bucket/prefix` (prefix optional); the extension writes under the prefix. */
+/** `s3://bucket/prefix` (prefix optional), checked by the extension's own parser. */
 export function validateS3Uri(value: string): string {
-  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/.*)?$/.exec(value);
-  if (!m) throw new UsageError(`--fallback-s3-uri ${value} must look like s3://bucket/prefix/`);
+  try {
+    parseS3Uri(value);
+  } catch (cause) {
+    throw new UsageError(`--fallback-s3-uri ${value} must look like s3://bucket/prefix/`, { cause });
+  }
   return value;
 }

@@ -6,13 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { onlyResource, type Resource } from './template.js';
 
 const execFileP = promisify(execFile);
-
-interface Resource {
-  Type: string;
-  Properties: Record<string, unknown>;
-}
 
 let outdir: string;
 let resources: Record<string, Resource>;
@@ -39,11 +35,7 @@ beforeAll(async () => {
   resources = template.Resources;
 }, 180_000);
 
-function only(type: string): [string, Resource] {
-  const found = Object.entries(resources).filter(([, r]) => r.Type === type);
-  expect(found, type).toHaveLength(1);
-  return found[0]!;
-}
+const only = (type: string) => onlyResource(resources, type);
 
 describe('the example CDK app', () => {
   it('deploys the function on Node.js 22 arm64 with the relay layer and settings from context', () => {

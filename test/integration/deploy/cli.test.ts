@@ -15,6 +15,7 @@ import { detach } from '../../../src/cli/commands/detach.js';
 import { publish } from '../../../src/cli/commands/publish.js';
 import { status } from '../../../src/cli/commands/status.js';
 import type { CommandDeps } from '../../../src/cli/lambda/cli.js';
+import { loadConfig } from '../../../src/extension/config.js';
 import { type MotoServer, startMotoServer } from '../../helpers/moto.js';
 import { printLogsOnFailure } from '../../helpers/peer-logs.js';
 import { virtualClock } from '../../unit/cli/virtual-clock.js';
@@ -226,6 +227,22 @@ describe('attach', () => {
     const after = await configuration(client, 'idempotent-fn');
     expect(after.RevisionId).toBe(before.RevisionId);
     expect(after.Layers).toEqual(before.Layers);
+  });
+
+  it('sets a flush strategy in seconds as written, which the extension reads as milliseconds', async () => {
+    // Prepare
+    await createFunction(client, 'seconds-fn');
+
+    // Act
+    const { code } = await cli(attach, ['seconds-fn', '--layer', relayV1, '--flush', 'periodic:5s']);
+
+    // Assess
+    expect(code).toBe(0);
+    const env = (await configuration(client, 'seconds-fn')).Environment?.Variables ?? {};
+    expect(env.OTEL_RELAY_FLUSH).toBe('periodic:5s');
+    const { config, problems } = loadConfig(env);
+    expect(problems).toEqual([]);
+    expect(config.flush).toEqual({ kind: 'periodic', intervalMs: 5000 });
   });
 
   it('upgrades an older relay version in place, keeping the other layers in their order', async () => {

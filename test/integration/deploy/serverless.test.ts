@@ -10,15 +10,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MotoServer, startMotoServer } from '../../helpers/moto.js';
 import { printLogsOnFailure } from '../../helpers/peer-logs.js';
+import { PRIVATE_ENCRYPTED_BUCKET } from '../../unit/infra/fallback-bucket.js';
 import { ensureServerlessFramework } from './osls.js';
+import { onlyResource, type Resource } from './template.js';
 
 const execFileP = promisify(execFile);
-
-interface Resource {
-  Type: string;
-  Properties: Record<string, unknown>;
-  DeletionPolicy?: string;
-}
 
 let moto: MotoServer;
 let outdir: string;
@@ -62,11 +58,7 @@ afterAll(async () => {
 
 printLogsOnFailure('moto', () => moto);
 
-function only(type: string): [string, Resource] {
-  const found = Object.entries(resources).filter(([, r]) => r.Type === type);
-  expect(found, type).toHaveLength(1);
-  return found[0]!;
-}
+const only = (type: string) => onlyResource(resources, type);
 
 describe('serverless package', () => {
   it('packages the relay layer from dist/layer.zip for Node.js 20/22/24 on both architectures', () => {
@@ -105,15 +97,7 @@ describe('serverless package', () => {
       Type: 'AWS::S3::Bucket',
       DeletionPolicy: 'Retain',
       Properties: {
-        BucketEncryption: {
-          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
-        },
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
+        ...PRIVATE_ENCRYPTED_BUCKET,
         LifecycleConfiguration: {
           Rules: [expect.objectContaining({ Prefix: 'otel-relay/', ExpirationInDays: 14 })],
         },

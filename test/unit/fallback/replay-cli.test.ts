@@ -2,7 +2,7 @@
 // test/integration/fallback/replay.test.ts).
 import { describe, expect, it } from 'vitest';
 import { parseTime, run } from '../../../src/cli/commands/replay.js';
-import { signalUrl } from '../../../src/cli/replay/send.js';
+import { resolveTarget, signalUrl } from '../../../src/cli/replay/send.js';
 import { UsageError } from '../../../src/cli/usage.js';
 
 describe('replay arguments', () => {
@@ -28,5 +28,54 @@ describe('replay arguments', () => {
 
   it('appends /v1/<signal> to the collector endpoint', () => {
     expect(signalUrl('http://c:4318/', 'logs').href).toBe('http://c:4318/v1/logs');
+  });
+
+  it('sends over gRPC to a grpc:// address, plaintext, and to grpcs:// over TLS', () => {
+    expect(resolveTarget('grpc://c:4317', undefined, {})).toEqual({
+      protocol: 'grpc',
+      endpoint: 'http://c:4317',
+    });
+    expect(resolveTarget('grpcs://c:4317', 'grpc', {})).toEqual({
+      protocol: 'grpc',
+      endpoint: 'https://c:4317',
+    });
+  });
+
+  it('sends over gRPC to an http(s) URL with --protocol grpc or OTEL_EXPORTER_OTLP_PROTOCOL=grpc', () => {
+    expect(resolveTarget('https://c:4317', 'grpc', {})).toEqual({
+      protocol: 'grpc',
+      endpoint: 'https://c:4317',
+    });
+    expect(resolveTarget('http://c:4317/', undefined, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toEqual({
+      protocol: 'grpc',
+      endpoint: 'http://c:4317',
+    });
+    expect(resolveTarget(undefined, 'grpc', {})).toEqual({
+      protocol: 'grpc',
+      endpoint: 'http://localhost:4317',
+    });
+  });
+
+  it('sends OTLP/HTTP by default, to OTEL_EXPORTER_OTLP_ENDPOINT or localhost:4318', () => {
+    expect(resolveTarget(undefined, undefined, {})).toEqual({
+      protocol: 'http/protobuf',
+      endpoint: 'http://localhost:4318',
+    });
+    expect(resolveTarget(undefined, undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c/otlp' })).toEqual({
+      protocol: 'http/protobuf',
+      endpoint: 'https://c/otlp',
+    });
+    expect(resolveTarget('http://c:4318', 'http/protobuf', { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toEqual({
+      protocol: 'http/protobuf',
+      endpoint: 'http://c:4318',
+    });
+  });
+
+  it('refuses an unknown protocol, a gRPC address with http/protobuf, a gRPC path, and a non-URL', () => {
+    expect(() => resolveTarget('http://c', 'http/json', {})).toThrow(/--protocol http\/json is not one of/);
+    expect(() => resolveTarget('grpc://c:4317', 'http/protobuf', {})).toThrow(/gRPC address/);
+    expect(() => resolveTarget('grpc://c:4317/v1/traces', undefined, {})).toThrow(/host:port only/);
+    expect(() => resolveTarget('ftp://c', undefined, {})).toThrow(UsageError);
+    expect(() => resolveTarget('not a url', undefined, {})).toThrow(/--to not a url is not a URL/);
   });
 });

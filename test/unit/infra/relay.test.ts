@@ -8,7 +8,15 @@ import { Code, Function as LambdaFunction, LayerVersion, Runtime } from 'aws-cdk
 import { Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultLayerPath, OtelRelay, OtelRelayLayer, type OtelRelayProps } from '../../../infra/index.js';
+import {
+  defaultLayerPath,
+  type FlushStrategy,
+  OtelRelay,
+  OtelRelayLayer,
+  type OtelRelayProps,
+} from '../../../infra/index.js';
+import { parseFlushStrategy, parseOtlpHeaders } from '../../../src/extension/config.js';
+import { PRIVATE_ENCRYPTED_BUCKET } from './fallback-bucket.js';
 
 /** A directory of the real layer's shape; the real dist/layer exists only once the extension builds. */
 let layerPath: string;
@@ -21,17 +29,27 @@ beforeAll(() => {
   writeFileSync(join(layerPath, 'otel-relay/extension.js'), '');
 });
 
+/** A Node.js function with inline code, in `stack`. */
+function nodeFunction(
+  stack: Stack,
+  id = 'Fn',
+  runtime = Runtime.NODEJS_22_X,
+  environment?: Record<string, string>,
+): LambdaFunction {
+  return new LambdaFunction(stack, id, {
+    runtime,
+    handler: 'index.handler',
+    code: Code.fromInline('exports.handler = async () => 1;'),
+    environment,
+  });
+}
+
 function synth(props: Omit<OtelRelayProps, 'layerPath'> = {}, fnCount = 1) {
   const app = new App();
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const relay = new OtelRelay(stack, 'Relay', { layerPath, ...props });
   for (let i = 0; i < fnCount; i++) {
-    const fn = new LambdaFunction(stack, `Fn${i}`, {
-      runtime: Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: Code.fromInline('exports.handler = async () => 1;'),
-      environment: { TABLE: 'orders' },
-    });
+    const fn = nodeFunction(stack, `Fn${i}`, Runtime.NODEJS_22_X, { TABLE: 'orders' });
     relay.addTo(fn);
   }
   return { stack, relay, template: Template.fromStack(stack) };
@@ -118,15 +136,7 @@ describe('OtelRelay.addTo', () => {
     template.resourceCountIs('AWS::S3::Bucket', 1);
     template.hasResource('AWS::S3::Bucket', {
       Properties: {
-        BucketEncryption: {
-          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
-        },
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
+        ...PRIVATE_ENCRYPTED_BUCKET,
         LifecycleConfiguration: {
           Rules: [Match.objectLike({ ExpirationInDays: 7, Prefix: 'otel-relay/', Status: 'Enabled' })],
         },
@@ -151,13 +161,7 @@ describe('OtelRelay.addTo', () => {
     const stack = new Stack(app, 'Given');
     const bucket = Bucket.fromBucketName(stack, 'Existing', 'team-telemetry-spill');
     const relay = new OtelRelay(stack, 'Relay', { layerPath, fallback: { bucket, prefix: 'relay/orders' } });
-    relay.addTo(
-      new LambdaFunction(stack, 'Fn', {
-        runtime: Runtime.NODEJS_20_X,
-        handler: 'index.handler',
-        code: Code.fromInline('exports.handler = async () => 1;'),
-      }),
-    );
+    relay.addTo(nodeFunction(stack, 'Fn', Runtime.NODEJS_20_X));
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::S3::Bucket', 0);
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -179,13 +183,7 @@ describe('OtelRelay.addTo', () => {
     const encryptionKey = new Key(stack, 'SpillKey');
     const bucket = new Bucket(stack, 'Spill', { encryption: BucketEncryption.KMS, encryptionKey });
     const relay = new OtelRelay(stack, 'Relay', { layerPath, fallback: { bucket } });
-    relay.addTo(
-      new LambdaFunction(stack, 'Fn', {
-        runtime: Runtime.NODEJS_22_X,
-        handler: 'index.handler',
-        code: Code.fromInline('exports.handler = async () => 1;'),
-      }),
-    );
+    relay.addTo(nodeFunction(stack));
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
@@ -209,13 +207,7 @@ describe('OtelRelay.addTo', () => {
       'arn:aws:secretsmanager:eu-west-1:123456789012:secret:otlp-headers-AbCdEf',
     );
     const relay = new OtelRelay(stack, 'Relay', { layerPath, headersSecret, fallback: false });
-    relay.addTo(
-      new LambdaFunction(stack, 'Fn', {
-        runtime: Runtime.NODEJS_24_X,
-        handler: 'index.handler',
-        code: Code.fromInline('exports.handler = async () => 1;'),
-      }),
-    );
+    relay.addTo(nodeFunction(stack, 'Fn', Runtime.NODEJS_24_X));
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
@@ -262,14 +254,7 @@ describe('OtelRelay.addTo', () => {
       flush: 'adaptive',
       fallback: false,
     });
-    relay.addTo(
-      new LambdaFunction(stack, 'Fn', {
-        runtime: Runtime.NODEJS_22_X,
-        handler: 'index.handler',
-        code: Code.fromInline('exports.handler = async () => 1;'),
-      }),
-      { flush: 'end' },
-    );
+    relay.addTo(nodeFunction(stack), { flush: 'end' });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Lambda::LayerVersion', 0);
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -299,5 +284,61 @@ describe('OtelRelay.addTo', () => {
     expect(() => new OtelRelay(stack, 'Flush', { layerPath, flush: 'sometimes' as never })).toThrow(
       /not adaptive, end, continuous or periodic:<ms>/,
     );
+  });
+
+  // Values on both sides of the extension's rule: the construct must agree with the extension on each.
+  const FLUSH_CANDIDATES = [
+    'adaptive',
+    'end',
+    'continuous',
+    'periodic:5000',
+    'periodic:5s',
+    'periodic:250ms',
+    'periodic:1',
+    'periodic:0',
+    'periodic:0s',
+    'periodic:5m',
+    'periodic:',
+    'periodic:-5',
+    'sometimes',
+    '',
+  ];
+
+  it.each(FLUSH_CANDIDATES)('accepts flush "%s" exactly when the extension does', (flush) => {
+    const stack = new Stack(new App(), 'Flush');
+    const accepted = parseFlushStrategy(flush) !== undefined;
+    const make = () =>
+      new OtelRelay(stack, 'Relay', { layerPath, fallback: false, flush: flush as FlushStrategy });
+    if (accepted) expect(make).not.toThrow();
+    else expect(make).toThrow(/not adaptive, end, continuous or periodic:<ms>/);
+    const relay = new OtelRelay(stack, 'Default', { layerPath, fallback: false });
+    const fn = nodeFunction(stack);
+    const addTo = () => relay.addTo(fn, { flush: flush as FlushStrategy });
+    if (accepted) expect(addTo).not.toThrow();
+    else expect(addTo).toThrow(/not adaptive, end, continuous or periodic:<ms>/);
+  });
+
+  it('sets a periodic strategy in seconds as written, which the extension reads as ms', () => {
+    const { template } = synth({ flush: 'periodic:5s' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ OTEL_RELAY_FLUSH: 'periodic:5s' }) },
+    });
+    expect(parseFlushStrategy('periodic:5s')).toEqual({ kind: 'periodic', intervalMs: 5000 });
+  });
+
+  it.each(['x-api-key=abc,x-team=ops', 'a=b,,', 'supersecretvalue', 'a=b,novalue', 'k=%zz'])(
+    'accepts headers %j exactly when the extension uses every entry',
+    (headers) => {
+      const make = () => new OtelRelay(new Stack(new App(), 'Headers'), 'Relay', { layerPath, headers });
+      if (parseOtlpHeaders(headers).problems.length === 0) expect(make).not.toThrow();
+      else expect(make).toThrow(/OtelRelay: headers has an entry/);
+    },
+  );
+
+  it('names a bad header entry without its value', () => {
+    const make = () =>
+      new OtelRelay(new Stack(new App(), 'Secretive'), 'Relay', { layerPath, headers: 'supersecretvalue' });
+    expect(make).toThrow(/without "key=value"/);
+    expect(make).not.toThrow(/supersecretvalue/);
   });
 });

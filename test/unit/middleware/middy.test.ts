@@ -305,13 +305,14 @@ describe('otelRelay (middy)', () => {
 
   it('warns once and stops signalling when no extension listens', async () => {
     const log = logCapture();
-    const port = await closedPort();
+    // 127.0.0.2: the refusing origin is remembered process-wide; it must not be one a later test reuses.
+    const port = await closedPort('127.0.0.2');
     const handler = middy(async () => 'fine').use(
-      otelRelay({ endpoint: `http://127.0.0.1:${port}`, log: log.sink, handoff: 'before-response' }),
+      otelRelay({ endpoint: `http://127.0.0.2:${port}`, log: log.sink, handoff: 'before-response' }),
     );
     expect(await handler({}, ev.lambdaContext('absent-0'))).toBe('fine');
     // Something listens there now; the middleware must not look again in this environment.
-    const late = await startDoneReceiver(port);
+    const late = await startDoneReceiver(port, '127.0.0.2');
     try {
       for (let i = 1; i < 3; i++) expect(await handler({}, ev.lambdaContext(`absent-${i}`))).toBe('fine');
       expect(late.dones).toEqual([]);
