@@ -368,12 +368,12 @@ export class RelayCore {
     const cfg = this.config;
     this.invocations++;
     this.stats.invocations++;
+    // Off (loop-back endpoint): nothing can be buffered, and no flush may spool or replay to ourselves.
+    if (this.loop) return;
     this.current = ev;
     const now = clock.now();
     this.predictor.arrival(now);
     const endCap = ev.deadlineMs - cfg.deadlineMarginMs;
-    // Off (loop-back endpoint): nothing can be buffered, and no flush may spool or replay to ourselves.
-    if (this.loop) return;
 
     // 1. What earlier invocations left goes out now, while the handler runs (its time is free for us).
     if (exportAtInvokeStart(cfg.flush, this.policyState(now), this.limits())) {
