@@ -105,6 +105,11 @@ export interface DeliveryContext {
   log: Logger;
   /** Counts an invalid setting the Delivery read (it logs the line itself) in self-telemetry. Optional. */
   onConfigProblem?: (problem: string) => void;
+  /**
+   * Counts items dropped outside a DeliveryResult (e.g. a spooled batch the collector rejects when it
+   * is replayed) in self-telemetry; the Delivery logs the line itself. Optional.
+   */
+  onDropped?: (signal: Signal, reason: string, items: number) => void;
 }
 
 export type DeliveryFactory = (ctx: DeliveryContext) => Delivery;

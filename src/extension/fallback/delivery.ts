@@ -282,6 +282,7 @@ export function createFallbackDelivery(
         spoolBacklog = Math.max(0, (spoolBacklog ?? 0) - 1);
         counters.droppedItems['rejected-by-collector'] =
           (counters.droppedItems['rejected-by-collector'] ?? 0) + entry.items;
+        ctx.onDropped?.(entry.signal, 'rejected-by-collector', entry.items);
         log.error(
           `${itemsText(entry.signal, entry.items)} from ${entry.path} dropped: ${refusalMeaning(outcome.status)} (${outcome.reason})`,
         );

@@ -133,6 +133,7 @@ export class RelayCore {
       clock,
       log,
       onConfigProblem: configProblem,
+      onDropped: (signal, reason, items) => stats.drop(reason, signal, items),
     });
     const flusher = new Flusher(buffer, delivery, stats, clock, log);
     const core = new RelayCore(

@@ -20,6 +20,7 @@ function harness(script: (call: number) => ExportOutcome, config: Partial<Fallba
   let t = 1_700_000_000_000;
   const calls: Array<{ signal: string; bytes: number }> = [];
   let onExport: (bytes: number) => void = () => {};
+  const dropped: string[] = [];
   const lines: string[] = [];
   const exporter: SignalExporter = {
     async export(signal, body) {
@@ -38,7 +39,13 @@ function harness(script: (call: number) => ExportOutcome, config: Partial<Fallba
     error: (m) => lines.push(`error ${m}`),
   };
   const delivery = createFallbackDelivery(
-    { exporter, env: {}, clock: { now: () => t, monotonic: () => t }, log },
+    {
+      exporter,
+      env: {},
+      clock: { now: () => t, monotonic: () => t },
+      log,
+      onDropped: (signal, reason, items) => dropped.push(`${items} ${signal} ${reason}`),
+    },
     {
       config: {
         spoolDir: mkdtempSync(join(tmpdir(), 'delivery-test-')),
@@ -65,6 +72,7 @@ function harness(script: (call: number) => ExportOutcome, config: Partial<Fallba
     delivery,
     calls,
     lines,
+    dropped,
     budget,
     advance: (ms: number) => (t += ms),
     now: () => t,
@@ -220,6 +228,19 @@ describe('fallback Delivery', () => {
     expect(await h.delivery.spool.list()).toEqual([]);
     expect(h.delivery.counters.replayedItems).toBe(5);
     expect(h.delivery.counters.droppedItems).toEqual({});
+  });
+
+  it('drops a spooled batch the collector rejects as invalid when replayed, counted for self-telemetry and logged once', async () => {
+    let answer: ExportOutcome = down;
+    const h = harness(() => answer, { breakerThreshold: 100 });
+    await h.delivery.deliver(batch(4), h.budget(1000));
+    answer = { kind: 'failed', reason: 'collector answered 400 for traces: bad', status: 400 };
+    await h.delivery.replay?.(h.budget(1000));
+    expect(await h.delivery.spool.list()).toEqual([]);
+    expect(h.dropped).toEqual(['4 traces rejected-by-collector']);
+    expect(h.lines.filter((l) => l.includes('dropped'))).toEqual([
+      expect.stringMatching(/^error 4 spans from .* dropped: the collector rejected them as invalid/),
+    ]);
   });
 
   it('keeps a batch the collector refuses for credentials, path or proxy, and counts it toward the breaker', async () => {
