@@ -5,6 +5,7 @@
 
 import protojson from 'protobufjs/ext/protojson.js';
 import protobuf from 'protobufjs/light.js';
+import { parseOtlpJson } from './json/encode.js';
 import descriptor from './proto/otlp.json' with { type: 'json' };
 import { OtlpDecodeError, SIGNALS, type Signal } from './types.js';
 import { validateExportRequest } from './wire/walk.js';
@@ -109,23 +110,7 @@ export function encodeWithProtobufjs(signal: Signal, request: unknown): Uint8Arr
 
 /** Reference converter: parses OTLP/JSON text (or its UTF-8 bytes) and encodes it with protobufjs. @throws OtlpDecodeError */
 export function jsonToProtobufWithProtobufjs(signal: Signal, json: string | Uint8Array): Uint8Array {
-  const text =
-    typeof json === 'string'
-      ? json
-      : Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new OtlpDecodeError(
-      `OTLP/JSON ${signal} request is not valid JSON: ${(err as Error).message}`,
-      -1,
-      {
-        cause: err,
-      },
-    );
-  }
-  return encodeWithProtobufjs(signal, parsed);
+  return encodeWithProtobufjs(signal, parseOtlpJson(signal, json));
 }
 
 /**

@@ -598,18 +598,14 @@ export function encodeExportRequest(signal: Signal, request: unknown): Uint8Arra
   }
 }
 
-/**
- * Parses OTLP/JSON text or its UTF-8 bytes and encodes it as protobuf (no protobufjs).
- * @throws OtlpDecodeError on invalid JSON or a shape that is not an export request.
- */
-export function otlpJsonToProtobuf(signal: Signal, json: string | Uint8Array): Uint8Array {
+/** Parses OTLP/JSON text or its UTF-8 bytes. @throws OtlpDecodeError when it is not valid JSON. */
+export function parseOtlpJson(signal: Signal, json: string | Uint8Array): unknown {
   const text =
     typeof json === 'string'
       ? json
       : Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8');
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new OtlpDecodeError(
       `OTLP/JSON ${signal} request is not valid JSON: ${(err as Error).message}`,
@@ -617,5 +613,12 @@ export function otlpJsonToProtobuf(signal: Signal, json: string | Uint8Array): U
       { cause: err },
     );
   }
-  return encodeExportRequest(signal, parsed);
+}
+
+/**
+ * Parses OTLP/JSON text or its UTF-8 bytes and encodes it as protobuf (no protobufjs).
+ * @throws OtlpDecodeError on invalid JSON or a shape that is not an export request.
+ */
+export function otlpJsonToProtobuf(signal: Signal, json: string | Uint8Array): Uint8Array {
+  return encodeExportRequest(signal, parseOtlpJson(signal, json));
 }
