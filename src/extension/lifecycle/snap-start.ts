@@ -4,7 +4,10 @@
 // end before the relay's first `next`, and `platform.initRuntimeDone` (the runtime is ready, its
 // before-snapshot hooks have run) reaches the relay over the Telemetry API before that. So under
 // SnapStart the relay holds its first `next` until that event, flushes, and then parks.
+
+import type { Signal } from '../../otlp/index.js';
 import type { Clock, Logger } from '../export/types.js';
+import { itemsText } from '../log.js';
 import type { TelemetryEvent } from './telemetry-api.js';
 
 /** The SnapStart Init limit is max(130 s, function timeout); the relay cannot see the timeout. */
@@ -106,7 +109,7 @@ export async function flushBeforeSnapshot(deps: SnapshotFlushDeps): Promise<Snap
   const leftInSnapshot = left.reduce((sum, [, n]) => sum + n, 0);
   if (leftInSnapshot > 0) {
     log.warn(
-      `SnapStart: ${left.map(([s, n]) => `${n} ${s} items`).join(', ')} accepted during Init could not be exported before the snapshot; they are kept (not lost), but every environment restored from it may export them again`,
+      `SnapStart: ${left.map(([s, n]) => itemsText(s as Signal, n)).join(', ')} accepted during Init could not be exported before the snapshot; they are kept (not lost), but every environment restored from it may export them again`,
     );
   } else {
     log.debug('SnapStart: everything accepted during Init was exported before the snapshot', {

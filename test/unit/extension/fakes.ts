@@ -9,7 +9,10 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { systemClock } from '../../../src/extension/clock.js';
 import type { Clock } from '../../../src/extension/export/types.js';
+import type { RelayCore } from '../../../src/extension/lifecycle/core.js';
+import { runExtension } from '../../../src/extension/lifecycle/run.js';
 import { type Signal, validateExportRequest } from '../../../src/otlp/index.js';
 
 export interface FakeLambdaApi {
@@ -253,4 +256,44 @@ export async function eventually(pred: () => boolean, what: string, timeoutMs = 
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Where a relay under test talks to: the fake Lambda APIs, the fake collector, a spool directory. */
+export interface RelayPeers {
+  api: FakeLambdaApi;
+  collector: FakeCollector;
+  spoolDir: string;
+}
+
+/**
+ * Runs the whole extension lifecycle in-process against `peers`, on ephemeral ports, self-telemetry off.
+ * `core()` is the started RelayCore (throws if it never started); `exit` settles when the relay exits.
+ */
+export function startRelay(peers: RelayPeers, env: Record<string, string> = {}, clock: Clock = systemClock) {
+  const log = recordingLog();
+  let core: RelayCore | undefined;
+  const exit = runExtension({
+    env: {
+      AWS_LAMBDA_RUNTIME_API: peers.api.runtimeApi,
+      OTEL_RELAY_HTTP_PORT: '0',
+      OTEL_RELAY_GRPC_PORT: '0',
+      OTEL_RELAY_SELF_TELEMETRY: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: peers.collector.url,
+      OTEL_RELAY_SPOOL_DIR: peers.spoolDir,
+      ...env,
+    },
+    clock,
+    log,
+    onReady: (c) => {
+      core = c;
+    },
+  });
+  return {
+    log,
+    exit,
+    core: () => {
+      if (!core) throw new Error('relay core did not start');
+      return core;
+    },
+  };
 }

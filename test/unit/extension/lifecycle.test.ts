@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/extension/clock.js';
 import type { Clock } from '../../../src/extension/export/index.js';
-import type { RelayCore } from '../../../src/extension/lifecycle/core.js';
 import { runExtension } from '../../../src/extension/lifecycle/run.js';
 import { freePort } from '../../helpers/ports.js';
 import {
@@ -15,6 +14,7 @@ import {
   recordingLog,
   startFakeCollector,
   startFakeLambdaApi,
+  startRelay,
   traceRequest,
 } from './fakes.js';
 
@@ -34,32 +34,7 @@ afterEach(async () => {
 });
 
 function start(env: Record<string, string> = {}, clock: Clock = systemClock) {
-  const log = recordingLog();
-  let core: RelayCore | undefined;
-  const exit = runExtension({
-    env: {
-      AWS_LAMBDA_RUNTIME_API: api.runtimeApi,
-      OTEL_RELAY_HTTP_PORT: '0',
-      OTEL_RELAY_GRPC_PORT: '0',
-      OTEL_RELAY_SELF_TELEMETRY: 'false',
-      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-      OTEL_RELAY_SPOOL_DIR: spoolDir,
-      ...env,
-    },
-    clock,
-    log,
-    onReady: (c) => {
-      core = c;
-    },
-  });
-  return {
-    log,
-    exit,
-    core: () => {
-      if (!core) throw new Error('relay core did not start');
-      return core;
-    },
-  };
+  return startRelay({ api, collector, spoolDir }, env, clock);
 }
 
 function post(port: number, path: string, body: Uint8Array) {

@@ -5,9 +5,6 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/extension/clock.js';
-import type { RelayCore } from '../../../src/extension/lifecycle/core.js';
-import { runExtension } from '../../../src/extension/lifecycle/run.js';
 import {
   flushBeforeSnapshot,
   InitRuntimeDoneWatch,
@@ -23,6 +20,7 @@ import {
   recordingLog,
   startFakeCollector,
   startFakeLambdaApi,
+  startRelay,
   traceRequest,
 } from './fakes.js';
 
@@ -138,9 +136,7 @@ describe('flushBeforeSnapshot', () => {
     expect(log.lines).toContainEqual(
       expect.objectContaining({
         level: 'warn',
-        msg: expect.stringContaining(
-          '3 traces items, 2 logs items accepted during Init could not be exported',
-        ),
+        msg: expect.stringContaining('3 spans, 2 log records accepted during Init could not be exported'),
       }),
     );
   });
@@ -163,30 +159,7 @@ describe('extension under SnapStart', () => {
   });
 
   function start(env: Record<string, string>) {
-    let core: RelayCore | undefined;
-    const exit = runExtension({
-      env: {
-        AWS_LAMBDA_RUNTIME_API: api.runtimeApi,
-        OTEL_RELAY_HTTP_PORT: '0',
-        OTEL_RELAY_GRPC_PORT: '0',
-        OTEL_RELAY_SELF_TELEMETRY: 'false',
-        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-        OTEL_RELAY_SPOOL_DIR: spoolDir,
-        ...env,
-      },
-      clock: systemClock,
-      log: recordingLog(),
-      onReady: (c) => {
-        core = c;
-      },
-    });
-    return {
-      exit,
-      core: () => {
-        if (!core) throw new Error('relay core did not start');
-        return core;
-      },
-    };
+    return startRelay({ api, collector, spoolDir }, env);
   }
 
   function postTraces(port: number, body: Uint8Array) {
