@@ -26,7 +26,13 @@ import {
   invokeFlushDeadline,
 } from '../flush/index.js';
 import { PlatformTelemetry } from '../platform/index.js';
-import { Ingest, type Receiver, startGrpcReceiver, startHttpReceiver } from '../receive/index.js';
+import {
+  InflightBodies,
+  Ingest,
+  type Receiver,
+  startGrpcReceiver,
+  startHttpReceiver,
+} from '../receive/index.js';
 import { breakerReadings, encodeSelfMetrics, RelayStats } from '../telemetry/index.js';
 import type { InvokeEvent, ShutdownEvent } from './extensions-api.js';
 import {
@@ -197,7 +203,15 @@ export class RelayCore {
         return undefined;
       }
     };
-    const common = { maxRequestBytes: config.maxRequestBytes, ingest: this.ingest, log };
+    // One cap on partly-read bodies across both receivers: the buffer's size (at least one request).
+    const inflight = new InflightBodies(Math.max(config.bufferMaxBytes, config.maxRequestBytes));
+    const common = {
+      maxRequestBytes: config.maxRequestBytes,
+      ingest: this.ingest,
+      log,
+      inflight,
+      clock: this.opts.clock,
+    };
     [this.httpPort, this.grpcPort] = await Promise.all([
       open('OTLP/HTTP', config.httpPort, (port) =>
         startHttpReceiver({ ...common, port, onInvocationDone: (id) => this.invocationEnded(id, 'done') }),
