@@ -112,6 +112,17 @@ export function loadConfig(env: Env): LoadedConfig {
     }
     return n;
   };
+  // The Telemetry API listener cannot be off: it is how the relay learns that an invocation ended.
+  const telemetryPort = (): number => {
+    const raw = read('OTEL_RELAY_TELEMETRY_PORT');
+    if (raw === 'off' || raw === 'false') {
+      problems.push(
+        `config: OTEL_RELAY_TELEMETRY_PORT=${raw}: the Telemetry API listener cannot be turned off (it tells the relay when an invocation ended); using 0 (any free port)`,
+      );
+      return 0;
+    }
+    return port('OTEL_RELAY_TELEMETRY_PORT', 0) ?? 0;
+  };
   const bool = (name: string, def: boolean): boolean => {
     const raw = read(name)?.toLowerCase();
     if (raw === undefined) return def;
@@ -158,7 +169,7 @@ export function loadConfig(env: Env): LoadedConfig {
     flush,
     httpPort: port('OTEL_RELAY_HTTP_PORT', 4318),
     grpcPort: port('OTEL_RELAY_GRPC_PORT', 4317),
-    telemetryPort: port('OTEL_RELAY_TELEMETRY_PORT', 0) ?? 0,
+    telemetryPort: telemetryPort(),
     bufferMaxBytes,
     batchMaxBytes,
     maxRequestBytes: int('OTEL_RELAY_MAX_REQUEST_BYTES', 6 * MiB, 1024, 256 * MiB),
@@ -265,6 +276,27 @@ const HTTP2_FORBIDDEN_HEADERS = new Set([
   'te',
 ]);
 
+/**
+ * A gRPC endpoint given without a scheme (`collector:4317`, as gRPC clients accept) gets one from
+ * OTEL_EXPORTER_OTLP_[SIGNAL_]INSECURE, as the OTel spec says: https unless it is true. An endpoint
+ * with a scheme, and any HTTP endpoint, is used as given (the variable does not apply).
+ */
+function grpcEndpointWithScheme(
+  protocol: ExportProtocol,
+  endpoint: string,
+  insecure: { name: string; value: string } | undefined,
+  problems: string[],
+): string {
+  if (protocol !== 'grpc' || /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint)) return endpoint;
+  const raw = insecure?.value.trim().toLowerCase();
+  if (raw !== undefined && raw !== 'true' && raw !== 'false') {
+    const problem = `config: ${insecure?.name}=${insecure?.value} is not true or false; using false (TLS)`;
+    // Read once per signal: said once.
+    if (!problems.includes(problem)) problems.push(problem);
+  }
+  return `${raw === 'true' ? 'http' : 'https'}://${endpoint}`;
+}
+
 /** The OTel exporter variables, per-signal first (OTEL_EXPORTER_OTLP_TRACES_*) then general. */
 function signalEndpoint(
   signal: Signal,
@@ -297,7 +329,11 @@ function signalEndpoint(
   const e = pick('ENDPOINT');
   if (e) {
     try {
-      const parsed = new URL(e.value);
+      const insecureName = [`OTEL_EXPORTER_OTLP_${S}_INSECURE`, 'OTEL_EXPORTER_OTLP_INSECURE'].find(
+        (n) => read(n) !== undefined,
+      );
+      const insecure = insecureName ? { name: insecureName, value: read(insecureName) ?? '' } : undefined;
+      const parsed = new URL(grpcEndpointWithScheme(protocol, e.value, insecure, problems));
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http(s)');
       if (protocol === 'grpc' || e.specific) url = parsed;
       else {

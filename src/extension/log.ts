@@ -58,3 +58,9 @@ export function errorText(err: unknown): string {
   }
   return parts.join(': ');
 }
+
+/** "37 spans", "1 log record", "12 metric data points": counts in log lines say what they count. */
+export function itemsText(signal: 'traces' | 'metrics' | 'logs', n: number): string {
+  const noun = signal === 'traces' ? 'span' : signal === 'logs' ? 'log record' : 'metric data point';
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

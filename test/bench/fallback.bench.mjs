@@ -65,6 +65,10 @@ export async function run() {
         max: outageAdaptive.max,
         n: outageAdaptive.n,
       },
+      {
+        measure: 'post-runtime, first 5 invocations of an outage (breaker still closed), end / adaptive (ms)',
+        p50: `${outageEnd.warmupMs.join(', ')} / ${outageAdaptive.warmupMs.join(', ')}`,
+      },
       ...Object.entries(results.spill).map(([k, v]) => ({
         measure: `spill ${k}`,
         p50: v.p50Ms,

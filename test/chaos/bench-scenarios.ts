@@ -36,11 +36,14 @@ export async function outagePostRuntime(s3: S3Peer, flush: string, invocations: 
   });
   try {
     const post: number[] = [];
+    // The invocations before the breaker opens are where a dead collector costs the most.
+    const beforeBreakerOpens: number[] = [];
     for (let i = 0; i < warmup + invocations; i++) {
       const r = await relay.env.invoke({ spans: 5, tag: `b${i}` });
       if (r.status !== 'success')
         throw new Error(`bench invoke ${i} ended ${r.status}: ${relay.env.output()}`);
       if (i >= warmup) post.push(r.postRuntimeMs);
+      else beforeBreakerOpens.push(Math.round(r.postRuntimeMs * 10) / 10);
     }
     await relay.env.shutdown();
     return {
@@ -48,6 +51,7 @@ export async function outagePostRuntime(s3: S3Peer, flush: string, invocations: 
       p99: percentile(post, 99),
       max: percentile(post, 100),
       n: post.length,
+      warmupMs: beforeBreakerOpens,
     };
   } finally {
     await relay.env.dispose();

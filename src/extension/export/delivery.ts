@@ -1,18 +1,72 @@
+import { itemsText } from '../log.js';
 import type { Batch, Delivery, DeliveryContext, DeliveryResult, FlushBudget } from './types.js';
 
 /**
- * The simplest Delivery: one export attempt; what the collector did not take stays buffered for the
- * next flush. A definitive rejection (a 4xx other than 429: the collector says the data itself is bad)
- * is dropped, because re-sending it forever would block every batch behind it.
+ * What a non-retryable answer of the collector means for the batch it refused:
+ * - `bad-data`: the collector read the request and says the data itself is invalid (HTTP 400, 413,
+ *   415, 422; gRPC INVALID_ARGUMENT). Re-sending it cannot succeed, so it is dropped and counted.
+ * - `unavailable`: the request never reached a collector that would judge the data: credentials
+ *   (401, 403, 407; gRPC UNAUTHENTICATED, PERMISSION_DENIED), a wrong endpoint (404, 405, 410, 421;
+ *   gRPC NOT_FOUND, UNIMPLEMENTED) or any other 4xx. It is a configuration problem a redeploy fixes,
+ *   so the batch is kept (S3, spool) and the failure counts toward the circuit breaker.
+ * - `server-error`: the collector failed (500, 501, ...; gRPC INTERNAL, UNKNOWN, ...): the batch is
+ *   kept, and the collector, which did answer, is not counted as down.
  */
-export function isDefinitiveRejection(status: number | undefined): boolean {
-  if (status === undefined) return false;
-  // HTTP 4xx (429 is retryable and never gets here) or a gRPC code that is about the request itself:
-  // INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, PERMISSION_DENIED, FAILED_PRECONDITION, UNIMPLEMENTED, UNAUTHENTICATED.
-  if (status >= 400 && status < 500) return true;
-  return [3, 5, 6, 7, 9, 12, 16].includes(status);
+export type RefusalClass = 'bad-data' | 'unavailable' | 'server-error';
+
+/** HTTP statuses (and gRPC INVALID_ARGUMENT, 3) that say the data itself is what the collector refuses. */
+const BAD_DATA: ReadonlySet<number> = new Set([400, 413, 415, 422, 3]);
+/** gRPC codes about credentials or the endpoint: NOT_FOUND 5, PERMISSION_DENIED 7, UNIMPLEMENTED 12, UNAUTHENTICATED 16. */
+const GRPC_UNAVAILABLE: ReadonlySet<number> = new Set([5, 7, 12, 16]);
+
+/**
+ * Classifies the status of a non-retryable export failure. `status` is an HTTP status (≥ 100) or a
+ * gRPC status code (0-16); undefined (no answer at all) counts as `unavailable`.
+ */
+export function classifyRefusal(status: number | undefined): RefusalClass {
+  if (status === undefined) return 'unavailable';
+  if (BAD_DATA.has(status)) return 'bad-data';
+  if (status < 100) return GRPC_UNAVAILABLE.has(status) ? 'unavailable' : 'server-error';
+  if (status >= 400 && status < 500) return 'unavailable';
+  return 'server-error';
 }
 
+/** What a refusal means, in words a user reads in a log line next to the status. */
+export function refusalMeaning(status: number | undefined): string {
+  switch (status) {
+    case 400:
+    case 3:
+      return 'the collector rejected them as invalid';
+    case 413:
+      return 'the collector rejected them as too large';
+    case 415:
+      return 'the collector does not accept their content type or encoding';
+    case 422:
+      return 'the collector could not process them';
+    case 401:
+    case 16:
+      return 'the collector refused the credentials (check OTEL_EXPORTER_OTLP_HEADERS)';
+    case 403:
+    case 7:
+      return 'the collector denied access (check the credentials in OTEL_EXPORTER_OTLP_HEADERS)';
+    case 407:
+      return 'a proxy between the relay and the collector wants credentials';
+    case 404:
+    case 5:
+    case 12:
+      return 'nothing answers OTLP at that path (check OTEL_EXPORTER_OTLP_ENDPOINT)';
+    default:
+      return classifyRefusal(status) === 'server-error'
+        ? 'the collector failed'
+        : 'the collector refused them';
+  }
+}
+
+/**
+ * The simplest Delivery: one export attempt; what the collector did not take stays buffered for the
+ * next flush. Only what the collector calls bad data (see `classifyRefusal`) is dropped, because
+ * re-sending it forever would block every batch behind it.
+ */
 export function createSingleAttemptDelivery(ctx: DeliveryContext): Delivery {
   return {
     async deliver(batch: Batch, budget: FlushBudget): Promise<DeliveryResult> {
@@ -21,15 +75,21 @@ export function createSingleAttemptDelivery(ctx: DeliveryContext): Delivery {
         case 'success':
           return { kind: 'exported', items: batch.items, rejected: 0 };
         case 'partial':
-          ctx.log.warn(`collector rejected ${outcome.rejected} of ${batch.items} ${batch.signal} items`, {
-            message: outcome.message,
-          });
+          ctx.log.warn(
+            `the collector accepted ${batch.items - outcome.rejected} and rejected ${itemsText(batch.signal, outcome.rejected)}`,
+            { message: outcome.message },
+          );
           return { kind: 'exported', items: batch.items, rejected: outcome.rejected };
         case 'retryable':
           return { kind: 'retained', items: batch.items, reason: outcome.reason };
         case 'failed':
-          if (isDefinitiveRejection(outcome.status)) {
-            return { kind: 'dropped', items: batch.items, reason: outcome.reason };
+          if (classifyRefusal(outcome.status) === 'bad-data') {
+            return {
+              kind: 'dropped',
+              items: batch.items,
+              reason: 'rejected-by-collector',
+              detail: `${refusalMeaning(outcome.status)} (${outcome.reason})`,
+            };
           }
           return { kind: 'retained', items: batch.items, reason: outcome.reason };
       }

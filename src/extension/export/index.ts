@@ -1,6 +1,11 @@
 // Public surface of export/: the seam types, the exporters, the default Delivery.
 
-export { createSingleAttemptDelivery } from './delivery.js';
+export {
+  classifyRefusal,
+  createSingleAttemptDelivery,
+  type RefusalClass,
+  refusalMeaning,
+} from './delivery.js';
 export { createOtlpExporter, GRPC_EXPORT_PATHS, parseRetryAfter } from './otlp-exporter.js';
 export {
   createSecretHeadersExporter,

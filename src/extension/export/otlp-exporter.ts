@@ -103,6 +103,35 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
 
 const RETRYABLE_HTTP = new Set([429, 502, 503, 504]);
 const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+/**
+ * Connect errors that mean nothing is there to answer: no process on the port, no route, no such
+ * host. Another attempt a few milliseconds later finds the same, so the export goes to the fallback
+ * at once (`notThisFlush`) and counts toward the breaker, instead of paying the retry back-off.
+ */
+const NOTHING_LISTENING = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EADDRNOTAVAIL',
+]);
+
+/** The code of `err` or of a cause (http2 wraps the connect error in a stream cancel) meaning nobody listens. */
+export function nothingListeningCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e instanceof Error; i++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && NOTHING_LISTENING.has(code)) return code;
+    e = e.cause;
+  }
+  return undefined;
+}
+
+function connectFailure(reason: string, err: unknown): ExportOutcome {
+  return nothingListeningCode(err)
+    ? { kind: 'retryable', reason, notThisFlush: true }
+    : { kind: 'retryable', reason };
+}
 
 class HttpTransport {
   private httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
@@ -228,10 +257,7 @@ class HttpTransport {
       const timer = setTimeout(() => req.destroy(new Error(`no answer within ${remaining} ms`)), remaining);
       req.on('error', (err: NodeJS.ErrnoException) => {
         const stale = req.reusedSocket && STALE_SOCKET.has(err.code ?? '');
-        finish(
-          { kind: 'retryable', reason: `export of ${signal} to ${ep.url.host} failed: ${errorText(err)}` },
-          stale,
-        );
+        finish(connectFailure(`export of ${signal} to ${ep.url.host} failed: ${errorText(err)}`, err), stale);
       });
       req.end(payload);
     });
@@ -349,10 +375,7 @@ class GrpcTransport {
       });
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('error', (err) =>
-        finish({
-          kind: 'retryable',
-          reason: `gRPC export of ${signal} to ${origin} failed: ${errorText(err)}`,
-        }),
+        finish(connectFailure(`gRPC export of ${signal} to ${origin} failed: ${errorText(err)}`, err)),
       );
       stream.on('close', () => {
         if (grpcStatus === undefined) {

@@ -1,8 +1,10 @@
 // Which export failures are worth another attempt, and when. The retryable set is the one the OTLP
 // specification and opentelemetry-js use: HTTP 429, 502, 503, 504, timeouts and network errors
 // (gRPC: UNAVAILABLE, RESOURCE_EXHAUSTED with retry info, DEADLINE_EXCEEDED, ...). Everything else
-// fails fast. Back-off is exponential with jitter, `Retry-After` wins over it, and every attempt of
-// a flush shares that flush's budget: the loop never sleeps past the deadline.
+// fails fast, and so does a connection nothing answers (the exporter marks it `notThisFlush`). Back-off
+// is exponential with jitter, `Retry-After` wins over it, and every attempt of a flush shares that
+// flush's budget: the loop never sleeps past the deadline. What a non-retryable status means for the
+// batch is decided by the Delivery (export/delivery.ts `classifyRefusal`).
 
 /** What one export attempt came to, as the retry loop needs to see it. */
 export type AttemptResult =
@@ -118,7 +120,8 @@ export interface RetryDeps {
  * Why a batch was not delivered:
  * - `unavailable`: retryable failures until attempts or budget ran out; the backend looks unhealthy
  *   (this is what feeds the circuit breaker);
- * - `rejected`: the backend answered with a non-retryable error (400, 401, 500, ...) for this batch;
+ * - `rejected`: the backend answered with a non-retryable status (400, 401, 500, ...) for this batch
+ *   (which of them lose the batch is `classifyRefusal`'s call);
  * - `budget`: the flush was aborted or its deadline passed before any verdict.
  */
 export type FailureCause = 'unavailable' | 'rejected' | 'budget';

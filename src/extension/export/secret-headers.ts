@@ -1,9 +1,8 @@
 // OTLP headers held in a Secrets Manager secret (OTEL_RELAY_HEADERS_SECRET_ARN), typically the
 // collector's auth token. The secret is read after `register`, off the init path, and every export
-// waits for it within its own budget. Without it nothing is sent: the collector would answer 401/403,
-// which counts as a definitive rejection and drops the data. Instead the export reports the collector
-// as unavailable, so batches stay buffered or go to the fallback (S3, /tmp) and the read is retried
-// with a bounded back-off. A 401/403 to the secret's headers means a rotated secret: it is read again,
+// waits for it within its own budget. Without it nothing is sent (the collector would only answer
+// 401/403): the export reports the collector as unavailable at once, so batches stay buffered or go to
+// the fallback (S3, /tmp) and the read is retried with a bounded back-off. A 401/403 to the secret's headers means a rotated secret: it is read again,
 // and the batch kept. Header values are never logged, not even in parse errors.
 import type { Signal } from '../../otlp/index.js';
 import { parseOtlpHeaders, type SignalEndpoint } from '../config.js';

@@ -72,8 +72,17 @@ export type DeliveryResult =
   | { kind: 'spilled'; items: number; location: string }
   /** Not delivered; the flush pipeline puts the batch back at the front of the buffer. */
   | { kind: 'retained'; items: number; reason: string }
-  /** Gone for good, counted as dropped by signal and reason. */
-  | { kind: 'dropped'; items: number; reason: string };
+  /**
+   * Gone for good, counted as dropped by signal and `reason` (a short key). `detail` says what it means
+   * for the data; the flush pipeline logs it, once, as "<n> spans dropped: <detail>".
+   */
+  | { kind: 'dropped'; items: number; reason: string; detail?: string }
+  /**
+   * The collector refused the batch as too large (413), so it was sent again in parts, split between
+   * its top-level entries; each part is accounted for by its own result (a `retained` part goes back
+   * to the buffer as its own batch).
+   */
+  | { kind: 'split'; items: number; parts: Array<{ batch: Batch; result: DeliveryResult }> };
 
 /** Takes a batch as far as it can within the budget. Never throws; never outlives `budget.abort`. */
 export interface Delivery {
@@ -96,6 +105,11 @@ export interface DeliveryContext {
   log: Logger;
   /** Counts an invalid setting the Delivery read (it logs the line itself) in self-telemetry. Optional. */
   onConfigProblem?: (problem: string) => void;
+  /**
+   * Counts items dropped outside a DeliveryResult (e.g. a spooled batch the collector rejects when it
+   * is replayed) in self-telemetry; the Delivery logs the line itself. Optional.
+   */
+  onDropped?: (signal: Signal, reason: string, items: number) => void;
 }
 
 export type DeliveryFactory = (ctx: DeliveryContext) => Delivery;

@@ -86,6 +86,13 @@ export function loadFallbackConfig(env: Env): { config: FallbackConfig; problems
       } else if (sseRaw !== undefined && sseRaw !== 'AES256') {
         problems.push(`config: OTEL_RELAY_FALLBACK_S3_SSE=${sseRaw} is not AES256 or aws:kms; using AES256`);
       }
+      if (sseRaw !== undefined && sseRaw !== 'aws:kms' && kmsKey) {
+        // A key id asks for KMS; silently encrypting with S3-managed keys instead would surprise a user
+        // whose bucket policy or audit expects that key.
+        problems.push(
+          `config: OTEL_RELAY_FALLBACK_S3_KMS_KEY_ID is set but OTEL_RELAY_FALLBACK_S3_SSE=${sseRaw}; the key is ignored and S3 objects are encrypted with AES256 (set OTEL_RELAY_FALLBACK_S3_SSE=aws:kms, or unset it, to use the key)`,
+        );
+      }
       config.s3 = {
         ...location,
         region: read('AWS_REGION') ?? read('AWS_DEFAULT_REGION') ?? 'us-east-1',

@@ -3,7 +3,9 @@
 // re-sent, oldest first, ahead of new data once the collector answers again. Every item ends up in
 // exactly one DeliveryResult, and the counters below say where.
 import type { S3Client } from '../../aws/index.js';
+import { joinRequests, type RequestEntry, validateAndSplit } from '../../otlp/index.js';
 import { CircuitBreaker } from '../export/breaker.js';
+import { classifyRefusal, refusalMeaning } from '../export/index.js';
 import { type AttemptResult, abortableSleep, type RetryPolicy, withRetry } from '../export/retry.js';
 import type {
   Batch,
@@ -64,6 +66,32 @@ function toAttempt(outcome: ExportOutcome): AttemptResult {
         ? { kind: 'failed', message: outcome.reason }
         : { kind: 'failed', message: outcome.reason, status: outcome.status };
   }
+}
+
+/**
+ * A batch in two parts of about equal size, split between its top-level entries (resource spans,
+ * metrics or logs); undefined when it has only one.
+ */
+export function splitInHalves(batch: Batch): [Batch, Batch] | undefined {
+  let entries: RequestEntry[];
+  try {
+    entries = validateAndSplit(batch.signal, batch.body).entries;
+  } catch {
+    return undefined;
+  }
+  if (entries.length < 2) return undefined;
+  const total = entries.reduce((n, e) => n + e.bytes.byteLength, 0);
+  let at = 1;
+  for (let bytes = entries[0]?.bytes.byteLength ?? 0; at < entries.length - 1 && bytes < total / 2; at++) {
+    bytes += entries[at]?.bytes.byteLength ?? 0;
+  }
+  const part = (es: RequestEntry[]): Batch => ({
+    signal: batch.signal,
+    body: joinRequests(es.map((e) => e.bytes)),
+    items: es.reduce((n, e) => n + e.items, 0),
+    oldestAcceptedAt: batch.oldestAcceptedAt,
+  });
+  return [part(entries.slice(0, at)), part(entries.slice(at))];
 }
 
 export function createFallbackDelivery(
@@ -138,14 +166,10 @@ export function createFallbackDelivery(
     replayedFiles: 0,
     droppedItems: {},
   };
-  const drop = (batch: Batch, reason: string, text: string): DeliveryResult => {
+  // Counted here; the flush pipeline logs the one line that says so, with `detail`.
+  const drop = (batch: Batch, reason: string, detail: string): DeliveryResult => {
     counters.droppedItems[reason] = (counters.droppedItems[reason] ?? 0) + batch.items;
-    log.error(`${itemsText(batch.signal, batch.items)} dropped: ${text}`, {
-      signal: batch.signal,
-      items: batch.items,
-      reason,
-    });
-    return { kind: 'dropped', items: batch.items, reason };
+    return { kind: 'dropped', items: batch.items, reason, detail };
   };
 
   // Spool files known to exist; undefined until the directory was first read (lazily, off init).
@@ -172,7 +196,11 @@ export function createFallbackDelivery(
       return { kind: 'spilled', items: batch.items, location: res.location };
     }
     if (!shutdown) return { kind: 'retained', items: batch.items, reason: `${why}; ${res.reason}` };
-    return drop(batch, res.dropReason, `${why}; ${res.reason}`);
+    return drop(
+      batch,
+      res.dropReason,
+      `neither S3 nor the /tmp spool could keep them (${why}; ${res.reason})`,
+    );
   }
 
   async function exportWithRetry(
@@ -186,6 +214,18 @@ export function createFallbackDelivery(
       { deadline, signal: budget.abort },
       { now, sleep, policy: options.retryPolicy },
     );
+  }
+
+  /** Writes both halves of a spooled batch; false (and nothing left behind) when either write fails. */
+  async function respool(halves: [Batch, Batch]): Promise<boolean> {
+    const written: SpoolEntry[] = [];
+    try {
+      for (const h of halves) written.push(await spool.write(h.signal, h.body, h.items));
+      return true;
+    } catch {
+      for (const w of written) await spool.remove(w).catch(() => {});
+      return false;
+    }
   }
 
   /** Re-sends spooled batches oldest first, one attempt each, until the deadline or a failure. */
@@ -223,24 +263,39 @@ export function createFallbackDelivery(
         });
         continue;
       }
-      if (
-        outcome.kind === 'failed' &&
-        outcome.status !== undefined &&
-        outcome.status >= 400 &&
-        outcome.status < 500
-      ) {
+      const refusal = outcome.kind === 'failed' ? classifyRefusal(outcome.status) : undefined;
+      if (outcome.kind === 'failed' && refusal === 'bad-data') {
         collectorBreaker.recordSuccess();
+        // Too large: the file is replaced by its two halves (written before it is removed), which a
+        // later replay sends; only one resource's data that is still too large is dropped.
+        const halves =
+          outcome.status === 413
+            ? splitInHalves({ signal: entry.signal, body, items: entry.items, oldestAcceptedAt: 0 })
+            : undefined;
+        if (halves && (await respool(halves))) {
+          await spool.remove(entry);
+          spoolBacklog = (spoolBacklog ?? 0) + 1;
+          log.debug(`${entry.path} was too large for the collector; spooled again in two halves`);
+          continue;
+        }
         await spool.remove(entry);
         spoolBacklog = Math.max(0, (spoolBacklog ?? 0) - 1);
         counters.droppedItems['rejected-by-collector'] =
           (counters.droppedItems['rejected-by-collector'] ?? 0) + entry.items;
+        ctx.onDropped?.(entry.signal, 'rejected-by-collector', entry.items);
         log.error(
-          `${itemsText(entry.signal, entry.items)} from ${entry.path} dropped: collector rejected them (${outcome.reason})`,
+          `${itemsText(entry.signal, entry.items)} from ${entry.path} dropped: ${refusalMeaning(outcome.status)} (${outcome.reason})`,
         );
         continue;
       }
-      if (outcome.kind === 'retryable') collectorBreaker.recordFailure(outcome.reason, outcome.retryAfterMs);
-      else collectorBreaker.release();
+      // The file stays for a later replay: a collector that is down, or refuses our credentials or
+      // path, has not judged the data.
+      if (outcome.kind === 'retryable' || refusal === 'unavailable') {
+        collectorBreaker.recordFailure(
+          outcome.reason,
+          outcome.kind === 'retryable' ? outcome.retryAfterMs : undefined,
+        );
+      } else collectorBreaker.release();
       return;
     }
   }
@@ -276,23 +331,42 @@ export function createFallbackDelivery(
           counters.exportedItems += batch.items;
           if (out.rejected > 0) {
             log.warn(
-              `collector accepted ${batch.items - out.rejected} and rejected ${itemsText(batch.signal, out.rejected)}`,
+              `the collector accepted ${batch.items - out.rejected} and rejected ${itemsText(batch.signal, out.rejected)}`,
               { signal: batch.signal, rejected: out.rejected, message: out.message },
             );
           }
           return { kind: 'exported', items: batch.items, rejected: out.rejected };
         }
         if (out.cause === 'rejected') {
-          // The collector is up and answered: not a health problem.
-          collectorBreaker.recordSuccess();
-          // A 4xx says the data itself is bad: re-sending it (now or after a replay) cannot succeed.
-          if (out.status !== undefined && out.status >= 400 && out.status < 500) {
+          const refusal = classifyRefusal(out.status);
+          const meaning = `${refusalMeaning(out.status)} (${out.reason})`;
+          if (refusal === 'bad-data') {
+            // The collector is up and judged the data: re-sending it (now or after a replay) cannot succeed.
+            collectorBreaker.recordSuccess();
+            // Too large is about the request, not the data: smaller requests of the same data may pass.
+            const halves = out.status === 413 ? splitInHalves(batch) : undefined;
+            if (halves) {
+              const parts: Array<{ batch: Batch; result: DeliveryResult }> = [];
+              for (const half of halves)
+                parts.push({ batch: half, result: await delivery.deliver(half, budget) });
+              return { kind: 'split', items: batch.items, parts };
+            }
             return drop(
               batch,
               'rejected-by-collector',
-              `the collector rejected them (HTTP ${out.status}): ${out.reason}`,
+              out.status === 413
+                ? `${meaning}; it is one resource's data and cannot be split further`
+                : meaning,
             );
           }
+          if (refusal === 'unavailable') {
+            // Credentials, path or proxy: nothing will get through until the configuration changes, so
+            // the batch is kept and the breaker stops paying for every flush meanwhile.
+            collectorBreaker.recordFailure(meaning);
+            return await spill(batch, budget, `collector unavailable: ${meaning}`);
+          }
+          // The collector answered: not a health problem.
+          collectorBreaker.recordSuccess();
           return await spill(batch, budget, `collector failed: ${out.reason}`);
         }
         if (out.cause === 'unavailable') collectorBreaker.recordFailure(out.reason, out.retryAfterMs);

@@ -6,11 +6,14 @@ import { gzip } from 'node:zlib';
 import type { S3Client } from '../../aws/index.js';
 import type { BreakerStateChange, CircuitBreaker } from '../export/breaker.js';
 import type { Batch, Clock, Logger } from '../export/types.js';
+import { itemsText } from '../log.js';
 import type { S3SpillConfig } from './config.js';
 import { objectKey } from './s3-layout.js';
 import { type Spool, SpoolError } from './spool.js';
 
 const gzipAsync = promisify(gzip);
+
+export { itemsText };
 
 export type SpillResult =
   | { where: 's3'; location: string; ms: number }
@@ -25,12 +28,6 @@ export interface SpillDeps {
   spool: Spool;
   clock: Clock;
   log: Logger;
-}
-
-/** "37 spans", "1 log record", "12 metric data points". */
-export function itemsText(signal: Batch['signal'], n: number): string {
-  const noun = signal === 'traces' ? 'span' : signal === 'logs' ? 'log record' : 'metric data point';
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 export function logBreakerChange(log: Logger, change: BreakerStateChange): void {

@@ -2,11 +2,14 @@
 // item, and puts back what was not delivered. One run at a time; a run never outlives its budget.
 import type { Signal } from '../../otlp/index.js';
 import type { TelemetryBuffer } from '../buffer/index.js';
-import type { Clock, Delivery, FlushBudget, Logger } from '../export/types.js';
+import type { Batch, Clock, Delivery, DeliveryResult, FlushBudget, Logger } from '../export/types.js';
+import { itemsText } from '../log.js';
 import type { RelayStats } from '../telemetry/stats.js';
 import { createBudget } from './budget.js';
 
 const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
+/** The most `settle` waits, past the deadline, for an aborted run to hand its batches back. */
+export const ABORT_GRACE_MS = 25;
 
 export interface FlushSummary {
   reason: FlushBudget['reason'];
@@ -83,7 +86,7 @@ export class Flusher {
       // A Delivery honours its abort signal at once; this short bound only guards against one that does
       // not, and stays well inside the deadline margin.
       let grace: NodeJS.Timeout | undefined;
-      await Promise.race([run.promise, new Promise((r) => (grace = setTimeout(r, 25)))]);
+      await Promise.race([run.promise, new Promise((r) => (grace = setTimeout(r, ABORT_GRACE_MS)))]);
       clearTimeout(grace);
     }
   }
@@ -125,42 +128,65 @@ export class Flusher {
       if (!batch) return;
       sum.batches++;
       this.stats.exportRequests[signal]++;
-      let result: Awaited<ReturnType<Delivery['deliver']>>;
+      let result: DeliveryResult;
       try {
         result = await this.delivery.deliver(batch, budget);
       } catch (err) {
         result = { kind: 'retained', items: batch.items, reason: `delivery fault: ${String(err)}` };
         this.log.error('delivery threw; the batch stays buffered', { signal, error: err });
       }
-      if (result.kind !== 'retained') this.retaining.delete(signal);
-      switch (result.kind) {
-        case 'exported':
-          this.stats.exported[signal] += result.items - result.rejected;
-          this.stats.rejectedByCollector[signal] += result.rejected;
-          sum.exported += result.items;
-          break;
-        case 'spilled':
-          this.stats.spilled[signal] += result.items;
-          sum.spilled += result.items;
-          break;
-        case 'dropped':
-          this.stats.drop(result.reason, signal, result.items);
-          sum.dropped += result.items;
-          this.log.warn(`${result.items} ${signal} items dropped: ${result.reason}`);
-          break;
-        case 'retained': {
-          sum.retained += result.items;
-          const back = this.buffer.putBack(batch);
-          for (const [s, n] of Object.entries(back.evicted) as [Signal, number][])
-            this.stats.drop('buffer_full', s, n);
-          if (budget.reason !== 'shutdown') {
-            const msg = `${result.items} ${signal} items kept in the buffer for the next flush: ${result.reason}`;
-            if (this.retaining.has(signal)) this.log.debug(msg);
-            else this.log.info(msg);
-            this.retaining.add(signal);
-          }
-          return;
+      if (this.account(signal, batch, result, budget, sum) === 'stop') return;
+    }
+  }
+
+  /** Counts and logs what became of one batch; 'stop' when it went back to the buffer. */
+  private account(
+    signal: Signal,
+    batch: Batch,
+    result: DeliveryResult,
+    budget: FlushBudget,
+    sum: FlushSummary,
+  ): 'next' | 'stop' {
+    if (result.kind !== 'retained') this.retaining.delete(signal);
+    switch (result.kind) {
+      case 'exported':
+        this.stats.exported[signal] += result.items - result.rejected;
+        this.stats.rejectedByCollector[signal] += result.rejected;
+        sum.exported += result.items;
+        return 'next';
+      case 'spilled':
+        this.stats.spilled[signal] += result.items;
+        sum.spilled += result.items;
+        return 'next';
+      case 'dropped':
+        this.stats.drop(result.reason, signal, result.items);
+        sum.dropped += result.items;
+        // The one line for this loss (a Delivery counts and explains it; it does not log it).
+        this.log.error(`${itemsText(signal, result.items)} dropped: ${result.detail ?? result.reason}`, {
+          signal,
+          items: result.items,
+          reason: result.reason,
+        });
+        return 'next';
+      case 'split': {
+        let next: 'next' | 'stop' = 'next';
+        for (const part of result.parts) {
+          if (this.account(signal, part.batch, part.result, budget, sum) === 'stop') next = 'stop';
         }
+        return next;
+      }
+      case 'retained': {
+        sum.retained += result.items;
+        const back = this.buffer.putBack(batch);
+        for (const [s, n] of Object.entries(back.evicted) as [Signal, number][])
+          this.stats.drop('buffer_full', s, n);
+        if (budget.reason !== 'shutdown') {
+          const msg = `${itemsText(signal, result.items)} kept in the buffer for the next flush: ${result.reason}`;
+          if (this.retaining.has(signal)) this.log.debug(msg);
+          else this.log.info(msg);
+          this.retaining.add(signal);
+        }
+        return 'stop';
       }
     }
   }

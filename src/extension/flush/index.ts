@@ -1,6 +1,6 @@
 // Public surface of flush/: the policy (pure), budgets, and the flusher.
 export { createBudget, invokeFlushDeadline, type OwnedBudget } from './budget.js';
-export { Flusher, type FlushSummary } from './flusher.js';
+export { ABORT_GRACE_MS, Flusher, type FlushSummary } from './flusher.js';
 export {
   ArrivalPredictor,
   type BufferView,

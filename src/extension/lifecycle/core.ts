@@ -25,6 +25,7 @@ import {
   Flusher,
   invokeFlushDeadline,
 } from '../flush/index.js';
+import { itemsText } from '../log.js';
 import { PlatformTelemetry } from '../platform/index.js';
 import {
   InflightBodies,
@@ -81,6 +82,8 @@ export class RelayCore {
   private lastSelfEmitNs: bigint;
   private continuousScheduled = false;
   private platform: PlatformTelemetry | undefined;
+  /** Set when the exporter endpoint is this relay's own receiver: then nothing is received or exported. */
+  private loop: string | undefined;
   /** Ports actually bound (0 in config means ephemeral). */
   httpPort: number | undefined;
   grpcPort: number | undefined;
@@ -136,6 +139,7 @@ export class RelayCore {
       clock,
       log,
       onConfigProblem: configProblem,
+      onDropped: (signal, reason, items) => stats.drop(reason, signal, items),
     });
     const flusher = new Flusher(buffer, delivery, stats, clock, log);
     const core = new RelayCore(
@@ -149,7 +153,10 @@ export class RelayCore {
       delivery,
       secretHeaders,
     );
-    if (config.platformTelemetry) core.startPlatformTelemetry();
+    // An endpoint that loops back to our own receiver: nothing the relay made could reach a collector
+    // (every export would fail and be spooled to /tmp on every run), so it makes and sends nothing.
+    core.loop = RelayCore.exportLoop(config, opts.env);
+    if (config.platformTelemetry && !core.loop) core.startPlatformTelemetry();
     // Independent, so concurrent: the sandbox.localdomain lookup should not wait for the receivers.
     await Promise.all([core.startReceivers(), core.startTelemetry()]);
     if (opts.managedInstances) core.startBackgroundFlushing();
@@ -178,10 +185,9 @@ export class RelayCore {
 
   private async startReceivers(): Promise<void> {
     const { config, log } = { config: this.config, log: this.opts.log };
-    const loop = this.exportLoop();
-    if (loop) {
+    if (this.loop) {
       log.error(
-        `config: ${loop} points at this relay's own receiver; set it to your collector. Receivers are off: no telemetry is accepted`,
+        `config: ${this.loop} points at this relay's own receiver; set it to your collector. The relay is off: no telemetry is accepted, produced or exported`,
       );
       return;
     }
@@ -221,15 +227,15 @@ export class RelayCore {
   }
 
   /** The name of an exporter variable that points back at our own receivers, if any. */
-  private exportLoop(): string | undefined {
-    const own = new Set([this.config.httpPort, this.config.grpcPort].filter((p): p is number => !!p));
+  private static exportLoop(config: RelayConfig, env: CoreOptions['env']): string | undefined {
+    const own = new Set([config.httpPort, config.grpcPort].filter((p): p is number => !!p));
     for (const s of SIGNALS) {
-      const u = this.config.exporters[s].url;
+      const u = config.exporters[s].url;
       const host = u.hostname.replace(/^\[|\]$/g, '');
       const local = host === 'localhost' || host.startsWith('127.') || host === '::1' || host === '0.0.0.0';
       const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
       if (!local || !own.has(port)) continue;
-      const set = ['', `${s.toUpperCase()}_`].some((x) => this.opts.env[`OTEL_EXPORTER_OTLP_${x}ENDPOINT`]);
+      const set = ['', `${s.toUpperCase()}_`].some((x) => env[`OTEL_EXPORTER_OTLP_${x}ENDPOINT`]);
       return set
         ? `OTEL_EXPORTER_OTLP_ENDPOINT (${s}: ${u.host})`
         : `OTEL_EXPORTER_OTLP_ENDPOINT is not set, and its default (${u.host})`;
@@ -377,6 +383,8 @@ export class RelayCore {
     const cfg = this.config;
     this.invocations++;
     this.stats.invocations++;
+    // Off (loop-back endpoint): nothing can be buffered, and no flush may spool or replay to ourselves.
+    if (this.loop) return;
     this.current = ev;
     const now = clock.now();
     this.predictor.arrival(now);
@@ -443,13 +451,14 @@ export class RelayCore {
     // Layer-only mode: the last invocation's platform.report is usually delivered around now.
     await this.platform?.whenReported(Math.min(250, (deadline - clock.now()) / 4));
     this.maybeEmitSelfTelemetry(true);
-    // Always a flush run, even with an empty buffer: it is also the Delivery's chance to replay spilled data.
-    await this.flusher.flush(deadline, 'shutdown');
+    // Always a flush run, even with an empty buffer: it is also the Delivery's chance to replay spilled
+    // data (except when the relay is off: a replay would go to its own closed receiver).
+    if (!this.loop) await this.flusher.flush(deadline, 'shutdown');
     const lost = SIGNALS.map((s) => [s, this.buffer.items(s)] as const).filter(([, n]) => n > 0);
     for (const [s, n] of lost) this.stats.drop('shutdown_budget', s, n);
     if (lost.length > 0) {
       log.error(
-        `shutdown (${ev.shutdownReason}): ${lost.map(([s, n]) => `${n} ${s} items`).join(', ')} could not be delivered or spilled before the deadline and are lost`,
+        `shutdown (${ev.shutdownReason}): ${lost.map(([s, n]) => itemsText(s, n)).join(', ')} could not be delivered or spilled before the deadline and are lost`,
       );
     }
     log.info('otel-relay shut down', {
@@ -525,7 +534,7 @@ export class RelayCore {
   }
 
   private maybeEmitSelfTelemetry(force: boolean): void {
-    if (!this.config.selfTelemetry) return;
+    if (!this.config.selfTelemetry || this.loop) return;
     const now = this.opts.clock.now();
     if (!force && now - this.lastSelfEmitAt < SELF_TELEMETRY_INTERVAL_MS) return;
     const nowNs = BigInt(now) * 1_000_000n;

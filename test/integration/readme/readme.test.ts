@@ -236,8 +236,8 @@ describe('README: configuration tables', () => {
   });
 
   it('keeps the "not read" claims of Limitations true', () => {
+    // Only the claims that exist are checked: a README with no such limitation is fine.
     const claimed = notReadClaims();
-    expect(claimed.length).toBeGreaterThan(0);
     const reads = extensionReads();
     const nowRead = claimed.filter((n) => reads.has(n) || configReads(n));
     expect(nowRead, 'Limitations says these are not read, but src/extension reads them now').toEqual([]);

@@ -100,6 +100,43 @@ describe('loadConfig', () => {
   });
 });
 
+describe('OTEL_EXPORTER_OTLP_INSECURE', () => {
+  it('gives a gRPC endpoint without a scheme TLS unless INSECURE is true, per signal first', () => {
+    const { config, problems } = loadConfig({
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'collector.internal:4317',
+      OTEL_EXPORTER_OTLP_LOGS_INSECURE: 'true',
+    });
+    expect(problems).toEqual([]);
+    expect(config.exporters.traces.url.origin).toBe('https://collector.internal:4317');
+    expect(config.exporters.logs.url.origin).toBe('http://collector.internal:4317');
+  });
+
+  it('leaves an endpoint with a scheme as it is, and names an invalid value', () => {
+    const { config, problems } = loadConfig({
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:4317',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'collector:4317',
+      OTEL_EXPORTER_OTLP_INSECURE: 'maybe',
+    });
+    expect(config.exporters.traces.url.origin).toBe('http://127.0.0.1:4317');
+    expect(config.exporters.metrics.url.origin).toBe('https://collector:4317');
+    expect(problems).toEqual([
+      'config: OTEL_EXPORTER_OTLP_INSECURE=maybe is not true or false; using false (TLS)',
+    ]);
+  });
+});
+
+describe('OTEL_RELAY_TELEMETRY_PORT', () => {
+  it('says in a problem line that the Telemetry API listener cannot be off, and uses any free port', () => {
+    const { config, problems } = loadConfig({ OTEL_RELAY_TELEMETRY_PORT: 'off' });
+    expect(config.telemetryPort).toBe(0);
+    expect(problems).toEqual([
+      expect.stringMatching(/TELEMETRY_PORT=off: the Telemetry API listener cannot be turned off/),
+    ]);
+  });
+});
+
 describe('parseFlushStrategy', () => {
   it('parses every strategy and rejects the rest', () => {
     expect(parseFlushStrategy('end')).toEqual({ kind: 'end' });

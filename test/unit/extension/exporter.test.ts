@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/extension/clock.js';
 import { loadConfig } from '../../../src/extension/config.js';
 import { createOtlpExporter, parseRetryAfter } from '../../../src/extension/export/otlp-exporter.js';
-import type { FlushBudget } from '../../../src/extension/export/types.js';
+import type { FlushBudget, Logger, SignalExporter } from '../../../src/extension/export/types.js';
+import { createFallbackDelivery } from '../../../src/extension/fallback/index.js';
 import { encodeExportResponse } from '../../../src/otlp/index.js';
 import { type FakeCollector, startFakeCollector, traceRequest } from './fakes.js';
 
@@ -13,6 +17,8 @@ beforeEach(async () => {
 afterEach(async () => {
   await collector.close();
 });
+
+const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 const budget = (ms: number, abort = new AbortController().signal): FlushBudget => ({
   deadline: Date.now() + ms,
@@ -84,16 +90,57 @@ describe('OTLP/HTTP exporter', () => {
     ex.close();
   });
 
-  it('reports an unreachable collector as retryable', async () => {
+  it('reports a refused connection as retryable, but not within this flush, over HTTP and gRPC', async () => {
     const url = collector.url;
     await collector.close();
+    for (const protocol of ['http/protobuf', 'grpc']) {
+      const { config } = loadConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+      });
+      const ex = createOtlpExporter(config.exporters, systemClock);
+      // Nothing listens: retrying within milliseconds finds the same, so the flush moves on to the fallback.
+      expect(await ex.export('metrics', await traceRequest(1), budget(2000)), protocol).toEqual({
+        kind: 'retryable',
+        reason: expect.stringMatching(/ECONNREFUSED/),
+        notThisFlush: true,
+      });
+      ex.close();
+    }
+    collector = await startFakeCollector();
+  });
+
+  it('retries a refused connection in a later flush, not in this one, and counts it toward the breaker', async () => {
+    const url = collector.url;
+    await collector.close();
+    const spoolDir = mkdtempSync(join(tmpdir(), 'refused-spool-'));
     const { config } = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: url });
-    const ex = createOtlpExporter(config.exporters, systemClock);
-    expect(await ex.export('metrics', await traceRequest(1), budget(2000))).toMatchObject({
-      kind: 'retryable',
-      reason: expect.stringMatching(/ECONNREFUSED/),
-    });
-    ex.close();
+    const inner = createOtlpExporter(config.exporters, systemClock);
+    let attempts = 0;
+    const exporter: SignalExporter = {
+      export: (signal, body, b) => {
+        attempts++;
+        return inner.export(signal, body, b);
+      },
+      resetConnections: () => inner.resetConnections(),
+      close: () => inner.close(),
+    };
+    const delivery = createFallbackDelivery(
+      { exporter, env: { OTEL_RELAY_SPOOL_DIR: spoolDir }, clock: systemClock, log: silentLog },
+      {},
+    );
+    const body = await traceRequest(2);
+    for (let i = 0; i < 3; i++) {
+      const res = await delivery.deliver(
+        { signal: 'traces', body, items: 2, oldestAcceptedAt: Date.now() },
+        budget(2000),
+      );
+      expect(res).toMatchObject({ kind: 'spilled', items: 2 });
+    }
+    expect(attempts).toBe(3);
+    expect(delivery.collectorBreaker.state).toBe('open');
+    inner.close();
+    rmSync(spoolDir, { recursive: true, force: true });
     collector = await startFakeCollector();
   });
 });

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/extension/clock.js';
+import type { Clock } from '../../../src/extension/export/index.js';
 import type { RelayCore } from '../../../src/extension/lifecycle/core.js';
 import { runExtension } from '../../../src/extension/lifecycle/run.js';
+import { freePort } from '../../helpers/ports.js';
 import {
   eventually,
   type FakeCollector,
@@ -31,7 +33,7 @@ afterEach(async () => {
   rmSync(spoolDir, { recursive: true, force: true });
 });
 
-function start(env: Record<string, string> = {}) {
+function start(env: Record<string, string> = {}, clock: Clock = systemClock) {
   const log = recordingLog();
   let core: RelayCore | undefined;
   const exit = runExtension({
@@ -44,7 +46,7 @@ function start(env: Record<string, string> = {}) {
       OTEL_RELAY_SPOOL_DIR: spoolDir,
       ...env,
     },
-    clock: systemClock,
+    clock,
     log,
     onReady: (c) => {
       core = c;
@@ -332,18 +334,43 @@ describe('extension lifecycle', () => {
     ]);
   });
 
-  it('turns its receivers off with one clear line when the exporter endpoint points back at itself', async () => {
-    const ext = start({
-      OTEL_RELAY_HTTP_PORT: '14999',
-      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:14999',
+  it('turns receivers and every export off, with one clear line, when the exporter endpoint points back at itself', async () => {
+    const port = String(await freePort());
+    let exports = 0;
+    const log = recordingLog();
+    const exit = runExtension({
+      env: {
+        AWS_LAMBDA_RUNTIME_API: api.runtimeApi,
+        OTEL_RELAY_HTTP_PORT: port,
+        OTEL_RELAY_GRPC_PORT: '0',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://localhost:${port}`,
+        OTEL_RELAY_SPOOL_DIR: spoolDir,
+        // Both make data of the relay's own, which must not be sent to (or spooled for) itself.
+        OTEL_RELAY_SELF_TELEMETRY: 'true',
+        OTEL_RELAY_PLATFORM_TELEMETRY: 'true',
+        OTEL_RELAY_FLUSH: 'end',
+      },
+      clock: systemClock,
+      log,
+      createExporter: () => ({
+        export: async () => {
+          exports++;
+          return { kind: 'retryable', reason: 'ECONNREFUSED' };
+        },
+        resetConnections: () => {},
+        close: () => {},
+      }),
     });
     await api.waitForNext(1);
-    expect(ext.core().httpPort).toBeUndefined();
-    expect(
-      ext.log.lines.some((l) => l.level === 'error' && /points at this relay's own receiver/.test(l.msg)),
-    ).toBe(true);
+    api.push(invoke('loop1'));
+    await api.waitForNext(2);
     api.push(shutdown());
-    expect(await ext.exit).toBe(0);
+    expect(await exit).toBe(0);
+    expect(exports).toBe(0);
+    expect(readdirSync(spoolDir)).toEqual([]);
+    expect(log.lines.filter((l) => l.level === 'error' || l.level === 'warn').map((l) => l.msg)).toEqual([
+      `config: OTEL_EXPORTER_OTLP_ENDPOINT (traces: localhost:${port}) points at this relay's own receiver; set it to your collector. The relay is off: no telemetry is accepted, produced or exported`,
+    ]);
   });
 
   it('logs a taken port clearly and keeps running', async () => {
@@ -446,17 +473,27 @@ describe('thaw and SnapStart restore', () => {
 describe('SHUTDOWN', () => {
   it('exits before the SHUTDOWN deadline with a collector that never answers, keeping the data in the spool', async () => {
     collector.delayMs = 10_000;
-    const ext = start({ OTEL_RELAY_FLUSH: 'periodic:600000', OTEL_RELAY_SHUTDOWN_MARGIN_MS: '200' });
+    // The relay's own clock, recorded: its last reading is when it last acted (the exit follows at once).
+    let lastReading = 0;
+    const clock = {
+      now: () => {
+        lastReading = Math.max(lastReading, Date.now());
+        return lastReading;
+      },
+      monotonic: () => performance.now(),
+    };
+    const ext = start({ OTEL_RELAY_FLUSH: 'periodic:600000', OTEL_RELAY_SHUTDOWN_MARGIN_MS: '200' }, clock);
     await api.waitForNext(1);
     api.push(invoke('z1'));
     await eventually(() => ext.core().stats.invocationsSeen() === 1, 'INVOKE handled');
     await post(ext.core().httpPort!, '/v1/traces', await traceRequest(7));
     await post(ext.core().httpPort!, '/relay/v1/invocations/z1/done', new Uint8Array());
     await api.waitForNext(2);
-    const deadlineMs = Date.now() + 800;
+    const deadlineMs = clock.now() + 800;
     api.push({ eventType: 'SHUTDOWN', shutdownReason: 'spindown', deadlineMs });
     expect(await ext.exit).toBe(0);
-    expect(Date.now()).toBeLessThan(deadlineMs);
+    // By the relay's clock it was done before the deadline, and the collector (10 s) never answered.
+    expect(lastReading).toBeLessThan(deadlineMs);
     expect(collector.items()).toBe(0);
     expect(ext.core().stats.spilled.traces).toBe(7);
     expect(readdirSync(spoolDir).length).toBeGreaterThan(0);

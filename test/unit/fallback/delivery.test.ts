@@ -6,20 +6,26 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type {
   Batch,
+  DeliveryResult,
   ExportOutcome,
   FlushBudget,
   Logger,
   SignalExporter,
 } from '../../../src/extension/export/index.js';
 import { createFallbackDelivery, type FallbackConfig } from '../../../src/extension/fallback/index.js';
+import { joinRequests } from '../../../src/otlp/index.js';
+import { traceRequest } from '../extension/fakes.js';
 
 function harness(script: (call: number) => ExportOutcome, config: Partial<FallbackConfig> = {}) {
   let t = 1_700_000_000_000;
   const calls: Array<{ signal: string; bytes: number }> = [];
+  let onExport: (bytes: number) => void = () => {};
+  const dropped: string[] = [];
   const lines: string[] = [];
   const exporter: SignalExporter = {
     async export(signal, body) {
       calls.push({ signal, bytes: body.byteLength });
+      onExport(body.byteLength);
       t += 5;
       return script(calls.length);
     },
@@ -33,7 +39,13 @@ function harness(script: (call: number) => ExportOutcome, config: Partial<Fallba
     error: (m) => lines.push(`error ${m}`),
   };
   const delivery = createFallbackDelivery(
-    { exporter, env: {}, clock: { now: () => t, monotonic: () => t }, log },
+    {
+      exporter,
+      env: {},
+      clock: { now: () => t, monotonic: () => t },
+      log,
+      onDropped: (signal, reason, items) => dropped.push(`${items} ${signal} ${reason}`),
+    },
     {
       config: {
         spoolDir: mkdtempSync(join(tmpdir(), 'delivery-test-')),
@@ -56,7 +68,18 @@ function harness(script: (call: number) => ExportOutcome, config: Partial<Fallba
     abort: new AbortController().signal,
     reason,
   });
-  return { delivery, calls, lines, budget, advance: (ms: number) => (t += ms), now: () => t };
+  return {
+    delivery,
+    calls,
+    lines,
+    dropped,
+    budget,
+    advance: (ms: number) => (t += ms),
+    now: () => t,
+    onExport: (f: (bytes: number) => void) => {
+      onExport = f;
+    },
+  };
 }
 
 /** A valid export request of `size` bytes (< 130): one unknown length-delimited field, as spool replay checks. */
@@ -144,15 +167,115 @@ describe('fallback Delivery', () => {
     expect(await h.delivery.spool.list()).toHaveLength(1);
   });
 
-  it('drops, counts and logs a batch the collector rejects as malformed', async () => {
-    const h = harness(() => ({ kind: 'failed', reason: 'HTTP 400 bad data', status: 400 }));
-    expect(await h.delivery.deliver(batch(5), h.budget(1000))).toEqual({
-      kind: 'dropped',
-      items: 5,
-      reason: 'rejected-by-collector',
+  it('drops and counts a batch the collector rejects as bad data, saying what that means, without logging it twice', async () => {
+    for (const status of [400, 413, 415, 3]) {
+      const h = harness(() => ({ kind: 'failed', reason: `collector answered ${status}`, status }));
+      const res = await h.delivery.deliver(batch(5), h.budget(1000));
+      expect(res).toMatchObject({ kind: 'dropped', items: 5, reason: 'rejected-by-collector' });
+      expect(res.kind === 'dropped' && res.detail).toMatch(/^the collector (rejected them|does not accept)/);
+      expect(h.calls).toHaveLength(1);
+      expect(h.delivery.counters.droppedItems).toEqual({ 'rejected-by-collector': 5 });
+      expect(h.delivery.collectorBreaker.state).toBe('closed');
+      // The flush pipeline logs the drop, once; the Delivery only counts it.
+      expect(h.lines.filter((l) => l.includes('dropped'))).toEqual([]);
+    }
+  });
+
+  it('sends a batch the collector finds too large (413) again in halves, and drops only a part that cannot be split', async () => {
+    const [a, b, c] = await Promise.all([traceRequest(2, 'a'), traceRequest(3, 'b'), traceRequest(40, 'c')]);
+    const limit = Math.max(a.byteLength, b.byteLength) + 1;
+    const sizes: number[] = [];
+    const h = harness(() =>
+      (sizes.at(-1) ?? 0) > limit
+        ? { kind: 'failed', reason: 'collector answered 413 for traces: too big', status: 413 }
+        : { kind: 'success' },
+    );
+    const big: Batch = {
+      signal: 'traces',
+      body: joinRequests([a, b, c]),
+      items: 45,
+      oldestAcceptedAt: 0,
+    };
+    h.onExport((bytes) => sizes.push(bytes));
+    const res = await h.delivery.deliver(big, h.budget(1000));
+    expect(res.kind).toBe('split');
+    const flat = (r: DeliveryResult): Array<[string, number]> =>
+      r.kind === 'split' ? r.parts.flatMap((p) => flat(p.result)) : [[r.kind, r.items]];
+    // a and b pass once apart; c is one resource's data, over the limit on its own.
+    expect(flat(res)).toEqual([
+      ['exported', 2],
+      ['exported', 3],
+      ['dropped', 40],
+    ]);
+    expect(h.delivery.counters.exportedItems).toBe(5);
+    expect(h.delivery.counters.droppedItems).toEqual({ 'rejected-by-collector': 40 });
+  });
+
+  it('replaces a spooled batch the collector finds too large by its halves, which a later replay sends', async () => {
+    const [a, b] = await Promise.all([traceRequest(2, 'a'), traceRequest(3, 'b')]);
+    const limit = Math.max(a.byteLength, b.byteLength) + 1;
+    let collectorUp = false;
+    let size = 0;
+    const h = harness(() =>
+      !collectorUp
+        ? down
+        : size > limit
+          ? { kind: 'failed', reason: 'collector answered 413 for traces: too big', status: 413 }
+          : { kind: 'success' },
+    );
+    h.onExport((bytes) => {
+      size = bytes;
     });
-    expect(h.delivery.counters.droppedItems).toEqual({ 'rejected-by-collector': 5 });
-    expect(h.delivery.collectorBreaker.state).toBe('closed');
+    const big: Batch = { signal: 'traces', body: joinRequests([a, b]), items: 5, oldestAcceptedAt: 0 };
+    expect((await h.delivery.deliver(big, h.budget(1000))).kind).toBe('spilled');
+    collectorUp = true;
+    await h.delivery.replay?.(h.budget(1000));
+    expect((await h.delivery.spool.list()).map((f) => f.items).sort()).toEqual([2, 3]);
+    await h.delivery.replay?.(h.budget(1000));
+    expect(await h.delivery.spool.list()).toEqual([]);
+    expect(h.delivery.counters.replayedItems).toBe(5);
+    expect(h.delivery.counters.droppedItems).toEqual({});
+  });
+
+  it('drops a spooled batch the collector rejects as invalid when replayed, counted for self-telemetry and logged once', async () => {
+    let answer: ExportOutcome = down;
+    const h = harness(() => answer, { breakerThreshold: 100 });
+    await h.delivery.deliver(batch(4), h.budget(1000));
+    answer = { kind: 'failed', reason: 'collector answered 400 for traces: bad', status: 400 };
+    await h.delivery.replay?.(h.budget(1000));
+    expect(await h.delivery.spool.list()).toEqual([]);
+    expect(h.dropped).toEqual(['4 traces rejected-by-collector']);
+    expect(h.lines.filter((l) => l.includes('dropped'))).toEqual([
+      expect.stringMatching(/^error 4 spans from .* dropped: the collector rejected them as invalid/),
+    ]);
+  });
+
+  it('keeps a batch the collector refuses for credentials, path or proxy, and counts it toward the breaker', async () => {
+    // HTTP 401, 403, 404, 407 and gRPC UNAUTHENTICATED 16, PERMISSION_DENIED 7, NOT_FOUND 5, UNIMPLEMENTED 12.
+    for (const status of [401, 403, 404, 407, 16, 7, 5, 12]) {
+      const h = harness(() => ({ kind: 'failed', reason: `collector answered ${status}`, status }));
+      for (let i = 0; i < 3; i++) {
+        const res = await h.delivery.deliver(batch(4), h.budget(1000));
+        expect(res, `status ${status}`).toMatchObject({ kind: 'spilled', items: 4 });
+      }
+      expect(h.calls, `status ${status}: not retried`).toHaveLength(3);
+      expect(h.delivery.counters.droppedItems).toEqual({});
+      expect((await h.delivery.spool.list()).map((f) => f.items)).toEqual([4, 4, 4]);
+      expect(h.delivery.collectorBreaker.state, `status ${status}`).toBe('open');
+    }
+  });
+
+  it('keeps spooled batches, and stops the replay, when the collector refuses the credentials', async () => {
+    let answer: ExportOutcome = down;
+    const h = harness(() => answer, { breakerThreshold: 100 });
+    await h.delivery.deliver(batch(2), h.budget(1000));
+    await h.delivery.deliver(batch(3), h.budget(1000));
+    answer = { kind: 'failed', reason: 'collector answered 401', status: 401 };
+    h.calls.length = 0;
+    await h.delivery.replay?.(h.budget(1000));
+    expect(h.calls).toHaveLength(1);
+    expect((await h.delivery.spool.list()).map((f) => f.items)).toEqual([2, 3]);
+    expect(h.delivery.counters.droppedItems).toEqual({});
   });
 
   it('spills rather than drops a batch the collector fails with a 500', async () => {
@@ -172,10 +295,11 @@ describe('fallback Delivery', () => {
     const b = h.budget(100, 'shutdown');
     h.advance(200);
     expect((await h.delivery.deliver(batch(3), b)).kind).toBe('spilled');
-    expect(await h.delivery.deliver(batch(3), b)).toEqual({
+    expect(await h.delivery.deliver(batch(3), b)).toMatchObject({
       kind: 'dropped',
       items: 3,
       reason: 'spool-full',
+      detail: expect.stringContaining('does not fit'),
     });
     expect(h.delivery.counters.droppedItems).toEqual({ 'spool-full': 3 });
   });

@@ -86,6 +86,18 @@ describe('loadFallbackConfig', () => {
     expect(config.s3?.sse).toEqual({ type: 'aws:kms', keyId: 'alias/relay' });
   });
 
+  it('names a KMS key id that SSE=AES256 leaves unused, in one problem line', () => {
+    const { config, problems } = loadFallbackConfig({
+      OTEL_RELAY_FALLBACK_S3_URI: 's3://bkt',
+      OTEL_RELAY_FALLBACK_S3_SSE: 'AES256',
+      OTEL_RELAY_FALLBACK_S3_KMS_KEY_ID: 'alias/relay',
+    });
+    expect(config.s3?.sse).toEqual({ type: 'AES256' });
+    expect(problems).toEqual([
+      expect.stringMatching(/KMS_KEY_ID is set but .*SSE=AES256; the key is ignored/),
+    ]);
+  });
+
   it('turns S3 off with one problem line when the URI is bad, and keeps the spool', () => {
     const { config, problems } = loadFallbackConfig({ OTEL_RELAY_FALLBACK_S3_URI: 'bucket-only' });
     expect(config.s3).toBeUndefined();
