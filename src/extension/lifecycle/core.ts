@@ -147,7 +147,7 @@ export class RelayCore {
       opts,
       stats,
       buffer,
-      new Ingest(buffer, stats),
+      new Ingest(buffer, stats, log),
       exporter,
       flusher,
       delivery,
@@ -383,6 +383,7 @@ export class RelayCore {
     const cfg = this.config;
     this.invocations++;
     this.stats.invocations++;
+    this.ingest.invocationStarted();
     // Off (loop-back endpoint): nothing can be buffered, and no flush may spool or replay to ourselves.
     if (this.loop) return;
     this.current = ev;
