@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allowedCredentialsEndpoint, fetchContainerCredentials } from '../../../src/aws/credentials.js';
 import { HttpRequestError, httpRequest, S3Client } from '../../../src/aws/index.js';
+import { listS3 } from '../../../src/cli/replay/sources.js';
 import { parseS3Uri } from '../../../src/extension/fallback/index.js';
 
 let server: Server | undefined;
@@ -120,5 +121,25 @@ describe('container credentials endpoint', () => {
     );
     const c = await fetchContainerCredentials(`http://${host}/creds`, 'TOKEN');
     expect(c).toMatchObject({ accessKeyId: 'A', secretAccessKey: 'S', sessionToken: 'T' });
+  });
+});
+
+describe('replay listing', () => {
+  it('refuses listed keys with a dot segment and never fetches them', async () => {
+    const keys = [
+      'otel/year=2026/month=11/day=21/hour=07/minute=42/traces_0192.binpb.gz',
+      'otel/year=2026/month=11/day=21/hour=07/../../../../secret/traces_0193.binpb.gz',
+    ];
+    const host = await listen((_req, res) => {
+      res.setHeader('content-type', 'application/xml');
+      res.end(
+        `<ListBucketResult>${keys.map((k) => `<Contents><Key>${k}</Key><Size>10</Size></Contents>`).join('')}<IsTruncated>false</IsTruncated></ListBucketResult>`,
+      );
+    });
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: `http://${host}`, credentials: creds });
+    const listing = await listS3(s3, { bucket: 'bucket', prefix: 'otel' }, {}, new Set(['traces'] as const));
+    expect(listing.items.map((i) => i.id)).toEqual([`s3://bucket/${keys[0]}`]);
+    expect(listing.refused).toEqual([`s3://bucket/${keys[1]}`]);
+    expect(seen.filter((u) => !u.includes('list-type'))).toEqual([]);
   });
 });
