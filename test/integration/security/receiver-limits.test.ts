@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TelemetryBuffer } from '../../../src/extension/buffer/index.js';
 import { systemClock } from '../../../src/extension/clock.js';
 import type { Clock } from '../../../src/extension/export/types.js';
+import { startTelemetryListener } from '../../../src/extension/lifecycle/telemetry-api.js';
 import { startGrpcReceiver } from '../../../src/extension/receive/grpc.js';
 import { type Receiver, startHttpReceiver } from '../../../src/extension/receive/http.js';
 import { Ingest } from '../../../src/extension/receive/ingest.js';
@@ -209,3 +210,42 @@ describe('the invocation done endpoint with a malformed escape', () => {
     expect(done).toEqual([]);
   });
 });
+
+describe('Telemetry API listener', () => {
+  it('resets a connection once unfinished bodies across connections pass 8 MiB', async () => {
+    const listener = await startTelemetryListener(0, () => {}, silentLog);
+    try {
+      const port = Number(new URL(listener.uri).port);
+      // Each body alone is under the 8 MiB per-request limit; together they pass the shared cap.
+      const head =
+        'POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 7340032\r\n\r\n';
+      const closes = [openPartial(port, head, 5 * 1024 * 1024), openPartial(port, head, 5 * 1024 * 1024)];
+      const first = await Promise.race(closes);
+      expect(['0', '1']).toContain(first);
+    } finally {
+      await listener.close();
+    }
+  });
+});
+
+/** Sends headers and `n` body bytes; resolves with `id` when the server closes the connection. */
+function openPartial(port: number, head: string, n: number): Promise<string> {
+  const id = String(sockets.length);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    sockets.push(sock);
+    const timer = setTimeout(
+      () => reject(new Error(`connection ${id} was not closed within ${WAIT_MS} ms`)),
+      WAIT_MS,
+    );
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve(id);
+    });
+    sock.on('connect', () => {
+      sock.write(head);
+      sock.write(Buffer.alloc(n, 0x20));
+    });
+  });
+}
