@@ -71,7 +71,18 @@ export async function fetchContainerCredentials(
   token: string | undefined,
   deadline?: HttpDeadline,
 ): Promise<AwsCredentials> {
-  const url = new URL(uri);
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch (cause) {
+    throw new AwsCredentialsError('AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL', { cause });
+  }
+  if (!allowedCredentialsEndpoint(url)) {
+    // The authorization token goes with the request: only to the container agent or over TLS.
+    throw new AwsCredentialsError(
+      `container credentials endpoint ${url.protocol}//${url.host} is not loopback, the ECS/EKS agent address or https; not called`,
+    );
+  }
   const res = await httpRequest(
     url,
     { method: 'GET', headers: token ? { authorization: token } : {} },
@@ -100,4 +111,17 @@ export async function fetchContainerCredentials(
     if (Number.isFinite(ms)) creds.expiration = ms;
   }
   return creds;
+}
+
+/** The ECS task agent and the EKS Pod Identity agent (IPv4 and IPv6), as the AWS SDKs allow them. */
+const AGENT_HOSTS = new Set(['169.254.170.2', '169.254.170.23', '[fd00:ec2::23]']);
+
+/** As the AWS SDKs: https anywhere; plain http only to loopback or the container agents. */
+export function allowedCredentialsEndpoint(url: URL): boolean {
+  if (url.protocol === 'https:') return true;
+  if (url.protocol !== 'http:') return false;
+  const host = url.hostname;
+  if (AGENT_HOSTS.has(host)) return true;
+  if (host === 'localhost' || host === '[::1]') return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

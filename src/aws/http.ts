@@ -16,6 +16,23 @@ export interface HttpResponse {
   body: Uint8Array;
 }
 
+/**
+ * Where a request goes. A `{host, path}` target is sent with its path exactly as given: a URL would
+ * collapse `.`/`..` segments, so a request signed for one path would be sent to another.
+ */
+export type HttpTarget = URL | { protocol: 'http:' | 'https:'; host: string; path: string };
+
+/** Response bodies larger than this are refused unless the caller allows more (the export cap). */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+export interface HttpInit {
+  method: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  /** Largest response body accepted (default MAX_RESPONSE_BYTES); past it the call fails. */
+  maxResponseBytes?: number;
+}
+
 export type HttpFailureKind = 'timeout' | 'aborted' | 'network';
 
 /** The request did not get a response: nothing is known about whether the server acted on it. */
@@ -45,10 +62,11 @@ function loadHttps() {
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 export async function httpRequest(
-  url: URL,
-  init: { method: string; headers?: Record<string, string>; body?: Uint8Array },
+  target: HttpTarget,
+  init: HttpInit,
   deadline: HttpDeadline,
 ): Promise<HttpResponse> {
+  const url = requestTarget(target);
   const transport = url.protocol === 'https:' ? await loadHttps() : { mod: http, agent: httpAgent };
   try {
     return await once(transport, url, init, deadline, true);
@@ -60,10 +78,27 @@ export async function httpRequest(
 
 class StaleSocketError extends Error {}
 
+interface RequestTarget {
+  protocol: string;
+  hostname: string;
+  port: string;
+  /** host[:port], for messages. */
+  host: string;
+  path: string;
+}
+
+function requestTarget(target: HttpTarget): RequestTarget {
+  // Only the origin goes through URL parsing; the path is kept byte for byte.
+  const origin = target instanceof URL ? target : new URL(`${target.protocol}//${target.host}/`);
+  const path = target instanceof URL ? `${target.pathname}${target.search}` : target.path;
+  const hostname = origin.hostname.replace(/^\[(.*)\]$/, '$1');
+  return { protocol: origin.protocol, hostname, port: origin.port, host: origin.host, path };
+}
+
 function once(
   transport: { mod: typeof http | typeof https; agent: http.Agent },
-  url: URL,
-  init: { method: string; headers?: Record<string, string>; body?: Uint8Array },
+  url: RequestTarget,
+  init: HttpInit,
   deadline: HttpDeadline,
   pooled: boolean,
 ): Promise<HttpResponse> {
@@ -78,7 +113,11 @@ function once(
     }
     const headers: Record<string, string | number> = { ...init.headers };
     if (init.body) headers['content-length'] = init.body.byteLength;
-    const req = transport.mod.request(url, {
+    const req = transport.mod.request({
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port || undefined,
+      path: url.path,
       method: init.method,
       headers,
       // A fresh connection is one the pool does not hand back later.
@@ -123,7 +162,21 @@ function once(
     });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      const max = init.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= max) return void chunks.push(c);
+        finish(() =>
+          reject(
+            new HttpRequestError(
+              `${init.method} ${url.host}: response body larger than ${max} bytes; refused`,
+              'network',
+            ),
+          ),
+        );
+        req.destroy();
+      });
       res.on('error', (err) =>
         finish(() =>
           reject(

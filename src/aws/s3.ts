@@ -50,6 +50,15 @@ export class S3Error extends Error {
 }
 
 const DEFAULT_CALL_MS = 10_000;
+/** GetObject bodies: the largest batch the relay writes (its buffer's upper bound). */
+const MAX_OBJECT_BYTES = 1024 * 1024 * 1024;
+/** Any other S3 answer (a ListObjectsV2 page of 1000 long keys, an error document). */
+const MAX_S3_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** A key with a `.` or `..` segment: signed as written, but a URL or proxy might resolve it elsewhere. */
+function hasDotSegment(key: string): boolean {
+  return key.split('/').some((s) => s === '.' || s === '..');
+}
 
 export class S3Client {
   readonly region: string;
@@ -101,7 +110,7 @@ export class S3Client {
     input: { bucket: string; key: string },
     budget: CallBudget = {},
   ): Promise<{ body: Uint8Array; metadata: Record<string, string> }> {
-    const res = await this.send('GET', input.bucket, input.key, [], {}, undefined, budget);
+    const res = await this.send('GET', input.bucket, input.key, [], {}, undefined, budget, MAX_OBJECT_BYTES);
     const metadata: Record<string, string> = {};
     for (const [name, value] of Object.entries(res.headers)) {
       if (name.startsWith('x-amz-meta-') && typeof value === 'string') metadata[name.slice(11)] = value;
@@ -158,7 +167,15 @@ export class S3Client {
     headers: Record<string, string>,
     body: Uint8Array | undefined,
     budget: CallBudget,
+    maxResponseBytes = MAX_S3_RESPONSE_BYTES,
   ): Promise<HttpResponse> {
+    if (hasDotSegment(key)) {
+      throw new S3Error(
+        `S3 ${method} ${S3Client.uri(bucket, key)} refused: the key has a "." or ".." segment`,
+        0,
+        'InvalidObjectKey',
+      );
+    }
     const deadline = budget.deadline ?? this.clock.now() + DEFAULT_CALL_MS;
     const credentials = await this.credentials({
       timeoutMs: deadline - this.clock.now(),
@@ -179,10 +196,9 @@ export class S3Client {
         contentSha256Header: true,
       },
     );
-    const url = new URL(`${base.protocol}//${host}${signed.pathAndQuery}`);
     const res = await httpRequest(
-      url,
-      { method, headers: signed.headers, body },
+      { protocol: base.protocol === 'http:' ? 'http:' : 'https:', host, path: signed.pathAndQuery },
+      { method, headers: signed.headers, body, maxResponseBytes },
       { timeoutMs: deadline - this.clock.now(), signal: budget.signal },
     );
     if (res.status >= 300) {

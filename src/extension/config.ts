@@ -1,7 +1,9 @@
 // Every knob of the extension, read ONCE from the environment into a typed config. An invalid value
 // never stops the extension: it is named in one log line together with the value used instead.
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Signal } from '../otlp/index.js';
 import { isLogLevel, type LogLevel } from './log.js';
+import { redactEndpoint } from './redact.js';
 
 export type FlushStrategy =
   | { kind: 'end' }
@@ -230,16 +232,49 @@ export function parseOtlpHeaders(raw: string): { headers: Record<string, string>
       problems.push('has an entry without "key=value"; it is ignored');
       continue;
     }
+    let name: string;
+    let value: string;
     try {
-      headers[decodeURIComponent(pair.slice(0, i).trim()).toLowerCase()] = decodeURIComponent(
-        pair.slice(i + 1).trim(),
-      );
+      name = decodeURIComponent(pair.slice(0, i).trim()).toLowerCase();
+      value = decodeURIComponent(pair.slice(i + 1).trim());
     } catch {
       problems.push('has an entry that is not URL-encoded; it is ignored');
+      continue;
     }
+    // A header the HTTP client would refuse would fail every export forever: refuse it here, once.
+    try {
+      validateHeaderName(name);
+    } catch {
+      problems.push(
+        `has a header name that is not a valid HTTP token (entry ${headerPosition(raw, pair)}); it is ignored`,
+      );
+      continue;
+    }
+    try {
+      validateHeaderValue(name, value);
+    } catch {
+      problems.push(`has an invalid value for header ${name}; it is ignored`);
+      continue;
+    }
+    headers[name] = value;
   }
   return { headers, problems };
 }
+
+function headerPosition(raw: string, pair: string): number {
+  return raw.split(',').indexOf(pair) + 1;
+}
+
+/** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2): a gRPC request carrying one fails. */
+const HTTP2_FORBIDDEN_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'te',
+]);
 
 /**
  * A gRPC endpoint given without a scheme (`collector:4317`, as gRPC clients accept) gets one from
@@ -307,7 +342,9 @@ function signalEndpoint(
         url = new URL(`v1/${signal}`, base);
       }
     } catch {
-      problems.push(`config: ${e.name}=${e.value} is not an http(s) URL; ${signal} go to ${url.href}`);
+      problems.push(
+        `config: ${e.name}=${redactEndpoint(e.value)} is not an http(s) URL; ${signal} go to ${url.href}`,
+      );
     }
   }
 
@@ -318,6 +355,14 @@ function signalEndpoint(
     const parsed = parseOtlpHeaders(raw);
     Object.assign(headers, parsed.headers);
     for (const p of parsed.problems) problems.push(`config: ${name} ${p}`);
+  }
+  if (protocol === 'grpc') {
+    for (const name of Object.keys(headers)) {
+      if (!HTTP2_FORBIDDEN_HEADERS.has(name)) continue;
+      delete headers[name];
+      const problem = `config: header ${name} is not allowed over gRPC (HTTP/2); it is not sent`;
+      if (!problems.includes(problem)) problems.push(problem);
+    }
   }
 
   let compression: 'gzip' | 'none' = 'gzip';

@@ -67,6 +67,8 @@ export interface ReplaySummary {
   listed?: ReplayListed[];
   found: number;
   skipped: number;
+  /** Objects or files left alone as unsafe or invalid (a dot-segment key, a spool file moved aside). */
+  refused: string[];
   sent: number;
   deleted: number;
   failed: number;
@@ -177,6 +179,7 @@ export async function run(argv: string[]): Promise<number> {
     dryRun: Boolean(values['dry-run']),
     found: listing.items.length,
     skipped: listing.skipped,
+    refused: listing.refused,
     sent: 0,
     deleted: 0,
     failed: 0,
@@ -295,5 +298,6 @@ function printSummary(s: ReplaySummary): void {
   }
   if (s.skipped)
     console.log(`skipped ${s.skipped} objects outside the time range, signals or fallback layout`);
+  for (const r of s.refused) console.log(`  refused (not sent, left in place): ${r}`);
   for (const f of s.failures) console.log(`  failed: ${f.id}: ${f.reason}`);
 }

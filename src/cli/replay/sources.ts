@@ -5,10 +5,18 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { S3Client } from '../../aws/index.js';
-import { listSpoolDir, parseObjectKey, type S3Location, Spool } from '../../extension/fallback/index.js';
+import {
+  hasDotSegment,
+  listSpoolDir,
+  parseObjectKey,
+  type S3Location,
+  Spool,
+} from '../../extension/fallback/index.js';
 import type { Signal } from '../../otlp/index.js';
 
 const gunzipAsync = promisify(gunzip);
+/** A replayed object may not gunzip past this: the largest batch the relay writes (its buffer's cap). */
+export const MAX_REPLAY_OBJECT_BYTES = 1024 * 1024 * 1024;
 
 export interface ReplayItem {
   /** `s3://bucket/key` or a file path: what the summary and errors name. */
@@ -26,6 +34,8 @@ export interface ReplayListing {
   items: ReplayItem[];
   /** Objects under the prefix that are not in the awss3exporter layout, or outside the time range. */
   skipped: number;
+  /** Objects left alone because their key is unsafe to request (a `.` or `..` segment). */
+  refused: string[];
 }
 
 export interface TimeRange {
@@ -45,7 +55,13 @@ export async function listS3(
   const items: ReplayItem[] = [];
   let skipped = 0;
   const prefix = location.prefix ? `${location.prefix}/` : '';
+  const refused: string[] = [];
   for await (const obj of client.listAll({ bucket: location.bucket, prefix })) {
+    if (hasDotSegment(obj.key)) {
+      // Such a key cannot be fetched as itself through URL-normalizing paths: never guess which object.
+      refused.push(`s3://${location.bucket}/${obj.key}`);
+      continue;
+    }
     const parsed = parseObjectKey(obj.key);
     // The minute partition is when the object was written; a partition overlapping the range counts.
     if (
@@ -70,7 +86,15 @@ export async function listS3(
         });
         const n = Number(metadata['otel-items']);
         if (Number.isInteger(n) && n >= 0) item.items = n;
-        return parsed.gzip ? new Uint8Array(await gunzipAsync(body)) : body;
+        if (!parsed.gzip) return body;
+        try {
+          return new Uint8Array(await gunzipAsync(body, { maxOutputLength: MAX_REPLAY_OBJECT_BYTES }));
+        } catch (cause) {
+          throw new Error(
+            `${id} does not gunzip to at most ${MAX_REPLAY_OBJECT_BYTES} bytes; it was not sent and stays in S3`,
+            { cause },
+          );
+        }
       },
       remove: () => client.deleteObject({ bucket: location.bucket, key: obj.key }),
     };
@@ -78,7 +102,7 @@ export async function listS3(
   }
   // Keys hold a UUIDv7 after the partition, so key order is time order; oldest first.
   items.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { items, skipped };
+  return { items, skipped, refused };
 }
 
 export async function listSpool(
@@ -104,5 +128,5 @@ export async function listSpool(
       remove: () => spool.remove(entry),
     });
   }
-  return { items, skipped };
+  return { items, skipped, refused: [] };
 }

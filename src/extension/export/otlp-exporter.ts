@@ -363,6 +363,7 @@ class GrpcTransport {
       let grpcStatus: string | undefined;
       let grpcMessage = '';
       const chunks: Buffer[] = [];
+      let received = 0;
       stream.on('response', (h) => {
         if (h['grpc-status'] !== undefined) {
           grpcStatus = String(h['grpc-status']);
@@ -373,7 +374,11 @@ class GrpcTransport {
         grpcStatus = String(t['grpc-status'] ?? grpcStatus);
         grpcMessage = decodeURIComponentSafe(String(t['grpc-message'] ?? grpcMessage));
       });
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      // Capped like the HTTP answer: only the partial_success at the front is ever read.
+      stream.on('data', (c: Buffer) => {
+        received += c.length;
+        if (received <= MAX_RESPONSE_BYTES) chunks.push(c);
+      });
       stream.on('error', (err) =>
         finish(connectFailure(`gRPC export of ${signal} to ${origin} failed: ${errorText(err)}`, err)),
       );

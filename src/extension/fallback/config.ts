@@ -3,7 +3,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServerSideEncryption } from '../../aws/index.js';
-import { parseS3Uri, type S3Location } from './s3-layout.js';
+import { redactEndpoint } from '../redact.js';
+import { hasDotSegment, parseS3Uri, type S3Location } from './s3-layout.js';
 
 export interface S3SpillConfig extends S3Location {
   region: string;
@@ -98,10 +99,19 @@ export function loadFallbackConfig(env: Env): { config: FallbackConfig; problems
         sse,
         filePrefix: read('OTEL_RELAY_FALLBACK_S3_FILE_PREFIX') ?? '',
       };
+      if (hasDotSegment(config.s3.filePrefix)) {
+        problems.push(
+          `config: OTEL_RELAY_FALLBACK_S3_FILE_PREFIX=${config.s3.filePrefix} makes a "." or ".." key segment; using none`,
+        );
+        config.s3.filePrefix = '';
+      }
       const endpoint = read('OTEL_RELAY_S3_ENDPOINT');
       if (endpoint) {
         if (/^https?:\/\/[^/]+/.test(endpoint)) config.s3.endpoint = endpoint;
-        else problems.push(`config: OTEL_RELAY_S3_ENDPOINT=${endpoint} is not an http(s) URL; using AWS S3`);
+        else
+          problems.push(
+            `config: OTEL_RELAY_S3_ENDPOINT=${redactEndpoint(endpoint)} is not an http(s) URL; using AWS S3`,
+          );
       }
     } catch (err) {
       problems.push(

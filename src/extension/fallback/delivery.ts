@@ -120,7 +120,7 @@ export function createFallbackDelivery(
     now,
     onStateChange: (c) => logBreakerChange(log, c),
   });
-  const spool = new Spool({ dir: config.spoolDir, maxBytes: config.spoolMaxBytes, now });
+  const spool = new Spool({ dir: config.spoolDir, maxBytes: config.spoolMaxBytes, now, log });
 
   let s3: Parameters<typeof spillBatch>[0]['s3'];
   if (config.s3) {

@@ -14,6 +14,7 @@ export {
   type FallbackDeliveryOptions,
 } from './delivery.js';
 export {
+  hasDotSegment,
   minutePartition,
   objectKey,
   type ParsedObjectKey,

@@ -18,7 +18,17 @@ export function parseS3Uri(uri: string): S3Location {
   if (!m?.[1] || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(m[1])) {
     throw new Error(`"${uri}" is not an S3 URI of the form s3://bucket[/prefix]`);
   }
-  return { bucket: m[1], prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, '') };
+  const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
+  if (hasDotSegment(prefix)) {
+    // S3 keeps `.`/`..` literally but URL handling collapses them: the key signed is not the key sent.
+    throw new Error(`"${uri}" has a "." or ".." segment in its prefix; S3 keys here may not`);
+  }
+  return { bucket: m[1], prefix };
+}
+
+/** True when a key (or a part of one) has a `.` or `..` path segment. */
+export function hasDotSegment(key: string): boolean {
+  return key.split('/').some((s) => s === '.' || s === '..');
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');

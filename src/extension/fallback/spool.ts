@@ -4,9 +4,12 @@
 // file, which the next open removes. Files are replayed oldest first and deleted only after the
 // collector confirmed them.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Signal } from '../../otlp/index.js';
+import { type Signal, validateExportRequest } from '../../otlp/index.js';
+import type { Logger } from '../export/types.js';
+import { errorText } from '../log.js';
 
 export interface SpoolEntry {
   /** File name: `<epoch ms>-<seq>-<signal>-<items>.binpb`; sorts oldest first. */
@@ -18,7 +21,7 @@ export interface SpoolEntry {
   createdAt: number;
 }
 
-export type SpoolErrorReason = 'spool-full' | 'tmp-full' | 'io';
+export type SpoolErrorReason = 'spool-full' | 'tmp-full' | 'io' | 'invalid';
 
 /** A batch could not be spooled: it is lost unless the caller has another place for it. */
 export class SpoolError extends Error {
@@ -37,10 +40,17 @@ export interface SpoolOptions {
   /** Upper bound on the bytes of spooled files; a batch that would pass it is refused. */
   maxBytes: number;
   now?: () => number;
+  /** Where a file moved aside (not a regular file, or not a valid export request) is reported. */
+  log?: Pick<Logger, 'warn'>;
 }
 
 const NAME = /^(\d{13})-(\d{6})-(traces|metrics|logs)-(\d+)\.binpb$/;
 const TEMP_PREFIX = '.tmp-';
+/** Files that failed validation keep their data under this prefix, out of the replay's way. */
+export const REFUSED_PREFIX = '.refused-';
+// O_NOFOLLOW: a symlink planted under the spool's name is never read through; O_NONBLOCK: a FIFO
+// there cannot hang the open.
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 export function parseSpoolName(name: string): Omit<SpoolEntry, 'path' | 'bytes'> | undefined {
   const m = NAME.exec(name);
@@ -55,11 +65,13 @@ export class Spool {
   private seq = 0;
   private usedBytes = -1;
   private opening: Promise<void> | undefined;
+  private readonly log: Pick<Logger, 'warn'> | undefined;
 
   constructor(options: SpoolOptions) {
     this.dir = options.dir;
     this.maxBytes = options.maxBytes;
     this.now = options.now ?? Date.now;
+    this.log = options.log;
   }
 
   /** Creates the directory, removes temp files a crash left behind, and totals what is spooled. */
@@ -73,7 +85,8 @@ export class Spool {
           continue;
         }
         if (!NAME.test(name)) continue;
-        total += (await stat(join(this.dir, name)).catch(() => ({ size: 0 }))).size;
+        const st = await lstat(join(this.dir, name)).catch(() => undefined);
+        if (st?.isFile()) total += st.size;
       }
       this.usedBytes = total;
     })();
@@ -130,8 +143,52 @@ export class Spool {
     return listSpoolDir(this.dir);
   }
 
-  read(entry: SpoolEntry): Promise<Uint8Array> {
-    return readFile(entry.path);
+  /**
+   * Reads a spooled batch: a regular file (never through a symlink) holding a valid export request.
+   * Anything else is moved aside under REFUSED_PREFIX (kept for inspection, never sent), reported,
+   * and refused with SpoolError('invalid').
+   */
+  async read(entry: SpoolEntry): Promise<Uint8Array> {
+    let body: Uint8Array;
+    try {
+      const fh = await open(entry.path, READ_FLAGS);
+      try {
+        if (!(await fh.stat()).isFile()) throw new Error('not a regular file');
+        body = await fh.readFile();
+      } finally {
+        await fh.close();
+      }
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw cause;
+      // ELOOP is O_NOFOLLOW meeting a symlink.
+      const why = code === 'ELOOP' ? 'a symlink' : errorText(cause);
+      throw await this.refuse(entry, why, cause);
+    }
+    try {
+      validateExportRequest(entry.signal, body);
+    } catch (cause) {
+      throw await this.refuse(
+        entry,
+        `not a valid OTLP ${entry.signal} export request: ${errorText(cause)}`,
+        cause,
+      );
+    }
+    return body;
+  }
+
+  private async refuse(entry: SpoolEntry, why: string, cause: unknown): Promise<SpoolError> {
+    const aside = join(this.dir, `${REFUSED_PREFIX}${entry.name}`);
+    let where = `moved aside to ${aside}`;
+    try {
+      await rename(entry.path, aside);
+      if (this.usedBytes >= 0) this.usedBytes = Math.max(0, this.usedBytes - entry.bytes);
+    } catch (err) {
+      where = `could not be moved aside (${errorText(err)})`;
+    }
+    const message = `spool: ${entry.path} is ${why}; not replayed, ${where}`;
+    this.log?.warn(message, { signal: entry.signal });
+    return new SpoolError(message, 'invalid', { cause });
   }
 
   /** Deletes a batch; call only after the collector confirmed it. */
@@ -161,8 +218,9 @@ export async function listSpoolDir(dir: string): Promise<SpoolEntry[]> {
     const parsed = parseSpoolName(name);
     if (!parsed) continue;
     const path = join(dir, name);
-    const st = await stat(path).catch(() => undefined);
-    if (!st) continue;
+    // lstat, so a symlink is listed as itself; read() then moves it aside instead of following it.
+    const st = await lstat(path).catch(() => undefined);
+    if (!st || st.isDirectory()) continue;
     entries.push({ ...parsed, path, bytes: st.size });
   }
   return entries;

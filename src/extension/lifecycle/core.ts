@@ -27,7 +27,13 @@ import {
 } from '../flush/index.js';
 import { itemsText } from '../log.js';
 import { PlatformTelemetry } from '../platform/index.js';
-import { Ingest, type Receiver, startGrpcReceiver, startHttpReceiver } from '../receive/index.js';
+import {
+  InflightBodies,
+  Ingest,
+  type Receiver,
+  startGrpcReceiver,
+  startHttpReceiver,
+} from '../receive/index.js';
 import { breakerReadings, encodeSelfMetrics, RelayStats } from '../telemetry/index.js';
 import type { InvokeEvent, ShutdownEvent } from './extensions-api.js';
 import { flushBeforeSnapshot, InitRuntimeDoneWatch, type SnapshotFlushOutcome } from './snap-start.js';
@@ -143,7 +149,7 @@ export class RelayCore {
       opts,
       stats,
       buffer,
-      new Ingest(buffer, stats),
+      new Ingest(buffer, stats, log),
       exporter,
       flusher,
       delivery,
@@ -205,7 +211,15 @@ export class RelayCore {
         return undefined;
       }
     };
-    const common = { maxRequestBytes: config.maxRequestBytes, ingest: this.ingest, log };
+    // One cap on partly-read bodies across both receivers: the buffer's size (at least one request).
+    const inflight = new InflightBodies(Math.max(config.bufferMaxBytes, config.maxRequestBytes));
+    const common = {
+      maxRequestBytes: config.maxRequestBytes,
+      ingest: this.ingest,
+      log,
+      inflight,
+      clock: this.opts.clock,
+    };
     [this.httpPort, this.grpcPort] = await Promise.all([
       open('OTLP/HTTP', config.httpPort, (port) =>
         startHttpReceiver({ ...common, port, onInvocationDone: (id) => this.invocationEnded(id, 'done') }),
@@ -394,6 +408,7 @@ export class RelayCore {
     const cfg = this.config;
     this.invocations++;
     this.stats.invocations++;
+    this.ingest.invocationStarted();
     // Off (loop-back endpoint): nothing can be buffered, and no flush may spool or replay to ourselves.
     if (this.loop) return;
     this.current = ev;

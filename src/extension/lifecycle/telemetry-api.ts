@@ -19,6 +19,7 @@ export interface TelemetryListener {
 }
 
 const SANDBOX_HOST = 'sandbox.localdomain';
+const TELEMETRY_BODY_MAX = 8 * 1024 * 1024;
 
 /**
  * Binds where `sandbox.localdomain` resolves inside Lambda, else loopback (the local emulator maps
@@ -31,16 +32,30 @@ export async function startTelemetryListener(
   lookupTimeoutMs = 250,
 ): Promise<TelemetryListener> {
   const host = await resolveSandboxHost(lookupTimeoutMs);
+  // Bytes of unfinished bodies across all connections: Lambda delivers one batch at a time, so
+  // several large bodies at once are not Lambda and must not add up in memory.
+  let inflight = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let released = false;
+    const release = () => {
+      if (!released) inflight -= size;
+      released = true;
+    };
     req.on('data', (c: Buffer) => {
       size += c.length;
+      inflight += c.length;
       // Lambda sends at most ~2 x maxBytes (1 MiB) per batch; anything far larger is not Lambda.
-      if (size > 8 * 1024 * 1024) req.destroy();
-      else chunks.push(c);
+      if (size > TELEMETRY_BODY_MAX || inflight > TELEMETRY_BODY_MAX) {
+        release();
+        chunks.length = 0;
+        req.destroy();
+      } else chunks.push(c);
     });
+    req.on('close', release);
     req.on('end', () => {
+      release();
       res.writeHead(200).end();
       let events: unknown;
       try {
@@ -53,6 +68,7 @@ export async function startTelemetryListener(
     });
     req.on('error', () => res.destroy());
   });
+  server.maxConnections = 16;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

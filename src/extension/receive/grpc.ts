@@ -2,10 +2,18 @@
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { encodeExportResponse, type Signal } from '../../otlp/index.js';
-import type { Logger } from '../export/types.js';
-import { listen, type Receiver } from './http.js';
+import type { Clock, Logger } from '../export/types.js';
+import { bodyLimits, listen, MAX_CONNECTIONS, type Receiver } from './http.js';
 import type { Ingest } from './ingest.js';
-import { acceptExportRequest, GRPC_CODE, gunzipCapped, RequestRefused, readCapped } from './refusal.js';
+import {
+  acceptExportRequest,
+  type BodyLimits,
+  GRPC_CODE,
+  gunzipCapped,
+  type InflightBodies,
+  RequestRefused,
+  readCapped,
+} from './refusal.js';
 
 export const GRPC_PATHS: Record<Signal, string> = {
   traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
@@ -21,12 +29,25 @@ export interface GrpcReceiverOptions {
   maxRequestBytes: number;
   ingest: Ingest;
   log: Logger;
+  /** Shared with the HTTP receiver so partly-read bodies stay under one cap. */
+  inflight?: InflightBodies;
+  clock?: Clock;
+  /** Awake ms a request stream may stay silent before it is refused (default 10 s). */
+  bodyIdleMs?: number;
 }
 
+/** Concurrent streams per connection: a unary Export needs one; this bounds a single session. */
+const MAX_CONCURRENT_STREAMS = 100;
+
 export async function startGrpcReceiver(opts: GrpcReceiverOptions): Promise<Receiver> {
-  const server = http2.createServer({ maxSessionMemory: 64 });
+  const limits = bodyLimits(opts);
+  const server = http2.createServer({
+    maxSessionMemory: 64,
+    settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS },
+  });
+  server.maxConnections = MAX_CONNECTIONS;
   server.on('stream', (stream, headers) => {
-    handle(stream, headers, opts).catch((err) => {
+    handle(stream, headers, opts, limits).catch((err) => {
       opts.log.error(
         'OTLP/gRPC receiver fault; the request was answered INTERNAL and its data not accepted',
         {
@@ -57,6 +78,7 @@ async function handle(
   stream: http2.ServerHttp2Stream,
   headers: http2.IncomingHttpHeaders,
   opts: GrpcReceiverOptions,
+  limits: BodyLimits,
 ): Promise<void> {
   const path = headers[':path'] ?? '';
   const signal = SIGNAL_BY_PATH.get(path);
@@ -69,7 +91,7 @@ async function handle(
         `content-type ${ct || '(none)'} is not application/grpc`,
       );
     }
-    const raw = await readStream(stream, opts.maxRequestBytes + 5);
+    const raw = await readStream(stream, opts.maxRequestBytes + 5, limits);
     const { compressed, message } = singleFrame(raw);
     let body = message;
     if (compressed) {
@@ -119,12 +141,13 @@ function tooLarge(max: number) {
   );
 }
 
-function readStream(stream: http2.ServerHttp2Stream, max: number): Promise<Buffer> {
+function readStream(stream: http2.ServerHttp2Stream, max: number, limits: BodyLimits): Promise<Buffer> {
   return readCapped(
     stream,
     max,
     () => tooLarge(max - 5),
     (err) => new RequestRefused(GRPC_CODE.INTERNAL, 'request stream failed', { cause: err }),
+    limits,
   );
 }
 

@@ -3,13 +3,16 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { encodeExportResponse, encodeStatus, otlpJsonToProtobuf, type Signal } from '../../otlp/index.js';
-import type { Logger } from '../export/types.js';
+import { systemClock } from '../clock.js';
+import type { Clock, Logger } from '../export/types.js';
 import type { Ingest } from './ingest.js';
 import {
   acceptExportRequest,
   asInvalidRequest,
+  type BodyLimits,
   GRPC_CODE,
   gunzipCapped,
+  InflightBodies,
   RequestRefused,
   readCapped,
 } from './refusal.js';
@@ -22,7 +25,29 @@ export interface HttpReceiverOptions {
   /** The middleware's "all data of this invocation has been sent" signal. */
   onInvocationDone(requestId: string): void;
   log: Logger;
+  /** Shared with the other receiver so partly-read bodies stay under one cap; default 4 requests' worth. */
+  inflight?: InflightBodies;
+  clock?: Clock;
+  /** Awake ms a request body may stay silent before it is refused (default 10 s). */
+  bodyIdleMs?: number;
 }
+
+/** The limits every body read gets; built once per receiver. */
+export function bodyLimits(opts: {
+  maxRequestBytes: number;
+  inflight?: InflightBodies;
+  clock?: Clock;
+  bodyIdleMs?: number;
+}): BodyLimits {
+  return {
+    inflight: opts.inflight ?? new InflightBodies(4 * opts.maxRequestBytes),
+    clock: opts.clock ?? systemClock,
+    idleMs: opts.bodyIdleMs ?? 10_000,
+  };
+}
+
+/** Far more than any function's exporters open; bounds sockets (and their buffers) per receiver. */
+export const MAX_CONNECTIONS = 256;
 
 export interface Receiver {
   port: number;
@@ -37,8 +62,9 @@ const SIGNAL_PATHS: Record<string, Signal> = {
 const DONE_PATH = /^\/relay\/v1\/invocations\/([^/]{1,200})\/done$/;
 
 export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Receiver> {
+  const limits = bodyLimits(opts);
   const server = http.createServer((req, res) => {
-    handle(req, res, opts).catch((err) => {
+    handle(req, res, opts, limits).catch((err) => {
       opts.log.error('OTLP/HTTP receiver fault; the request was answered 500 and its data not accepted', {
         error: err,
       });
@@ -49,7 +75,9 @@ export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Rece
   // Function SDKs keep one connection open across invocations; loopback sockets survive freezes.
   server.keepAliveTimeout = 60 * 60 * 1000;
   server.headersTimeout = 60 * 60 * 1000 + 1000;
+  // No overall request deadline (a freeze may fall inside a request); bodies have an idle deadline.
   server.requestTimeout = 0;
+  server.maxConnections = MAX_CONNECTIONS;
   await listen(server, opts.port, opts.host ?? '127.0.0.1');
   return {
     port: (server.address() as AddressInfo).port,
@@ -72,13 +100,24 @@ export function listen(server: http.Server | import('node:http2').Http2Server, p
   });
 }
 
-async function handle(req: http.IncomingMessage, res: http.ServerResponse, opts: HttpReceiverOptions) {
+async function handle(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  opts: HttpReceiverOptions,
+  limits: BodyLimits,
+) {
   const path = (req.url ?? '/').split('?')[0]!;
   const done = DONE_PATH.exec(path);
   if (done) {
     req.resume();
     if (req.method !== 'POST') return plain(res, 405, 'use POST');
-    opts.onInvocationDone(decodeURIComponent(done[1]!));
+    let requestId: string;
+    try {
+      requestId = decodeURIComponent(done[1]!);
+    } catch {
+      return plain(res, 400, 'the request id is not valid percent-encoding');
+    }
+    opts.onInvocationDone(requestId);
     res.writeHead(204).end();
     return;
   }
@@ -116,7 +155,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, opts:
         { httpStatus: 415 },
       );
     }
-    let body = await readBody(req, opts.maxRequestBytes);
+    let body = await readBody(req, opts.maxRequestBytes, limits);
     if (encoding === 'gzip') body = await gunzipCapped(body, opts.maxRequestBytes);
     let proto: Uint8Array = body;
     if (json) {
@@ -159,7 +198,7 @@ function plain(res: http.ServerResponse, status: number, text: string) {
   res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
 }
 
-function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
+function readBody(req: http.IncomingMessage, max: number, limits: BodyLimits): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > max) return Promise.reject(tooLarge(declared, max));
   return readCapped(
@@ -167,6 +206,7 @@ function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
     max,
     (size) => tooLarge(size, max),
     (err) => new RequestRefused(GRPC_CODE.INVALID_ARGUMENT, 'request body could not be read', { cause: err }),
+    limits,
   );
 }
 

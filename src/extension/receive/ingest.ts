@@ -3,6 +3,8 @@
 // walk never reaches the buffer.
 import { type Signal, splitEntries, validateExportRequest } from '../../otlp/index.js';
 import type { TelemetryBuffer } from '../buffer/index.js';
+import type { Logger } from '../export/types.js';
+import { itemsText } from '../log.js';
 import type { RelayStats } from '../telemetry/stats.js';
 
 export interface IngestResult {
@@ -13,10 +15,24 @@ export interface IngestResult {
 }
 
 export class Ingest {
+  /** Items evicted since the last warning (the first eviction of an invocation warns at once). */
+  private evictedUnreported: Record<Signal, number> = { traces: 0, metrics: 0, logs: 0 };
+  private warnedThisInvocation = false;
+
   constructor(
     private readonly buffer: TelemetryBuffer,
     private readonly stats: RelayStats,
+    private readonly log?: Pick<Logger, 'warn'>,
   ) {}
+
+  /**
+   * A new invocation began: evictions it causes warn again, and what the last one evicted after its
+   * first warning is reported now. At most two warnings per invocation, however many requests.
+   */
+  invocationStarted(): void {
+    this.reportEvicted('during the previous invocation, after the first warning');
+    this.warnedThisInvocation = false;
+  }
 
   /** Throws OtlpDecodeError (nothing buffered) when the body is not a valid export request. */
   accept(signal: Signal, body: Uint8Array): IngestResult {
@@ -35,8 +51,17 @@ export class Ingest {
     const res = this.buffer.add(signal, pieces);
     this.stats.requests[signal]++;
     this.stats.received[signal] += summary.items;
-    for (const [s, n] of Object.entries(res.evicted) as [Signal, number][])
+    let evicted = false;
+    for (const [s, n] of Object.entries(res.evicted) as [Signal, number][]) {
+      if (n <= 0) continue;
       this.stats.drop('buffer_full', s, n);
+      this.evictedUnreported[s] += n;
+      evicted = true;
+    }
+    if (evicted && !this.warnedThisInvocation) {
+      this.warnedThisInvocation = true;
+      this.reportEvicted('to make room for newer data');
+    }
     if (res.rejectedOwn > 0) {
       this.stats.drop('buffer_full', signal, res.rejectedOwn);
       return {
@@ -46,6 +71,17 @@ export class Ingest {
       };
     }
     return { accepted: summary.items, rejected: 0 };
+  }
+
+  private reportEvicted(when: string): void {
+    const parts = (Object.entries(this.evictedUnreported) as [Signal, number][])
+      .filter(([, n]) => n > 0)
+      .map(([sig, n]) => itemsText(sig, n));
+    if (parts.length === 0) return;
+    this.evictedUnreported = { traces: 0, metrics: 0, logs: 0 };
+    this.log?.warn(
+      `buffer full: ${parts.join(', ')} evicted (oldest first) ${when}; they are lost. Raise OTEL_RELAY_BUFFER_MAX_BYTES or flush more often`,
+    );
   }
 
   /** Groups the top-level entries of a large request into pieces of at most one batch each. */

@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import { gunzip } from 'node:zlib';
 import { OtlpDecodeError, type Signal } from '../../otlp/index.js';
+import type { Clock } from '../export/types.js';
 import { errorText } from '../log.js';
 import type { Ingest } from './ingest.js';
 
@@ -14,6 +15,7 @@ export const GRPC_CODE = {
   RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
+  UNAVAILABLE: 14,
 } as const;
 
 /** The OTLP/HTTP answer to each code, unless a refusal names another (405, 415). */
@@ -22,6 +24,7 @@ const HTTP_STATUS: Record<number, number> = {
   [GRPC_CODE.RESOURCE_EXHAUSTED]: 413,
   [GRPC_CODE.UNIMPLEMENTED]: 404,
   [GRPC_CODE.INTERNAL]: 500,
+  [GRPC_CODE.UNAVAILABLE]: 503,
 };
 
 /** A request refused before any of it was accepted; the message says so to the sender. */
@@ -41,32 +44,136 @@ export class RequestRefused extends Error {
 }
 
 /**
+ * The bytes of request bodies read so far but not yet finished, across every connection of both
+ * receivers: many stalled or slow bodies must not add up to more memory than the buffer itself.
+ */
+export class InflightBodies {
+  private used = 0;
+  constructor(readonly maxBytes: number) {}
+  /** Reserves `n` bytes; false (nothing reserved) when that would pass the cap. */
+  take(n: number): boolean {
+    if (this.used + n > this.maxBytes) return false;
+    this.used += n;
+    return true;
+  }
+  release(n: number): void {
+    this.used -= n;
+  }
+  get bytes(): number {
+    return this.used;
+  }
+}
+
+/** How a body read is bounded besides its size: shared memory and a deadline on silence. */
+export interface BodyLimits {
+  inflight: InflightBodies;
+  clock: Clock;
+  /** A body that sends nothing for this long (while the environment is not frozen) is refused. */
+  idleMs: number;
+}
+
+/**
  * Reads a request body. Past `max` bytes it is refused with `tooLarge(size)` and the rest is drained
- * (never buffered); a stream error is refused with `failed(err)`.
+ * (never buffered); a stream error is refused with `failed(err)`. With `limits`, a body that would push
+ * the partly-read bytes of all requests past the shared cap is refused UNAVAILABLE, and one that stays
+ * silent for `idleMs` of awake time is refused too (the caller closes the connection).
  */
 export function readCapped(
   body: Readable,
   max: number,
   tooLarge: (size: number) => RequestRefused,
   failed: (err: Error) => RequestRefused,
+  limits?: BodyLimits,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let reserved = 0;
+    let settled = false;
+    let idle: IdleWatch | undefined;
+    const settle = (err?: RequestRefused) => {
+      if (settled) return;
+      settled = true;
+      idle?.stop();
+      if (limits) limits.inflight.release(reserved);
+      reserved = 0;
+      if (!err) return resolve(Buffer.concat(chunks, size));
+      body.off('data', onData);
+      chunks.length = 0;
+      body.resume();
+      reject(err);
+    };
     const onData = (c: Buffer) => {
       size += c.length;
-      if (size > max) {
-        body.off('data', onData);
-        body.resume();
-        reject(tooLarge(size));
-        return;
+      if (size > max) return settle(tooLarge(size));
+      if (limits) {
+        if (!limits.inflight.take(c.length)) return settle(busy(limits.inflight.maxBytes));
+        reserved += c.length;
+        idle?.activity();
       }
       chunks.push(c);
     };
+    if (limits) {
+      idle = new IdleWatch(limits.clock, limits.idleMs, () =>
+        settle(
+          new RequestRefused(
+            GRPC_CODE.UNAVAILABLE,
+            `request body stalled for ${limits.idleMs} ms; nothing was accepted`,
+            { httpStatus: 408 },
+          ),
+        ),
+      );
+    }
     body.on('data', onData);
-    body.on('end', () => resolve(Buffer.concat(chunks, size)));
-    body.on('error', (err) => reject(failed(err)));
+    body.on('end', () => settle());
+    body.on('error', (err) => settle(failed(err)));
   });
+}
+
+function busy(maxBytes: number) {
+  return new RequestRefused(
+    GRPC_CODE.UNAVAILABLE,
+    `the relay is already reading ${maxBytes} bytes of unfinished request bodies; nothing of this one was accepted, retry`,
+  );
+}
+
+/**
+ * Calls `onIdle` after `idleMs` of awake time without activity. Ticks at a quarter of that and counts
+ * at most two ticks per gap, so a freeze of the environment (the function's own sender frozen with
+ * it) does not use up the time: the watch re-arms instead of killing a request the freeze delayed.
+ */
+class IdleWatch {
+  private readonly tickMs: number;
+  private last: number;
+  private quietMs = 0;
+  private readonly timer: NodeJS.Timeout;
+  constructor(
+    private readonly clock: Clock,
+    private readonly idleMs: number,
+    private readonly onIdle: () => void,
+  ) {
+    this.tickMs = Math.max(1, Math.floor(idleMs / 4));
+    this.last = clock.monotonic();
+    this.timer = setInterval(() => this.tick(), this.tickMs);
+    this.timer.unref();
+  }
+  activity(): void {
+    this.quietMs = 0;
+    this.last = this.clock.monotonic();
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+  private tick(): void {
+    const now = this.clock.monotonic();
+    const gap = now - this.last;
+    this.last = now;
+    // A gap far past the tick means the process did not run: the environment was frozen, the sender
+    // with it, so its silence starts over rather than being charged for the freeze.
+    if (gap > 2 * this.tickMs || gap < 0) this.quietMs = 0;
+    else this.quietMs += gap;
+    if (this.quietMs >= this.idleMs) this.onIdle();
+  }
 }
 
 /** Decompresses with a cap on the output, so a gzip bomb costs at most `max` bytes of memory. */

@@ -82,9 +82,16 @@ function harness(script: (call: number) => ExportOutcome, config: Partial<Fallba
   };
 }
 
+/** A valid export request of `size` bytes (< 130): one unknown length-delimited field, as spool replay checks. */
+function opaqueRequest(size: number): Uint8Array {
+  const b = new Uint8Array(size);
+  b[0] = 0x7a;
+  b[1] = size - 2;
+  return b;
+}
 const batch = (items = 3, signal: Batch['signal'] = 'traces'): Batch => ({
   signal,
-  body: new Uint8Array(items * 10),
+  body: opaqueRequest(items * 10),
   items,
   oldestAcceptedAt: 0,
 });

@@ -10,15 +10,16 @@ describe('Spool', () => {
   it('writes batches that read back byte for byte, oldest first', async () => {
     let t = 1_700_000_000_000;
     const spool = new Spool({ dir: dir(), maxBytes: 1 << 20, now: () => t });
-    await spool.write('traces', new Uint8Array([1, 2, 3]), 3);
+    // Valid (empty-bodied) export requests: one unknown length-delimited field each, as read() checks.
+    await spool.write('traces', new Uint8Array([0x7a, 1, 3]), 3);
     t += 5;
-    await spool.write('logs', new Uint8Array([4, 5]), 1);
+    await spool.write('logs', new Uint8Array([0x7a, 0]), 1);
     const entries = await spool.list();
     expect(entries.map((e) => [e.signal, e.items, e.bytes])).toEqual([
       ['traces', 3, 3],
       ['logs', 1, 2],
     ]);
-    expect([...(await spool.read(entries[1]!))]).toEqual([4, 5]);
+    expect([...(await spool.read(entries[1]!))]).toEqual([0x7a, 0]);
     expect(spool.bytes).toBe(5);
   });
 
