@@ -68,8 +68,21 @@ export async function spanIdsInSpool(dir: string): Promise<string[]> {
   return ids;
 }
 
+/**
+ * The span ids the collector holds. It answers an export once its pipeline took it, but its file
+ * exporter writes the line up to a flush interval later: read until two reads 50 ms apart agree
+ * (2 s at most), so an export acknowledged just before this call is not missed.
+ */
 export async function spanIdsInCollector(collector: CollectorPeer): Promise<string[]> {
-  return (await collector.received()).spans().map((s) => s.spanId);
+  const read = async () => (await collector.received()).spans().map((s) => s.spanId);
+  let last = await read();
+  for (const until = Date.now() + 2_000; Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = await read();
+    if (now.length === last.length) return now;
+    last = now;
+  }
+  return last;
 }
 
 export interface Accounting {

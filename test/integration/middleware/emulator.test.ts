@@ -175,7 +175,16 @@ describe('middleware in the emulator with the otel-relay layer and the real coll
       expect(r.status).toBe('success');
       expect(r.response).toMatchObject({ statusCode: 201 });
       expect(bytesAtResponse).toBe(0);
-      expect(Buffer.concat(received).toString('latin1')).toContain('POST /v1/traces');
+      // The export left the relay before it called `next`, but its bytes and the end of the invoke reach
+      // this process on different sockets, in either order: wait for them, with a deadline.
+      const upstreamSaw = () => Buffer.concat(received).toString('latin1');
+      for (
+        const until = Date.now() + 5_000;
+        !upstreamSaw().includes('POST /v1/traces') && Date.now() < until;
+      ) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(upstreamSaw()).toContain('POST /v1/traces');
     } finally {
       for (const s of sockets) s.destroy();
       blackhole.close();
