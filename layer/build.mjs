@@ -153,4 +153,4 @@ if (existsSync(join(dist, 'layer/otel-relay/extension.js'))) {
 
 built.push(...(await declarations));
 
-console.log(`built ${built.length} artifacts in ${Date.now() - started} ms: ${built.join(', ')}`);
+console.error(`built ${built.length} artifacts in ${Date.now() - started} ms: ${built.join(', ')}`);
