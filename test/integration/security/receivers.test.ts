@@ -7,12 +7,11 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TelemetryBuffer } from '../../../src/extension/buffer/index.js';
-import { startGrpcReceiver } from '../../../src/extension/receive/grpc.js';
+import type { TelemetryBuffer } from '../../../src/extension/buffer/index.js';
 import { type Receiver, startHttpReceiver } from '../../../src/extension/receive/http.js';
 import { Ingest } from '../../../src/extension/receive/ingest.js';
-import { RelayStats } from '../../../src/extension/telemetry/stats.js';
-import { manualClock, silentLog, traceRequest } from '../../unit/extension/fakes.js';
+import type { RelayStats } from '../../../src/extension/telemetry/stats.js';
+import { silentLog, startReceivers, traceRequest } from '../../unit/extension/fakes.js';
 
 const MAX = 64 * 1024;
 const BUFFER_MAX = 256 * 1024;
@@ -25,24 +24,13 @@ let httpR: Receiver;
 let grpcR: Receiver;
 let done: string[];
 
+let receivers: Awaited<ReturnType<typeof startReceivers>>;
+
 beforeEach(async () => {
-  buffer = new TelemetryBuffer(BUFFER_MAX, 32 * 1024, manualClock());
-  stats = new RelayStats();
-  done = [];
-  const ingest = new Ingest(buffer, stats);
-  httpR = await startHttpReceiver({
-    port: 0,
-    maxRequestBytes: MAX,
-    ingest,
-    onInvocationDone: (id) => done.push(id),
-    log: silentLog,
-  });
-  grpcR = await startGrpcReceiver({ port: 0, maxRequestBytes: MAX, ingest, log: silentLog });
+  receivers = await startReceivers(MAX, BUFFER_MAX);
+  ({ buffer, stats, done, httpR, grpcR } = receivers);
 });
-afterEach(async () => {
-  await httpR.close();
-  await grpcR.close();
-});
+afterEach(() => receivers.close());
 
 /**
  * Writes raw bytes on a fresh connection and collects everything the server sends until it closes

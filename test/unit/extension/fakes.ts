@@ -9,10 +9,15 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { TelemetryBuffer } from '../../../src/extension/buffer/index.js';
 import { systemClock } from '../../../src/extension/clock.js';
 import type { Clock } from '../../../src/extension/export/types.js';
 import type { RelayCore } from '../../../src/extension/lifecycle/core.js';
 import { runExtension } from '../../../src/extension/lifecycle/run.js';
+import { startGrpcReceiver } from '../../../src/extension/receive/grpc.js';
+import { startHttpReceiver } from '../../../src/extension/receive/http.js';
+import { Ingest } from '../../../src/extension/receive/ingest.js';
+import { RelayStats } from '../../../src/extension/telemetry/stats.js';
 import { type Signal, validateExportRequest } from '../../../src/otlp/index.js';
 
 export interface FakeLambdaApi {
@@ -294,6 +299,36 @@ export function startRelay(peers: RelayPeers, env: Record<string, string> = {}, 
     core: () => {
       if (!core) throw new Error('relay core did not start');
       return core;
+    },
+  };
+}
+
+/**
+ * The OTLP/HTTP and OTLP/gRPC receivers on ephemeral loopback ports, over one buffer, as the relay wires
+ * them; `done` collects the request ids of "invocation done" signals.
+ */
+export async function startReceivers(maxRequestBytes: number, bufferMaxBytes = 256 * 1024) {
+  const buffer = new TelemetryBuffer(bufferMaxBytes, 32 * 1024, manualClock());
+  const stats = new RelayStats();
+  const done: string[] = [];
+  const ingest = new Ingest(buffer, stats);
+  const httpR = await startHttpReceiver({
+    port: 0,
+    maxRequestBytes,
+    ingest,
+    onInvocationDone: (id) => done.push(id),
+    log: silentLog,
+  });
+  const grpcR = await startGrpcReceiver({ port: 0, maxRequestBytes, ingest, log: silentLog });
+  return {
+    buffer,
+    stats,
+    done,
+    httpR,
+    grpcR,
+    async close() {
+      await httpR.close();
+      await grpcR.close();
     },
   };
 }

@@ -7,12 +7,11 @@ import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TelemetryBuffer } from '../../../src/extension/buffer/index.js';
-import { startGrpcReceiver } from '../../../src/extension/receive/grpc.js';
-import { type Receiver, startHttpReceiver } from '../../../src/extension/receive/http.js';
+import type { Receiver } from '../../../src/extension/receive/http.js';
 import { Ingest } from '../../../src/extension/receive/ingest.js';
-import { RelayStats } from '../../../src/extension/telemetry/stats.js';
+import type { RelayStats } from '../../../src/extension/telemetry/stats.js';
 import { decodeExportResponse, decodeStatus } from '../../../src/otlp/index.js';
-import { manualClock, silentLog, traceRequest } from './fakes.js';
+import { manualClock, startReceivers, traceRequest } from './fakes.js';
 
 const MAX = 64 * 1024;
 let buffer: TelemetryBuffer;
@@ -21,24 +20,13 @@ let httpR: Receiver;
 let grpcR: Receiver;
 let done: string[];
 
+let receivers: Awaited<ReturnType<typeof startReceivers>>;
+
 beforeEach(async () => {
-  buffer = new TelemetryBuffer(256 * 1024, 32 * 1024, manualClock());
-  stats = new RelayStats();
-  done = [];
-  const ingest = new Ingest(buffer, stats);
-  httpR = await startHttpReceiver({
-    port: 0,
-    maxRequestBytes: MAX,
-    ingest,
-    onInvocationDone: (id) => done.push(id),
-    log: silentLog,
-  });
-  grpcR = await startGrpcReceiver({ port: 0, maxRequestBytes: MAX, ingest, log: silentLog });
+  receivers = await startReceivers(MAX, 256 * 1024);
+  ({ buffer, stats, done, httpR, grpcR } = receivers);
 });
-afterEach(async () => {
-  await httpR.close();
-  await grpcR.close();
-});
+afterEach(() => receivers.close());
 
 function post(path: string, body: Uint8Array, headers: Record<string, string>) {
   return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>(

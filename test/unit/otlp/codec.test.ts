@@ -17,31 +17,10 @@ import {
   metricsProtobuf,
   traceJson,
   traceProtobuf,
+  withoutDefaults,
 } from './sdk-fixtures.js';
 
 type Obj = Record<string, unknown>;
-
-/** Drops proto3 default values (0, '0', '', false, [], {}), which an encoder may or may not write. */
-function withoutDefaults(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutDefaults);
-  if (value === null || typeof value !== 'object') return value;
-  const out: Obj = {};
-  for (const [k, v] of Object.entries(value)) {
-    const clean = withoutDefaults(v);
-    const empty =
-      clean === 0 ||
-      clean === '0' ||
-      clean === '' ||
-      clean === false ||
-      (Array.isArray(clean) && clean.length === 0) ||
-      (clean !== null &&
-        typeof clean === 'object' &&
-        !Array.isArray(clean) &&
-        Object.keys(clean).length === 0);
-    if (!empty) out[k] = clean;
-  }
-  return out;
-}
 
 const spansOf = (req: Obj): Obj[] =>
   (req.resourceSpans as Obj[]).flatMap((rs) => (rs.scopeSpans as Obj[]).flatMap((ss) => ss.spans as Obj[]));

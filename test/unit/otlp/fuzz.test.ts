@@ -28,6 +28,7 @@ import {
   traceJson,
   traceProtobuf,
   varint,
+  withoutDefaults,
 } from './sdk-fixtures.js';
 
 const BASE_SEED = Number(process.env.OTLP_FUZZ_SEED ?? 0x5eed0711);
@@ -46,28 +47,6 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Drops proto3 default values, which one encoder may write and another omit. */
-function withoutDefaults(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutDefaults);
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    const clean = withoutDefaults(v);
-    const empty =
-      clean === 0 ||
-      clean === '0' ||
-      clean === '' ||
-      clean === false ||
-      (Array.isArray(clean) && clean.length === 0) ||
-      (clean !== null &&
-        typeof clean === 'object' &&
-        !Array.isArray(clean) &&
-        Object.keys(clean).length === 0);
-    if (!empty) out[k] = clean;
-  }
-  return out;
 }
 
 const REQUEST: Record<Signal, string> = {

@@ -156,3 +156,25 @@ export function varint(n: number): number[] {
 export function concat(...parts: Uint8Array[]): Uint8Array {
   return Buffer.concat(parts);
 }
+
+/** Drops proto3 default values (0, '0', '', false, [], {}), which one encoder may write and another omit. */
+export function withoutDefaults(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutDefaults);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const clean = withoutDefaults(v);
+    const empty =
+      clean === 0 ||
+      clean === '0' ||
+      clean === '' ||
+      clean === false ||
+      (Array.isArray(clean) && clean.length === 0) ||
+      (clean !== null &&
+        typeof clean === 'object' &&
+        !Array.isArray(clean) &&
+        Object.keys(clean).length === 0);
+    if (!empty) out[k] = clean;
+  }
+  return out;
+}
