@@ -92,6 +92,14 @@ export interface Delivery {
    * (the /tmp spool) ahead of new data. Optional.
    */
   replay?(budget: FlushBudget): Promise<void>;
+  /**
+   * Stores a batch EVICTED from a full buffer in the fallback (S3, then the spool) without trying the
+   * collector: it is the oldest data and the collector is evidently not keeping up. Called by the
+   * flush pipeline, never on the receiver's request path. Same results and rules as `deliver`
+   * (`retained` puts it back in the eviction queue). Optional: without it, evicted batches go through
+   * `deliver`.
+   */
+  spill?(batch: Batch, budget: FlushBudget): Promise<DeliveryResult>;
   /** Reported in self-telemetry and the flush summary log line (e.g. breaker state). Optional. */
   state?(): Record<string, string | number>;
 }

@@ -381,6 +381,16 @@ export function createFallbackDelivery(
       }
     },
 
+    async spill(batch, budget) {
+      try {
+        return await spill(batch, budget, 'evicted from a full buffer');
+      } catch (err) {
+        // Never throws, like deliver: the batch goes back to the eviction queue.
+        log.error(`spill of evicted data failed unexpectedly: ${(err as Error).message}`);
+        return { kind: 'retained', items: batch.items, reason: (err as Error).message };
+      }
+    },
+
     async replay(budget) {
       const shutdown = budget.reason === 'shutdown';
       if (spoolBacklog === 0) return;

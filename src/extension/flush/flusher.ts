@@ -109,6 +109,8 @@ export class Flusher {
     } catch (err) {
       this.log.warn('replay of spilled data failed; it stays where it is', { error: err });
     }
+    // Evicted data is the oldest: it goes first. One comparison when nothing was evicted.
+    if (this.buffer.hasEvicted()) await this.spillEvicted(budget, sum);
     await Promise.all(SIGNALS.map((s) => this.drainSignal(s, budget, sum)));
     sum.outOfBudget = !this.buffer.isEmpty() && (budget.abort.aborted || this.clock.now() >= budget.deadline);
     sum.durationMs = this.clock.monotonic() - started;
@@ -139,6 +141,35 @@ export class Flusher {
     }
   }
 
+  /** Hands the batches evicted from a full buffer to the fallback, oldest first, within the budget. */
+  private async spillEvicted(budget: FlushBudget, sum: FlushSummary): Promise<void> {
+    const before = { spilled: sum.spilled, exported: sum.exported };
+    // Bounded: each pass removes one batch or stops.
+    for (let i = 0; i < 100_000; i++) {
+      if (budget.abort.aborted || this.clock.now() >= budget.deadline) break;
+      const batch = this.buffer.takeEvicted();
+      if (!batch) break;
+      sum.batches++;
+      let result: DeliveryResult;
+      try {
+        result = this.delivery.spill
+          ? await this.delivery.spill(batch, budget)
+          : await this.delivery.deliver(batch, budget);
+      } catch (err) {
+        result = { kind: 'retained', items: batch.items, reason: `delivery fault: ${String(err)}` };
+        this.log.error('spill of evicted data threw; it stays queued', { signal: batch.signal, error: err });
+      }
+      if (this.account(batch.signal, batch, result, budget, sum, 'evicted') === 'stop') break;
+    }
+    const moved = sum.spilled - before.spilled + (sum.exported - before.exported);
+    if (moved > 0) {
+      this.log.warn(
+        `buffer full: ${moved} items evicted (oldest first) to make room for newer data were handed to the fallback instead. Raise OTEL_RELAY_BUFFER_MAX_BYTES or flush more often`,
+        { items: moved },
+      );
+    }
+  }
+
   /** Counts and logs what became of one batch; 'stop' when it went back to the buffer. */
   private account(
     signal: Signal,
@@ -146,6 +177,7 @@ export class Flusher {
     result: DeliveryResult,
     budget: FlushBudget,
     sum: FlushSummary,
+    from: 'buffer' | 'evicted' = 'buffer',
   ): 'next' | 'stop' {
     if (result.kind !== 'retained') this.retaining.delete(signal);
     switch (result.kind) {
@@ -171,15 +203,21 @@ export class Flusher {
       case 'split': {
         let next: 'next' | 'stop' = 'next';
         for (const part of result.parts) {
-          if (this.account(signal, part.batch, part.result, budget, sum) === 'stop') next = 'stop';
+          if (this.account(signal, part.batch, part.result, budget, sum, from) === 'stop') next = 'stop';
         }
         return next;
       }
       case 'retained': {
         sum.retained += result.items;
-        const back = this.buffer.putBack(batch);
-        for (const [s, n] of Object.entries(back.evicted) as [Signal, number][])
+        const dropped =
+          from === 'evicted' ? this.buffer.returnEvicted(batch) : this.buffer.putBack(batch).dropped;
+        for (const [s, n] of Object.entries(dropped) as [Signal, number][]) {
           this.stats.drop('buffer_full', s, n);
+          this.log.error(
+            `${itemsText(s, n)} dropped: the buffer and its queue of evicted data waiting to be spilled are full`,
+            { signal: s, items: n, reason: 'buffer_full' },
+          );
+        }
         if (budget.reason !== 'shutdown') {
           const msg = `${itemsText(signal, result.items)} kept in the buffer for the next flush: ${result.reason}`;
           if (this.retaining.has(signal)) this.log.debug(msg);

@@ -293,7 +293,7 @@ export class RelayCore {
         }
         const res = this.buffer.add(signal, [{ body, items }]);
         this.stats.received[signal] += items - res.rejectedOwn;
-        for (const [s, n] of Object.entries(res.evicted) as [Signal, number][])
+        for (const [s, n] of Object.entries(res.dropped) as [Signal, number][])
           this.stats.drop('buffer_full', s, n);
         this.stats.drop('buffer_full', signal, res.rejectedOwn);
       },

@@ -15,7 +15,7 @@ export interface IngestResult {
 }
 
 export class Ingest {
-  /** Items evicted since the last warning (the first eviction of an invocation warns at once). */
+  /** Items dropped from a full buffer since the last warning (the first of an invocation warns at once). */
   private evictedUnreported: Record<Signal, number> = { traces: 0, metrics: 0, logs: 0 };
   private warnedThisInvocation = false;
 
@@ -51,14 +51,16 @@ export class Ingest {
     const res = this.buffer.add(signal, pieces);
     this.stats.requests[signal]++;
     this.stats.received[signal] += summary.items;
-    let evicted = false;
-    for (const [s, n] of Object.entries(res.evicted) as [Signal, number][]) {
+    // Evicted data waits for the next flush to spill it (counted there); only what the eviction
+    // queue could not hold either is lost here.
+    let dropped = false;
+    for (const [s, n] of Object.entries(res.dropped) as [Signal, number][]) {
       if (n <= 0) continue;
       this.stats.drop('buffer_full', s, n);
       this.evictedUnreported[s] += n;
-      evicted = true;
+      dropped = true;
     }
-    if (evicted && !this.warnedThisInvocation) {
+    if (dropped && !this.warnedThisInvocation) {
       this.warnedThisInvocation = true;
       this.reportEvicted('to make room for newer data');
     }
@@ -80,7 +82,7 @@ export class Ingest {
     if (parts.length === 0) return;
     this.evictedUnreported = { traces: 0, metrics: 0, logs: 0 };
     this.log?.warn(
-      `buffer full: ${parts.join(', ')} evicted (oldest first) ${when}; they are lost. Raise OTEL_RELAY_BUFFER_MAX_BYTES or flush more often`,
+      `buffer full: ${parts.join(', ')} dropped (oldest first) ${when}, as the queue of evicted data waiting to be spilled was full too; they are lost. Raise OTEL_RELAY_BUFFER_MAX_BYTES or flush more often`,
     );
   }
 

@@ -40,7 +40,7 @@ describe('TelemetryBuffer', () => {
     expect(again.items).toBe(3);
   });
 
-  it('drops the oldest data across signals when over the cap and counts it by signal', async () => {
+  it('moves the oldest data across signals to the eviction queue when over the cap, by signal', async () => {
     const clock = manualClock();
     const r = await traceRequest(5, 'x');
     const buf = new TelemetryBuffer(r.length * 2 + 10, r.length, clock);
@@ -49,9 +49,39 @@ describe('TelemetryBuffer', () => {
     buf.add('logs', [{ body: r, items: 5 }]); // sizes only matter to the buffer
     clock.advance(1);
     const res = buf.add('metrics', [{ body: r, items: 5 }]);
-    expect(res).toEqual({ rejectedOwn: 0, evicted: { traces: 5 } });
+    expect(res).toEqual({ rejectedOwn: 0, evicted: { traces: 5 }, dropped: {} });
+    expect(buf.droppedFull).toEqual({ traces: 0, metrics: 0, logs: 0 });
+    expect(buf.bytes()).toBeLessThanOrEqual(r.length * 2 + 10);
+    expect(buf.evictedItems()).toBe(5);
+    expect(buf.items()).toBe(15);
+    const evicted = buf.takeEvicted();
+    expect(evicted).toMatchObject({ signal: 'traces', items: 5, oldestAcceptedAt: clock.now() - 2 });
+    expect(Buffer.from(evicted?.body ?? []).equals(Buffer.from(r))).toBe(true);
+    expect(buf.hasEvicted()).toBe(false);
+  });
+
+  it('drops and counts only what the eviction queue cannot hold either, oldest first', async () => {
+    const clock = manualClock();
+    const r = await traceRequest(5, 'x');
+    const buf = new TelemetryBuffer(r.length, r.length, clock, r.length);
+    buf.add('traces', [{ body: r, items: 5 }]);
+    clock.advance(1);
+    expect(buf.add('logs', [{ body: r, items: 5 }]).dropped).toEqual({});
+    clock.advance(1);
+    expect(buf.add('metrics', [{ body: r, items: 5 }])).toEqual({
+      rejectedOwn: 0,
+      evicted: { logs: 5 },
+      dropped: { traces: 5 },
+    });
     expect(buf.droppedFull).toEqual({ traces: 5, metrics: 0, logs: 0 });
-    expect(buf.items()).toBe(10);
+    const back = buf.takeEvicted();
+    expect(back?.signal).toBe('logs');
+    // A batch that could not be spilled goes back in front; the queue still honours its cap.
+    clock.advance(1);
+    buf.add('traces', [{ body: r, items: 5 }]);
+    expect(buf.returnEvicted(back!)).toEqual({ logs: 5 });
+    expect(buf.takeEvicted()?.signal).toBe('metrics');
+    expect(buf.items()).toBe(5);
   });
 
   it('rejects a request larger than the whole buffer and keeps what it had', async () => {
@@ -60,7 +90,11 @@ describe('TelemetryBuffer', () => {
     const big = await traceRequest(50);
     const buf = new TelemetryBuffer(big.length - 1, big.length, clock);
     buf.add('traces', [{ body: small, items: 1 }]);
-    expect(buf.add('traces', [{ body: big, items: 50 }])).toEqual({ rejectedOwn: 50, evicted: {} });
+    expect(buf.add('traces', [{ body: big, items: 50 }])).toEqual({
+      rejectedOwn: 50,
+      evicted: {},
+      dropped: {},
+    });
     expect(buf.items('traces')).toBe(1);
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { TelemetryBuffer } from '../../../src/extension/buffer/index.js';
 import type { Batch, Delivery, DeliveryResult } from '../../../src/extension/export/index.js';
 import { Flusher } from '../../../src/extension/flush/index.js';
+import { Ingest } from '../../../src/extension/receive/ingest.js';
 import { RelayStats } from '../../../src/extension/telemetry/index.js';
 import { joinRequests } from '../../../src/otlp/index.js';
 import { manualClock, recordingLog, traceRequest } from './fakes.js';
@@ -50,5 +51,75 @@ describe('Flusher accounting', () => {
     expect(t.stats.exported.traces).toBe(2);
     expect(t.buffer.items('traces')).toBe(5);
     expect(Buffer.from(t.buffer.takeBatch('traces')?.body ?? []).equals(Buffer.from(b))).toBe(true);
+  });
+});
+
+describe('Flusher and a full buffer', () => {
+  it('spills evicted batches through Delivery.spill first and accounts for every item exactly', async () => {
+    const clock = manualClock();
+    const r = await traceRequest(4, 'x');
+    // Room for two requests in the buffer and one in the eviction queue.
+    const buffer = new TelemetryBuffer(2 * r.length, r.length, clock, r.length);
+    const stats = new RelayStats();
+    const log = recordingLog();
+    const order: string[] = [];
+    let spillAnswer: 'spilled' | 'retained' = 'retained';
+    const delivery: Delivery = {
+      deliver: async (batch) => {
+        order.push(`deliver ${batch.oldestAcceptedAt}`);
+        return { kind: 'retained', items: batch.items, reason: 'collector down' };
+      },
+      spill: async (batch) => {
+        order.push(`spill ${batch.oldestAcceptedAt}`);
+        return spillAnswer === 'spilled'
+          ? { kind: 'spilled', items: batch.items, location: 'spool' }
+          : { kind: 'retained', items: batch.items, reason: 'spool busy' };
+      },
+    };
+    const flusher = new Flusher(buffer, delivery, stats, clock, log);
+    const ingest = new Ingest(buffer, stats, log);
+    for (let i = 0; i < 4; i++) {
+      ingest.accept('traces', r);
+      clock.advance(1);
+    }
+    // Two evicted, one held, one dropped (counted as today).
+    expect(stats.dropped.buffer_full?.traces).toBe(4);
+    expect(buffer.evictedItems()).toBe(4);
+
+    // A spill that cannot finish keeps the batch queued; nothing is double-counted.
+    let sum = await flusher.flush(clock.now() + 1000, 'invoke');
+    expect(order).toEqual([`spill ${clock.now() - 3}`, `deliver ${clock.now() - 2}`]);
+    expect(sum).toMatchObject({ spilled: 0, retained: 8, dropped: 0 });
+    expect(buffer.evictedItems()).toBe(4);
+    expect(buffer.items()).toBe(12);
+
+    spillAnswer = 'spilled';
+    sum = await flusher.flush(clock.now() + 1000, 'invoke');
+    expect(sum).toMatchObject({ spilled: 4 });
+    expect(stats.spilled.traces).toBe(4);
+    expect(buffer.hasEvicted()).toBe(false);
+    expect(
+      log.lines.some((l) => l.level === 'warn' && /4 items evicted .*handed to the fallback/.test(l.msg)),
+    ).toBe(true);
+    // received = exported + spilled + dropped + still held.
+    expect(stats.received.traces).toBe(16);
+    expect(stats.exported.traces + stats.spilled.traces + stats.droppedTotal() + buffer.items()).toBe(16);
+  });
+
+  it('adds nothing to a flush when nothing was evicted: Delivery.spill is never called', async () => {
+    const clock = manualClock();
+    const buffer = new TelemetryBuffer(1 << 20, 1 << 20, clock);
+    let spills = 0;
+    const delivery: Delivery = {
+      deliver: async (batch) => ({ kind: 'exported', items: batch.items, rejected: 0 }),
+      spill: async (batch) => {
+        spills++;
+        return { kind: 'spilled', items: batch.items, location: 'spool' };
+      },
+    };
+    const flusher = new Flusher(buffer, delivery, new RelayStats(), clock, recordingLog());
+    buffer.add('traces', [{ body: await traceRequest(3), items: 3 }]);
+    expect(await flusher.flush(clock.now() + 1000, 'invoke')).toMatchObject({ exported: 3, spilled: 0 });
+    expect(spills).toBe(0);
   });
 });
