@@ -287,6 +287,42 @@ describe('chaos: fallback', () => {
   });
 });
 
+describe('chaos: a full buffer', () => {
+  it('spills what a full buffer evicts to the spool instead of dropping it, and every span ends exactly once after replay', async () => {
+    const prefix = `s${++scenario}`;
+    const collectorProxy = await proxy(collector.httpEndpoint, { kind: 'status', status: 503 });
+    relay = await startRelayEnv({
+      collectorUrl: collectorProxy.url,
+      extra: {
+        // The smallest buffer allowed; while the breaker is open, batches stay in it (no spill of
+        // small, young batches), so it fills up and evicts its oldest data.
+        OTEL_RELAY_BUFFER_MAX_BYTES: String(64 * 1024),
+        OTEL_RELAY_BATCH_MAX_BYTES: String(16 * 1024),
+        OTEL_RELAY_SPILL_MIN_BYTES: String(64 * 1024 * 1024),
+        OTEL_RELAY_SPILL_MAX_AGE_MS: '3600000',
+        OTEL_RELAY_BREAKER_THRESHOLD: '1',
+        OTEL_RELAY_BREAKER_OPEN_MS: '1000',
+        OTEL_RELAY_BREAKER_MAX_OPEN_MS: '1000',
+      },
+    });
+    const down = await invokeMany(relay, 10, 60, `${prefix}-down`);
+    expectWithinBudget(relay, down);
+    expect(relay.env.output()).toMatch(/items evicted \(oldest first\) .*handed to the fallback/);
+    expect((await spanIdsInSpool(relay.spoolDir)).length).toBeGreaterThan(0);
+
+    collectorProxy.setMode({ kind: 'pass' });
+    await new Promise((r) => setTimeout(r, 1100));
+    const up = await invokeMany(relay, 4, 1, `${prefix}-up`);
+    expectCleanShutdown(await relay.env.shutdown());
+    const sent = [...down.ids, ...up.ids];
+    const where = await account(prefix, relay);
+    expect(await exactlyOnce(relay, sent, where)).toEqual([]);
+    expect(only(where.collector, sent).length + where.spool.length).toBe(sent.length);
+    expect(relay.env.output()).toMatch(/"dropped":0\b/);
+    expect(relay.env.output()).not.toMatch(/spans dropped/);
+  });
+});
+
 describe('chaos: collector faults', () => {
   it('spills the rest to S3 when the collector dies mid-run, losing and duplicating nothing', async () => {
     const prefix = `s${++scenario}`;
