@@ -307,7 +307,7 @@ describe('chaos: a full buffer', () => {
     });
     const down = await invokeMany(relay, 10, 60, `${prefix}-down`);
     expectWithinBudget(relay, down);
-    expect(relay.env.output()).toMatch(/items evicted \(oldest first\) .*handed to the fallback/);
+    expect(relay.env.output()).toMatch(/spans evicted \(oldest first\) .*handed to the fallback/);
     expect((await spanIdsInSpool(relay.spoolDir)).length).toBeGreaterThan(0);
 
     collectorProxy.setMode({ kind: 'pass' });

@@ -143,7 +143,8 @@ export class Flusher {
 
   /** Hands the batches evicted from a full buffer to the fallback, oldest first, within the budget. */
   private async spillEvicted(budget: FlushBudget, sum: FlushSummary): Promise<void> {
-    const before = { spilled: sum.spilled, exported: sum.exported };
+    const handedOver = (sig: Signal) => this.stats.spilled[sig] + this.stats.exported[sig];
+    const before = SIGNALS.map(handedOver);
     // Bounded: each pass removes one batch or stops.
     for (let i = 0; i < 100_000; i++) {
       if (budget.abort.aborted || this.clock.now() >= budget.deadline) break;
@@ -161,11 +162,13 @@ export class Flusher {
       }
       if (this.account(batch.signal, batch, result, budget, sum, 'evicted') === 'stop') break;
     }
-    const moved = sum.spilled - before.spilled + (sum.exported - before.exported);
-    if (moved > 0) {
+    const moved = SIGNALS.map((sig, i) => [sig, handedOver(sig) - before[i]!] as const).filter(
+      ([, n]) => n > 0,
+    );
+    if (moved.length > 0) {
       this.log.warn(
-        `buffer full: ${moved} items evicted (oldest first) to make room for newer data were handed to the fallback instead. Raise OTEL_RELAY_BUFFER_MAX_BYTES or flush more often`,
-        { items: moved },
+        `buffer full: ${moved.map(([sig, n]) => itemsText(sig, n)).join(', ')} evicted (oldest first) to make room for newer data were handed to the fallback instead. Raise OTEL_RELAY_BUFFER_MAX_BYTES or flush more often`,
+        { items: moved.reduce((n, [, m]) => n + m, 0) },
       );
     }
   }

@@ -99,7 +99,7 @@ describe('Flusher and a full buffer', () => {
     expect(stats.spilled.traces).toBe(4);
     expect(buffer.hasEvicted()).toBe(false);
     expect(
-      log.lines.some((l) => l.level === 'warn' && /4 items evicted .*handed to the fallback/.test(l.msg)),
+      log.lines.some((l) => l.level === 'warn' && /4 spans evicted .*handed to the fallback/.test(l.msg)),
     ).toBe(true);
     // received = exported + spilled + dropped + still held.
     expect(stats.received.traces).toBe(16);
