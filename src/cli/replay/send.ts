@@ -4,10 +4,11 @@
 // mapping), so the relay and `replay` speak gRPC to a collector the same way.
 import { HttpRequestError, httpRequest } from '../../aws/index.js';
 import type { SignalEndpoint } from '../../extension/config.js';
-import { createOtlpExporter, type ExportOutcome, type SignalExporter } from '../../extension/export/index.js';
+import { createOtlpExporter, type SignalExporter } from '../../extension/export/index.js';
 import {
   type AttemptResult,
   abortableSleep,
+  attemptFromOutcome,
   type RetryOutcome,
   type RetryPolicy,
   withRetry,
@@ -166,7 +167,7 @@ function grpcSender(target: CollectorTarget): CollectorSender {
       // gRPC carries protobuf only: an OTLP/JSON object is converted first.
       const message = contentType === 'application/json' ? otlpJsonToProtobuf(signal, body) : body;
       return retry(target.timeoutMs, async (deadline, abort) =>
-        attemptResult(
+        attemptFromOutcome(
           await exporter.export(signal, message, {
             deadline,
             abort: abort ?? new AbortController().signal,
@@ -177,25 +178,4 @@ function grpcSender(target: CollectorTarget): CollectorSender {
     },
     close: () => exporter.close(),
   };
-}
-
-/**
- * The extension exporter's verdict, as the retry loop takes it. Retryable and failed outcomes keep
- * every field (status, Retry-After, notThisFlush) under the retry loop's name for the text.
- */
-function attemptResult(o: ExportOutcome): AttemptResult {
-  switch (o.kind) {
-    case 'success':
-      return o;
-    case 'partial':
-      return { kind: 'success', rejected: o.rejected, message: o.message };
-    case 'retryable': {
-      const { reason, ...rest } = o;
-      return { ...rest, message: reason };
-    }
-    case 'failed': {
-      const { reason, ...rest } = o;
-      return { ...rest, message: reason };
-    }
-  }
 }

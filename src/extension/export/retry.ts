@@ -5,6 +5,7 @@
 // is exponential with jitter, `Retry-After` wins over it, and every attempt of a flush shares that
 // flush's budget: the loop never sleeps past the deadline. What a non-retryable status means for the
 // batch is decided by the Delivery (export/delivery.ts `classifyRefusal`).
+import type { ExportOutcome } from './types.js';
 
 /** What one export attempt came to, as the retry loop needs to see it. */
 export type AttemptResult =
@@ -21,6 +22,27 @@ export type AttemptResult =
   | { kind: 'retryable'; message: string; status?: number; retryAfterMs?: number; notThisFlush?: boolean }
   /** Already classified by the transport: not worth another attempt. */
   | { kind: 'failed'; message: string; status?: number };
+
+/**
+ * An exporter's verdict (ExportOutcome) as the retry loop takes it: partial success is a success, and
+ * retryable and failed outcomes keep every field (status, Retry-After, notThisFlush), the reason as text.
+ */
+export function attemptFromOutcome(o: ExportOutcome): AttemptResult {
+  switch (o.kind) {
+    case 'success':
+      return o;
+    case 'partial':
+      return { kind: 'success', rejected: o.rejected, message: o.message };
+    case 'retryable': {
+      const { reason, ...rest } = o;
+      return { ...rest, message: reason };
+    }
+    case 'failed': {
+      const { reason, ...rest } = o;
+      return { ...rest, message: reason };
+    }
+  }
+}
 
 export const RETRYABLE_HTTP_STATUS: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 // gRPC codes the OTLP spec lists as retryable: CANCELLED 1, DEADLINE_EXCEEDED 4, ABORTED 10,

@@ -6,15 +6,8 @@ import type { S3Client } from '../../aws/index.js';
 import { joinRequests, type RequestEntry, validateAndSplit } from '../../otlp/index.js';
 import { CircuitBreaker } from '../export/breaker.js';
 import { classifyRefusal, refusalMeaning } from '../export/index.js';
-import { type AttemptResult, abortableSleep, type RetryPolicy, withRetry } from '../export/retry.js';
-import type {
-  Batch,
-  Delivery,
-  DeliveryContext,
-  DeliveryResult,
-  ExportOutcome,
-  FlushBudget,
-} from '../export/types.js';
+import { abortableSleep, attemptFromOutcome, type RetryPolicy, withRetry } from '../export/retry.js';
+import type { Batch, Delivery, DeliveryContext, DeliveryResult, FlushBudget } from '../export/types.js';
 import { type FallbackConfig, loadFallbackConfig } from './config.js';
 import { itemsText, logBreakerChange, spillBatch } from './spill.js';
 import { Spool, type SpoolEntry } from './spool.js';
@@ -47,26 +40,6 @@ export interface FallbackDelivery extends Delivery {
 
 /** Time kept for writing a spool file at SHUTDOWN, after the export and S3 had their turn. */
 const SPOOL_RESERVE_MS = 30;
-
-function toAttempt(outcome: ExportOutcome): AttemptResult {
-  switch (outcome.kind) {
-    case 'success':
-      return { kind: 'success' };
-    case 'partial':
-      return { kind: 'success', rejected: outcome.rejected, message: outcome.message };
-    case 'retryable': {
-      const r: AttemptResult = { kind: 'retryable', message: outcome.reason };
-      if (outcome.status !== undefined) r.status = outcome.status;
-      if (outcome.retryAfterMs !== undefined) r.retryAfterMs = outcome.retryAfterMs;
-      if (outcome.notThisFlush) r.notThisFlush = true;
-      return r;
-    }
-    case 'failed':
-      return outcome.status === undefined
-        ? { kind: 'failed', message: outcome.reason }
-        : { kind: 'failed', message: outcome.reason, status: outcome.status };
-  }
-}
 
 /**
  * A batch in two parts of about equal size, split between its top-level entries (resource spans,
@@ -210,7 +183,8 @@ export function createFallbackDelivery(
     budget: FlushBudget,
   ) {
     return withRetry(
-      async (b) => toAttempt(await exporter.export(signal, body, { ...budget, deadline: b.deadline })),
+      async (b) =>
+        attemptFromOutcome(await exporter.export(signal, body, { ...budget, deadline: b.deadline })),
       { deadline, signal: budget.abort },
       { now, sleep, policy: options.retryPolicy },
     );
