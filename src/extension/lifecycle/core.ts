@@ -78,7 +78,6 @@ export class RelayCore {
   private current: InvokeEvent | undefined;
   private lastNextWall = 0;
   private lastNextMono = 0;
-  private invocations = 0;
   private readonly startNs: bigint;
   private lastSelfEmitAt: number;
   private lastSelfEmitNs: bigint;
@@ -385,7 +384,7 @@ export class RelayCore {
   beforeNext(): void {
     // Nothing may be in flight across a freeze; during Init the read may go on (the first INVOKE
     // follows at once on demand, and a read that outlives a freeze ends at its own deadline).
-    if (this.invocations > 0) this.secretHeaders?.abortInFlight();
+    if (this.stats.invocations > 0) this.secretHeaders?.abortInFlight();
     this.lastNextWall = this.opts.clock.now();
     this.lastNextMono = this.opts.clock.monotonic();
   }
@@ -396,7 +395,7 @@ export class RelayCore {
     const monoGap = this.opts.clock.monotonic() - this.lastNextMono;
     const restored = monoGap < 0 || Math.abs(wallGap - monoGap) > 1_000;
     const snapStartFirst =
-      this.invocations === 0 && this.opts.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'snap-start';
+      this.stats.invocations === 0 && this.opts.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'snap-start';
     if (restored || snapStartFirst || wallGap > STALE_CONNECTION_GAP_MS) {
       this.exporter.resetConnections();
       if (restored || snapStartFirst) this.opts.log.debug('restore detected; collector connections rebuilt');
@@ -406,7 +405,6 @@ export class RelayCore {
   async onInvoke(ev: InvokeEvent): Promise<void> {
     const { clock, log } = this.opts;
     const cfg = this.config;
-    this.invocations++;
     this.stats.invocations++;
     this.ingest.invocationStarted();
     // Off (loop-back endpoint): nothing can be buffered, and no flush may spool or replay to ourselves.
