@@ -119,7 +119,7 @@ export function runStep(command, args, { cwd, env, timeoutMs, verbose, label }) 
  * Prepares one cache entry: `build(dir)` fills dir, then a `.ready` marker is written. A directory
  * without the marker is a half-finished build and is started over.
  */
-async function ensureCached(dir, waitMs, build) {
+export async function ensureCached(dir, waitMs, build) {
   const ready = join(dir, '.ready');
   if (existsSync(ready)) return dir;
   return withLock(dir, waitMs, async () => {
@@ -316,5 +316,8 @@ export async function preparePeers() {
   for (const major of [22, 24]) {
     console.log(`peers: node ${major} ready (${await ensureNodeBinary(major, { verbose: true })})`);
   }
+  console.log(
+    `peers: kafka ready (${(await (await import('./peers/kafka.mjs')).ensureKafka({ verbose: true })).dir})`,
+  );
   console.log(`peers: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
