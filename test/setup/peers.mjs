@@ -13,6 +13,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureKafka } from './peers/kafka.mjs';
+import { ensurePostgres } from './peers/postgres.mjs';
+import { ensureRedis } from './peers/redis.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const peersDir = join(root, 'test/peers');
@@ -316,8 +319,8 @@ export async function preparePeers() {
   for (const major of [22, 24]) {
     console.log(`peers: node ${major} ready (${await ensureNodeBinary(major, { verbose: true })})`);
   }
-  console.log(
-    `peers: kafka ready (${(await (await import('./peers/kafka.mjs')).ensureKafka({ verbose: true })).dir})`,
-  );
+  console.log(`peers: kafka ready (${(await ensureKafka({ verbose: true })).dir})`);
+  console.log(`peers: redis ready (${await ensureRedis({ verbose: true })})`);
+  console.log(`peers: postgres ready (${await ensurePostgres({ verbose: true })})`);
   console.log(`peers: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
