@@ -284,7 +284,7 @@ export async function ensureCollector({ verbose = false } = {}) {
       timeoutMs: 60_000,
       label: 'collector components',
     });
-    for (const name of ['otlp', 'awss3', 'file', 'debug']) {
+    for (const name of ['otlp', 'awss3', 'kafka', 'file', 'debug']) {
       if (!components.includes(`name: ${name}\n`))
         throw new Error(`peers: the collector was built without ${name}\n${components}`);
     }
