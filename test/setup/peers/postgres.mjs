@@ -24,13 +24,22 @@ export async function ensurePostgres({ verbose = false } = {}) {
   }
   console.log('peers: installing PostgreSQL from Debian packages');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await runStep('apt-get', ['update'], { env, timeoutMs: 10 * 60_000, verbose, label: 'apt-get update' });
-  await runStep('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], {
+  await runStep('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update'], {
     env,
-    timeoutMs: 15 * 60_000,
+    timeoutMs: 10 * 60_000,
     verbose,
-    label: 'apt-get install postgresql',
+    label: 'apt-get update',
   });
+  await runStep(
+    'apt-get',
+    ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', 'postgresql'],
+    {
+      env,
+      timeoutMs: 15 * 60_000,
+      verbose,
+      label: 'apt-get install postgresql',
+    },
+  );
   const installed = findBinDir();
   if (!installed) throw new Error(`peers: apt-get installed postgresql but ${ROOT}/*/bin/initdb is missing`);
   return installed;

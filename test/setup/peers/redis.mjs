@@ -16,13 +16,22 @@ export async function ensureRedis({ verbose = false } = {}) {
   }
   console.log('peers: installing redis-server from Debian packages');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await runStep('apt-get', ['update'], { env, timeoutMs: 10 * 60_000, verbose, label: 'apt-get update' });
-  await runStep('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], {
+  await runStep('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update'], {
     env,
     timeoutMs: 10 * 60_000,
     verbose,
-    label: 'apt-get install redis-server',
+    label: 'apt-get update',
   });
+  await runStep(
+    'apt-get',
+    ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', 'redis-server'],
+    {
+      env,
+      timeoutMs: 10 * 60_000,
+      verbose,
+      label: 'apt-get install redis-server',
+    },
+  );
   const installed = CANDIDATES.find((p) => existsSync(p));
   if (!installed) throw new Error('peers: apt-get installed redis-server but no binary was found');
   return installed;
