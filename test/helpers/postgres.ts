@@ -43,6 +43,12 @@ export async function startPostgres(): Promise<PostgresServer> {
   });
   const port = await freePort();
   let proc: PeerProcess | undefined;
+  // SIGINT is PostgreSQL's fast shutdown: SIGTERM ("smart") would wait for every client to leave.
+  const halt = async (): Promise<void> => {
+    if (!proc?.running) return;
+    proc.kill('SIGINT');
+    await proc.waitForExit(30_000);
+  };
   const start = async (): Promise<void> => {
     const p = new PeerProcess({
       name: 'postgres',
@@ -91,15 +97,13 @@ export async function startPostgres(): Promise<PostgresServer> {
       execFileSync(join(bin, 'psql'), [...psqlArgs, '-c', sql], { stdio: ['ignore', 'pipe', 'pipe'] })
         .toString()
         .trim(),
-    async stop() {
-      await proc?.stop(10_000);
-    },
+    stop: halt,
     async restart() {
-      await proc?.stop(10_000);
+      await halt();
       await start();
     },
     async remove() {
-      await proc?.stop(10_000);
+      await halt();
       rmSync(dir, { recursive: true, force: true });
     },
     logs: () => proc?.logs() ?? '',
