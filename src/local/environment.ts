@@ -1,4 +1,4 @@
-// One emulated Lambda execution environment. It follows /work/shared/lambda-platform.md: the
+// One emulated Lambda execution environment. It follows the Lambda documentation: the
 // Init sequence (extensions register, then the runtime starts), invoke release to the runtime and the
 // INVOKE subscribers at once, freeze (SIGSTOP of every process group) once all are parked in `next`,
 // timeouts and crashes as resets, the shutdown budget with SIGTERM/SHUTDOWN/SIGKILL, and the Telemetry

@@ -1,4 +1,4 @@
-// Init (lambda-platform.md §2.1): launch every extension, start the runtime once they have all
+// Init: launch every extension, start the runtime once they have all
 // registered, wait for every registered extension's first /next, then report. A failed or timed-out
 // Init shuts everything down so the next invoke re-runs it.
 import { round3 } from '../clock.js';

@@ -1,4 +1,4 @@
-// One invoke on an on-demand environment (lambda-platform.md §2.2): thaw, re-run Init if a reset left
+// One invoke on an on-demand environment: thaw, re-run Init if a reset left
 // it pending, release the event to the runtime and the INVOKE subscribers at once, wait until all of
 // them are back in /next (or the deadline), report, then freeze or reset.
 import { randomUUID } from 'node:crypto';

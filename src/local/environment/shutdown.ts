@@ -1,4 +1,4 @@
-// Shutdown and reset (lambda-platform.md §2.4): SIGTERM/SIGKILL of the runtime within its share of the
+// Shutdown and reset: SIGTERM/SIGKILL of the runtime within its share of the
 // budget, SHUTDOWN to the subscribers, SIGKILL at the deadline. A crash or timeout takes the same path
 // as a reset; on Managed Instances a crash terminates the environment instead.
 import { rmSync } from 'node:fs';
