@@ -32,15 +32,13 @@ http.request = function (o, ...rest) {
         res.writeHead(200, { 'lambda-extension-identifier': 'id-1' }).end('{}');
       else if (req.url?.endsWith('/telemetry')) res.writeHead(200).end('"OK"');
       else if (req.url?.endsWith('/event/next'))
-        res
-          .writeHead(200)
-          .end(
-            JSON.stringify({
-              eventType: 'SHUTDOWN',
-              shutdownReason: 'spindown',
-              deadlineMs: Date.now() + 2000,
-            }),
-          );
+        res.writeHead(200).end(
+          JSON.stringify({
+            eventType: 'SHUTDOWN',
+            shutdownReason: 'spindown',
+            deadlineMs: Date.now() + 2000,
+          }),
+        );
       else res.writeHead(404).end();
     });
   });
