@@ -10,7 +10,7 @@ import { parseFlushStrategy, parseOtlpHeaders } from '../../src/extension/config
 import { OtelRelayLayer } from './layer.js';
 
 /**
- * When the relay exports (see README "Flush strategies"); `periodic:` takes ms, or seconds with `s`.
+ * When the relay exports (see docs/flush-strategies.md); `periodic:` takes ms, or seconds with `s`.
  * Checked at synth time by the extension's own parser, so a value synth accepts is one the relay uses.
  */
 export type FlushStrategy =

@@ -1,5 +1,5 @@
 // OTLP exporters over node:http/https (protobuf, gzip by default) and node:http2 (gRPC). Each call
-// is ONE attempt (retry policy lives in retry.ts, owned by the fallback work), bounded by the budget.
+// is ONE attempt (retry policy lives in retry.ts), bounded by the budget.
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';

@@ -1,6 +1,6 @@
 // THE SEAM between the flush pipeline (src/extension/flush) and what happens to a batch on its way out
 // (exporters here; retry, breaker, S3 spill and /tmp spool in src/extension/fallback and
-// export/retry.ts + export/breaker.ts). Everything in this file is a contract other branches code against.
+// export/retry.ts + export/breaker.ts). Everything here is a contract the flush, export and fallback folders share.
 import type { Signal } from '../../otlp/index.js';
 
 export type { Signal };

@@ -1,4 +1,4 @@
-// The flush policy (DESIGN §5): a pure decision from the strategy, the buffer and measured
+// The flush policy: a pure decision from the strategy, the buffer and measured
 // invocation arrivals. Time comes in as numbers, so every branch is testable without waiting.
 import type { FlushStrategy } from '../config.js';
 

@@ -1,4 +1,4 @@
-// Keeps README.md honest against the code: the variables its tables document are the ones the
+// Keeps README.md and docs/ honest against the code: the variables its tables document are the ones the
 // extension reads, with the defaults it uses; every variable the extension reads is documented; the
 // "not read" claims of Limitations are still true; every CLI command and option it shows exists; every
 // `npm run` script exists; every relative link and anchor resolves. A README change that the code does
@@ -12,17 +12,53 @@ import { loadConfig } from '../../../src/extension/config.js';
 import { loadFallbackConfig } from '../../../src/extension/fallback/index.js';
 
 const root = resolve(import.meta.dirname, '../../..');
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
+/** README.md and every page of docs/, by path relative to the repository. */
+const pages = new Map<string, string>(
+  [
+    'README.md',
+    ...readdirSync(join(root, 'docs'), { recursive: true, encoding: 'utf8' }).map((f) => `docs/${f}`),
+  ]
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => [f, readFileSync(join(root, f), 'utf8')]),
+);
+/** All of the documentation as one text (a name documented on any page counts). */
+const readme = [...pages.values()].join('\n');
 const CLI = join(root, 'dist/cli.mjs');
 
 type Env = Record<string, string | undefined>;
 
-/** The text of one `## title` section (up to the next `## `), or a failure naming it. */
+/** The headings of a markdown text outside fenced code (a `# comment` in a shell block is none). */
+function headings(text: string): { level: number; title: string; at: number }[] {
+  const out: { level: number; title: string; at: number }[] = [];
+  let fenced = false;
+  let at = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced;
+    const m = fenced ? null : /^(#+) (.+)$/.exec(line);
+    if (m) out.push({ level: m[1]?.length ?? 1, title: m[2] ?? '', at });
+    at += line.length + 1;
+  }
+  return out;
+}
+
+/**
+ * The text under the heading `title` on whichever page has it (a page's `# title` is the whole page),
+ * up to the next heading of the same or a higher level, or a failure naming it.
+ */
 function section(title: string): string {
-  const start = readme.indexOf(`\n## ${title}\n`);
-  if (start < 0) throw new Error(`README has no "## ${title}" section`);
-  const next = readme.indexOf('\n## ', start + 1);
-  return readme.slice(start, next < 0 ? undefined : next);
+  // A page titled so wins over a subsection of that name elsewhere.
+  const ranked = [...pages.values()].sort(
+    (a, b) => Number(b.startsWith(`# ${title}\n`)) - Number(a.startsWith(`# ${title}\n`)),
+  );
+  for (const text of ranked) {
+    const hs = headings(text);
+    const i = hs.findIndex((h) => h.title === title);
+    const h = hs[i];
+    if (!h) continue;
+    const next = hs.slice(i + 1).find((n) => n.level <= h.level);
+    return text.slice(h.at, next?.at);
+  }
+  throw new Error(`no page of README.md or docs/ has a "${title}" heading`);
 }
 
 /** Pipe tables of a markdown text: header cells and rows of cells (escaped `\|` stays inside a cell). */
@@ -50,7 +86,7 @@ const ENV_NAME = /^[A-Z][A-Z0-9_]*(<SIGNAL>[A-Z0-9_]*)?$/;
 /** Variable rows (first column "variable") of the sections that document the extension's settings. */
 function documentedVariables(): { name: string; defaultCell: string; where: string }[] {
   const rows: { name: string; defaultCell: string; where: string }[] = [];
-  for (const title of ['Configuration', 'Failure handling and fallback']) {
+  for (const title of ['Configuration', 'Failure handling and replay']) {
     for (const t of tables(section(title))) {
       if (t.header[0] !== 'variable' || t.header[1] !== 'default') continue;
       for (const row of t.rows) {
@@ -174,7 +210,7 @@ function documentedOptionsOf(command: string): { where: string; text: string } {
         text: firstColumn('The local Lambda emulator', 'option'),
       };
     case 'demo':
-      return { where: 'Quick start', text: section('Quick start') };
+      return { where: 'the two commands (README)', text: section('The two commands') };
     case 'replay':
       return { where: 'the Replay section', text: section('Replay') };
     default:
@@ -317,22 +353,32 @@ describe('README: commands', () => {
 });
 
 describe('README: links', () => {
-  it('has only relative links and anchors that resolve', () => {
+  it('has only relative links and anchors that resolve, on every page', () => {
     const slug = (heading: string) =>
       heading
         .toLowerCase()
         .replace(/[^\p{L}\p{N} _-]/gu, '')
         .replace(/ /g, '-');
-    const anchors = new Set([...readme.matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1] ?? '')));
+    const anchorsOf = (text: string) =>
+      new Set([...text.matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1] ?? '')));
     const broken: string[] = [];
-    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? '');
-    for (const target of links) {
-      if (/^https?:\/\//.test(target)) continue;
-      if (target.startsWith('#')) {
-        if (!anchors.has(target.slice(1))) broken.push(target);
-      } else if (!existsSync(join(root, target.split('#')[0] ?? ''))) broken.push(target);
+    let links = 0;
+    for (const [path, text] of pages) {
+      for (const target of [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? '')) {
+        links++;
+        if (/^https?:\/\//.test(target)) continue;
+        const [file = '', anchor] = target.split('#');
+        const resolved = file === '' ? path : join(path, '..', file);
+        if (!existsSync(join(root, resolved))) broken.push(`${path}: ${target}`);
+        else if (
+          anchor &&
+          resolved.endsWith('.md') &&
+          !anchorsOf(pages.get(resolved) ?? readFileSync(join(root, resolved), 'utf8')).has(anchor)
+        )
+          broken.push(`${path}: ${target}`);
+      }
     }
-    expect(links.length).toBeGreaterThan(5);
+    expect(links).toBeGreaterThan(5);
     expect(broken).toEqual([]);
   });
 });
