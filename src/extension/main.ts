@@ -24,7 +24,12 @@ function exit(code: number): void {
   });
 }
 
-runExtension({ env: process.env, clock: systemClock, log }).then(exit, (err) => {
+// layer/otel-relay.sh registers before Node boots and passes the identifier it got.
+const extensionId = process.argv
+  .find((a) => a.startsWith('--extension-id='))
+  ?.slice('--extension-id='.length);
+
+runExtension({ env: process.env, clock: systemClock, log, extensionId }).then(exit, (err) => {
   log.error('otel-relay stopped unexpectedly', { error: err });
   exit(1);
 });

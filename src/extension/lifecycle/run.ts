@@ -20,6 +20,11 @@ export interface ExtensionDeps {
   log: Logger & { setLevel?(level: RelayConfig['logLevel']): void };
   /** Defaults to a client of AWS_LAMBDA_RUNTIME_API. */
   api?: ExtensionsApiClient;
+  /**
+   * The identifier when the launcher has registered already (it does so before Node boots, so the
+   * runtime's Init is not held up by it); `register` is then skipped.
+   */
+  extensionId?: string;
   createDelivery?: DeliveryFactory;
   createExporter?: (config: RelayConfig, clock: Clock) => SignalExporter;
   /** Loads the part of the extension that is not needed before `register` (kept off the first ms). */
@@ -37,7 +42,7 @@ export async function runExtension(deps: ExtensionDeps): Promise<number> {
     log.error('AWS_LAMBDA_RUNTIME_API is not set: not running inside Lambda; exiting');
     return 1;
   }
-  const api = deps.api ?? createExtensionsApiClient(runtimeApi!);
+  const api = deps.api ?? createExtensionsApiClient(runtimeApi!, deps.extensionId);
   // Decided before config is read: it changes what may be registered (SHUTDOWN only on Managed Instances).
   const managedInstances =
     env.AWS_LAMBDA_INITIALIZATION_TYPE === 'lambda-managed-instances' ||
@@ -48,20 +53,25 @@ export async function runExtension(deps: ExtensionDeps): Promise<number> {
   let extensionId: string;
   let functionName: string | undefined;
   let functionVersion: string | undefined;
-  try {
-    const reg = await api.register(name, managedInstances ? ['SHUTDOWN'] : ['INVOKE', 'SHUTDOWN']);
-    extensionId = reg.extensionId;
-    functionName = reg.functionName ?? env.AWS_LAMBDA_FUNCTION_NAME;
-    functionVersion = reg.functionVersion ?? env.AWS_LAMBDA_FUNCTION_VERSION;
-  } catch (err) {
-    log.error(
-      'could not register with the Extensions API; the relay is not running and accepts no telemetry',
-      {
-        error: err,
-      },
-    );
-    return 1;
-  }
+  if (deps.extensionId) {
+    extensionId = deps.extensionId;
+    functionName = env.AWS_LAMBDA_FUNCTION_NAME;
+    functionVersion = env.AWS_LAMBDA_FUNCTION_VERSION;
+  } else
+    try {
+      const reg = await api.register(name, managedInstances ? ['SHUTDOWN'] : ['INVOKE', 'SHUTDOWN']);
+      extensionId = reg.extensionId;
+      functionName = reg.functionName ?? env.AWS_LAMBDA_FUNCTION_NAME;
+      functionVersion = reg.functionVersion ?? env.AWS_LAMBDA_FUNCTION_VERSION;
+    } catch (err) {
+      log.error(
+        'could not register with the Extensions API; the relay is not running and accepts no telemetry',
+        {
+          error: err,
+        },
+      );
+      return 1;
+    }
 
   // 2. Everything else. A failure here leaves the extension in pass-through mode.
   let core: RelayCore | undefined;
