@@ -353,7 +353,7 @@ export async function ensureNodeBinary(major, { verbose = false } = {}) {
 // `{ skipped: reason }` for the one peer allowed to be absent (the collector layer without its source
 // setting). A peer in test/setup/peers/<name>.mjs is imported lazily, so a broken one fails only itself.
 
-const lazy = (file, fn) => async () => (await import(`./peers/${file}`))[fn]({ verbose: true });
+const lazy = (load, fn) => async () => (await load())[fn]({ verbose: true });
 
 /** @type {Array<{ name: string, cpu: boolean, prepare: () => Promise<string | { skipped: string }> }>} */
 export const PEERS = [
@@ -361,8 +361,12 @@ export const PEERS = [
   { name: 'otelcol', cpu: true, prepare: () => ensureCollector({ verbose: true }) },
   { name: 'node-22', cpu: false, prepare: () => ensureNodeBinary(22, { verbose: true }) },
   { name: 'node-24', cpu: false, prepare: () => ensureNodeBinary(24, { verbose: true }) },
-  { name: 'rie', cpu: true, prepare: lazy('rie.mjs', 'ensureRie') },
-  { name: 'otel-collector-layer', cpu: true, prepare: lazy('collector-layer.mjs', 'prepareCollectorLayer') },
+  { name: 'rie', cpu: true, prepare: lazy(() => import('./peers/rie.mjs'), 'ensureRie') },
+  {
+    name: 'otel-collector-layer',
+    cpu: true,
+    prepare: lazy(() => import('./peers/collector-layer.mjs'), 'prepareCollectorLayer'),
+  },
 ];
 
 /** How many CPU-heavy builds may run at once. */
