@@ -83,7 +83,8 @@ describe('layer code cache', () => {
     const d = copyLayer();
     const file = join(d, cacheName);
     const bytes = readFileSync(file);
-    for (let i = bytes.length / 2; i < bytes.length / 2 + 64; i++) bytes[Math.floor(i)] ^= 0xff;
+    const middle = Math.floor(bytes.length / 2);
+    for (let i = middle; i < middle + 64; i++) bytes.writeUInt8(bytes.readUInt8(i) ^ 0xff, i);
     writeFileSync(file, bytes);
     // Act
     const state = check(d);
