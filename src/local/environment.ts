@@ -135,6 +135,14 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     return `127.0.0.1:${this.s.server?.port ?? 0}`;
   }
 
+  /**
+   * Under the cost model, this environment's cgroup directories (cpu: the quota and cpu.stat; cpuacct:
+   * one leaf per process; memory: the limit, peak and OOM counter); undefined without the model.
+   */
+  get cgroups(): Readonly<{ cpu: string; cpuacct: string; memory: string }> | undefined {
+    return this.s.cgroups?.dirs;
+  }
+
   get isFrozen(): boolean {
     return this.s.frozen;
   }

@@ -24,4 +24,28 @@ export function collectorDir(): string;
 export function ensureCollector(opts?: { verbose?: boolean }): Promise<string>;
 export function ensureNodeBinary(major: 20 | 22 | 24, opts?: { verbose?: boolean }): Promise<string>;
 export function runStep(command: string, args: string[], opts: RunStepOptions): Promise<string>;
-export function preparePeers(): Promise<void>;
+export function preparePeers(opts?: {
+  peers?: PeerEntry[];
+  log?: (line: string) => void;
+}): Promise<PeerOutcome[]>;
+
+export interface PeerEntry {
+  name: string;
+  cpu: boolean;
+  prepare: () => Promise<string | { skipped: string }>;
+}
+export interface PeerOutcome {
+  name: string;
+  ms: number;
+  ready?: string;
+  skipped?: string;
+  error?: Error;
+}
+export const PEERS: PeerEntry[];
+export function cpuJobs(): number;
+export function shortHash(...parts: Array<string | Buffer>): string;
+export function ensureCached(
+  dir: string,
+  waitMs: number,
+  build: (dir: string) => Promise<void>,
+): Promise<string>;
