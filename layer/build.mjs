@@ -19,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { writeCodeCaches } from './code-cache.mjs';
 import { collectFiles, zipFiles } from './zip.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -143,6 +144,15 @@ if (existsSync(join(dist, 'layer/otel-relay/extension.js'))) {
   copyFileSync(join(root, 'layer/otel-relay.sh'), launcher);
   chmodSync(launcher, 0o755);
   built.push('dist/layer/extensions/otel-relay');
+  const cacheNodes = process.argv
+    .filter((a) => a.startsWith('--code-cache-node='))
+    .map((a) => a.split('=')[1]);
+  const caches = await writeCodeCaches(
+    join(dist, 'layer/otel-relay'),
+    join(root, 'layer/start.cjs'),
+    cacheNodes,
+  );
+  built.push(...caches.map((f) => `dist/layer/otel-relay/${f}`));
   if (wantZip) {
     // Written by layer/zip.mjs: sorted entries and fixed timestamps, so the same build gives the same
     // sha256 anywhere, and no system zip binary is needed. The executable bit of the launcher is kept.
