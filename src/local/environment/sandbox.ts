@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import type { ApiServer, Reply } from '../api-server.js';
 import type { Clock } from '../clock.js';
 import { DEFAULT_CPU_PERIOD_MS, EnvironmentCgroups, hostCgroups } from '../cost-model.js';
+import { INSIDE_OPT, INSIDE_TMP, type Namespaces } from '../isolation.js';
 import { nodeMajorOf } from '../layout.js';
 import {
   cpuTimeMs,
@@ -193,6 +194,8 @@ export class Sandbox {
   pendingRestoreMs: number | undefined;
   /** The cost model's groups; undefined when the model is off or cgroups are not usable. */
   readonly cgroups: EnvironmentCgroups | undefined;
+  /** The environment's namespaces; undefined without them (host paths and network, as before). */
+  ns: Namespaces | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly waiters = new Set<() => void>();
 
@@ -222,9 +225,6 @@ export class Sandbox {
     }
     if (config.network !== undefined && config.network !== 'host' && config.network !== 'isolated') {
       throw new Error(`network must be 'host' or 'isolated', got ${JSON.stringify(config.network)}`);
-    }
-    if (config.network === 'isolated') {
-      throw new Error("network 'isolated' is not available yet in this emulator build; use 'host'");
     }
     const timeoutMs = config.timeoutMs ?? 3_000;
     this.cfg = {
@@ -279,11 +279,28 @@ export class Sandbox {
     return new EnvironmentCgroups(host.own, this.cfg.memoryMb, periodMs);
   }
 
-  /** How a process of this environment is started: in its cgroups, when the cost model is on. */
+  /** A host path as the environment's processes see it (/opt and /tmp in a mount namespace). */
+  inside(hostPath: string): string {
+    if (!this.ns) return hostPath;
+    for (const [host, inner] of [
+      [this.optDir, INSIDE_OPT],
+      [this.tmpDir, INSIDE_TMP],
+    ] as const) {
+      if (hostPath === host) return inner;
+      if (hostPath.startsWith(`${host}/`)) return `${inner}${hostPath.slice(host.length)}`;
+    }
+    return hostPath;
+  }
+
+  /** How a process of this environment is started: in its namespaces and its cgroups, when on. */
   launcher(role: 'runtime' | 'extension', name: string): Launcher | undefined {
-    const groups = this.cgroups;
-    if (!groups) return undefined;
-    const files = groups.procsFiles(cpuLeaf(role, name));
+    const files = this.cgroups?.procsFiles(cpuLeaf(role, name)) ?? [];
+    const ns = this.ns;
+    if (ns) {
+      return (command, args, cwd) =>
+        ns.enter(joinAndExecArgs(files, this.inside(cwd), this.inside(command), args));
+    }
+    if (!files.length) return undefined;
     return (command, args, cwd) => ({
       command: '/bin/sh',
       args: joinAndExecArgs(files, cwd, command, args),

@@ -145,6 +145,7 @@ export async function close(env: Sandbox): Promise<void> {
   const server = env.server;
   env.server = undefined;
   if (server) await server.close();
+  await env.ns?.close();
   rmSync(env.optDir, { recursive: true, force: true });
   if (!env.ownsTmp) removeWorkDir(env.workDir);
   // The groups can go once the kernel has taken their last task out; SIGKILLed ones take a moment.
