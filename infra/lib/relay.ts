@@ -6,7 +6,7 @@ import { type ILayerVersion, type Function as LambdaFunction, RuntimeFamily } fr
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { parseFlushStrategy, parseOtlpHeaders } from '../../src/extension/config.js';
+import { parseFlushStrategy, parseOtlpHeaders } from '../../src/extension/settings/index.js';
 import { OtelRelayLayer } from './layer.js';
 
 /**

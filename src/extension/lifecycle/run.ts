@@ -2,9 +2,11 @@
 // Whatever goes wrong after `register`, the extension keeps calling `next`: a telemetry fault must
 // never become a function fault (pass-through mode).
 
-import type { RelayConfig } from '../config.js';
 import type { Clock, DeliveryFactory, Logger, SignalExporter } from '../export/types.js';
 import { errorText } from '../log.js';
+import { readSetting } from '../settings/registry.js';
+import { EXTENSION_NAME, isManagedInstances } from '../settings/startup.js';
+import type { RelayConfig } from '../settings/types.js';
 import type { RelayCore } from './core.js';
 import {
   createExtensionsApiClient,
@@ -44,10 +46,9 @@ export async function runExtension(deps: ExtensionDeps): Promise<number> {
   }
   const api = deps.api ?? createExtensionsApiClient(runtimeApi!, deps.extensionId);
   // Decided before config is read: it changes what may be registered (SHUTDOWN only on Managed Instances).
-  const managedInstances =
-    env.AWS_LAMBDA_INITIALIZATION_TYPE === 'lambda-managed-instances' ||
-    env.OTEL_RELAY_MANAGED_INSTANCES?.trim().toLowerCase() === 'true';
-  const name = env.OTEL_RELAY_EXTENSION_NAME?.trim() || 'otel-relay';
+  // Problems are reported once, by the full config load after `register`.
+  const managedInstances = isManagedInstances(env);
+  const name = readSetting(env, EXTENSION_NAME, []);
 
   // 1. Register before anything else: the runtime does not start until every extension has.
   let extensionId: string;

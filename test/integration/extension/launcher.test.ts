@@ -48,15 +48,13 @@ async function recordingApi(pid: () => number, onRegister?: (n: number, socket: 
         res.writeHead(200, { 'lambda-extension-identifier': ID }).end('{"functionName":"f"}');
       } else if (req.url?.endsWith('/telemetry')) res.writeHead(200).end('"OK"');
       else if (req.url?.endsWith('/event/next')) {
-        res
-          .writeHead(200)
-          .end(
-            JSON.stringify({
-              eventType: 'SHUTDOWN',
-              shutdownReason: 'spindown',
-              deadlineMs: Date.now() + 2000,
-            }),
-          );
+        res.writeHead(200).end(
+          JSON.stringify({
+            eventType: 'SHUTDOWN',
+            shutdownReason: 'spindown',
+            deadlineMs: Date.now() + 2000,
+          }),
+        );
       } else res.writeHead(404).end();
     });
   });

@@ -5,11 +5,9 @@
 // not back (or a code change the README does not follow) fails here with the name of what differs.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/extension/config.js';
-import { loadFallbackConfig } from '../../../src/extension/fallback/index.js';
+import { loadConfig } from '../../../src/extension/settings/index.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 /** README.md and every page of docs/, by path relative to the repository. */
@@ -83,33 +81,10 @@ function tables(md: string): { header: string[]; rows: string[][] }[] {
 const backticked = (text: string) => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '');
 const ENV_NAME = /^[A-Z][A-Z0-9_]*(<SIGNAL>[A-Z0-9_]*)?$/;
 
-/** Variable rows (first column "variable") of the sections that document the extension's settings. */
-function documentedVariables(): { name: string; defaultCell: string; where: string }[] {
-  const rows: { name: string; defaultCell: string; where: string }[] = [];
-  for (const title of ['Configuration', 'Failure handling and replay']) {
-    for (const t of tables(section(title))) {
-      if (t.header[0] !== 'variable' || t.header[1] !== 'default') continue;
-      for (const row of t.rows) {
-        for (const name of backticked(row[0] ?? '').filter((n) => ENV_NAME.test(n))) {
-          const names = name.includes('<SIGNAL>')
-            ? ['TRACES', 'METRICS', 'LOGS'].map((s) => name.replace('<SIGNAL>', s))
-            : [name];
-          for (const n of names) rows.push({ name: n, defaultCell: row[1] ?? '', where: title });
-        }
-      }
-    }
-  }
-  return rows;
-}
-
-/** Both config loaders of the extension, as one comparable value. */
+/** The extension's config, as one comparable value. */
 function load(env: Env): { value: string; problems: string[] } {
-  const relay = loadConfig(env);
-  const fallback = loadFallbackConfig(env);
-  return {
-    value: JSON.stringify({ relay: relay.config, fallback: fallback.config }),
-    problems: [...relay.problems, ...fallback.problems],
-  };
+  const { config, problems } = loadConfig(env);
+  return { value: JSON.stringify(config), problems };
 }
 
 // S3 settings are only read when the S3 spill is on, so every probe runs with it on.
@@ -151,7 +126,6 @@ function variablesLookedUp(): Set<string> {
     },
   });
   loadConfig(env);
-  loadFallbackConfig(env);
   return seen;
 }
 
@@ -221,43 +195,9 @@ function documentedOptionsOf(command: string): { where: string; text: string } {
   }
 }
 
+// The settings tables are generated from the registry (docs/configuration.md) and checked in
+// test/unit/settings/registry.test.ts.
 describe('README: configuration tables', () => {
-  it('documents only variables that the extension reads', () => {
-    const documented = documentedVariables();
-    expect(documented.length).toBeGreaterThan(30);
-    const unread = documented
-      .filter((d) => !configReads(d.name) && !extensionSource.includes(d.name))
-      .map((d) => `${d.name} (${d.where})`);
-    expect(unread, 'documented in README but not read by src/extension').toEqual([]);
-  });
-
-  it('states the defaults the extension uses (setting a variable to its documented default changes nothing)', () => {
-    const base = load(BASE);
-    const wrong: string[] = [];
-    let checked = 0;
-    for (const d of documentedVariables()) {
-      const value = backticked(d.defaultCell)[0]?.replace('$TMPDIR', tmpdir());
-      if (value === undefined || d.name === 'OTEL_RELAY_FALLBACK_S3_URI') continue;
-      checked++;
-      const r = load({ ...BASE, [d.name]: value });
-      if (r.value !== base.value || r.problems.length > 0)
-        wrong.push(`${d.name}: README says ${value}; ${r.problems.join(' ') || 'the config differs'}`);
-    }
-    expect(checked).toBeGreaterThan(25);
-    expect(wrong).toEqual([]);
-  });
-
-  it('documents every OTEL_* variable the extension reads', () => {
-    const outsideLimitations = readme.replace(section('Limitations'), '');
-    const perSignalRule = outsideLimitations.includes('OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_*');
-    const undocumented = [...extensionReads()].filter((name) => {
-      const general = name.replace(/^OTEL_EXPORTER_OTLP_(TRACES|METRICS|LOGS)_/, 'OTEL_EXPORTER_OTLP_');
-      if (outsideLimitations.includes(name)) return false;
-      return !(perSignalRule && general !== name && outsideLimitations.includes(general));
-    });
-    expect(undocumented, 'read by src/extension but not in README').toEqual([]);
-  });
-
   it('deploys only variables the extension reads, or that Limitations says it does not read yet', () => {
     const deployment = tables(section('Deployment')).find((t) => t.header[1] === 'set from');
     expect(deployment).toBeDefined();
