@@ -7,6 +7,7 @@
 // Run: `npm run bench -- --only=costmodel` (BENCH_COSTMODEL_CPU_MS of CPU per invocation, default 40;
 // BENCH_COSTMODEL_ROUNDS rounds, default 3, of BENCH_COSTMODEL_INVOKES invocations, default 5).
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { loadHelpers, root, runtimeBootstrap } from './harness.mjs';
 
@@ -90,13 +91,22 @@ export async function run() {
       runtimeCpuP50Ms: r2(median(s.cpu)),
       throttledPeriodsP50: median(s.throttled),
       throttledP50Ms: r2(median(s.throttledMs)),
+      // The share of a CPU the work actually got: the quota when the model holds it back, less when the
+      // machine itself is busy.
+      effectiveShare: Math.round((median(s.cpu) / duration) * 10_000) / 10_000,
       ratioTo1769: r2(duration / fullCpu),
       lambdaRatioTo1769: r2(1769 / memoryMb),
     };
   });
   return {
     name: 'costmodel',
-    results: { cpuMsPerInvocation: CPU_MS, rounds: ROUNDS, invocationsPerRound: INVOKES, rows },
+    results: {
+      cpuMsPerInvocation: CPU_MS,
+      rounds: ROUNDS,
+      invocationsPerRound: INVOKES,
+      loadAverage: os.loadavg().map((v) => Math.round(v * 10) / 10),
+      rows,
+    },
     table: rows.map((r) => ({
       'memory (MB)': r.memoryMb,
       'cpu share': r.cpuShare,
@@ -105,6 +115,7 @@ export async function run() {
       'function cpu p50 (ms)': r.runtimeCpuP50Ms,
       'throttled periods p50': r.throttledPeriodsP50,
       'throttled p50 (ms)': r.throttledP50Ms,
+      'share obtained': r.effectiveShare,
       'cpu ratio vs 1769': r.ratioTo1769,
       'Lambda ratio': r.lambdaRatioTo1769,
     })),

@@ -49,6 +49,8 @@ export const DEFAULT_SNAPSHOT_MS = 1_000;
 export const SNAPSHOT_HOOK_TIMEOUT_MS = 60_000;
 /** How long freeze() waits for the kernel to show the processes stopped. */
 export const FREEZE_CONFIRM_MS = 500;
+/** platform.report errorType when the environment went over its memory size (under the cost model). */
+export const OUT_OF_MEMORY = 'Runtime.OutOfMemory';
 /** How long to wait for an already SIGKILLed process to be reaped before giving up on it. */
 export const REAP_MS = 2_000;
 
@@ -194,6 +196,8 @@ export class Sandbox {
   pendingRestoreMs: number | undefined;
   /** The cost model's groups; undefined when the model is off or cgroups are not usable. */
   readonly cgroups: EnvironmentCgroups | undefined;
+  /** The memory group's OOM kill count when the current Init or invoke began. */
+  oomKillsMark = 0;
   /** The environment's namespaces; undefined without them (host paths and network, as before). */
   ns: Namespaces | undefined;
   private chain: Promise<unknown> = Promise.resolve();
@@ -277,6 +281,16 @@ export class Sandbox {
       return undefined;
     }
     return new EnvironmentCgroups(host.own, this.cfg.memoryMb, periodMs);
+  }
+
+  /** Marks the start of an Init or invoke for outOfMemory(). */
+  markOomKills(): void {
+    this.oomKillsMark = this.cgroups?.oomKills() ?? 0;
+  }
+
+  /** Whether the kernel killed a process of the environment for memory since markOomKills(). */
+  outOfMemory(): boolean {
+    return this.cgroups !== undefined && this.cgroups.oomKills() > this.oomKillsMark;
   }
 
   /** A host path as the environment's processes see it (/opt and /tmp in a mount namespace). */
