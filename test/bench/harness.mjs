@@ -52,3 +52,9 @@ export async function loadHelpers() {
 
 /** The emulated runtime's bootstrap: the bundle above lives in a temporary directory, so name it. */
 export const runtimeBootstrap = join(root, 'dist/local/runtime.mjs');
+
+/**
+ * The emulator's cost model for every bench environment: Lambda's (CPU in proportion to memory during
+ * invocations, the memory limit, Max Memory Used from the memory group) unless BENCH_COST_MODEL=none.
+ */
+export const benchCostModel = process.env.BENCH_COST_MODEL ?? 'lambda';

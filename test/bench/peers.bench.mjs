@@ -16,7 +16,7 @@
 // `node test/bench/plot.mjs <bench.json>` draws the sweeps as SVG.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadHelpers, root, runtimeBootstrap } from './harness.mjs';
+import { benchCostModel, loadHelpers, root, runtimeBootstrap } from './harness.mjs';
 
 const env = process.env;
 const ROUNDS = Number(env.BENCH_PEERS_ROUNDS ?? 3);
@@ -24,7 +24,6 @@ const INVOCATIONS = Number(env.BENCH_PEERS_INVOCATIONS ?? 30);
 const SWEEP_INVOCATIONS = Number(env.BENCH_PEERS_SWEEP_INVOCATIONS ?? 10);
 const GAP_MS = Number(env.BENCH_PEERS_GAP_MS ?? 100);
 const SPANS = Number(env.BENCH_PEERS_SPANS ?? 10);
-const COST_MODEL = env.BENCH_COST_MODEL ?? 'lambda';
 const MEMORY_SIZES = [128, 512, 1769];
 export const VARIANTS = ['none', 'direct', 'otel-collector', 'otel-collector-batch', 'relay'];
 const SWEEP_VARIANTS = ['relay', 'otel-collector', 'otel-collector-batch'];
@@ -113,7 +112,7 @@ async function withVariant(helpers, collector, { variant, memoryMb }, fn) {
       initTimeoutMs: 60_000,
       functionName,
       runtimeBootstrap,
-      costModel: COST_MODEL,
+      costModel: benchCostModel,
       env: setup.env,
     });
     return await fn(lambda, functionName);
@@ -385,7 +384,7 @@ export async function run() {
   const skip = (variant) => (isCollectorLayer(variant) ? skipReason : undefined);
   const collector = await helpers.startCollector();
   const results = {
-    costModel: COST_MODEL,
+    costModel: benchCostModel,
     rounds: ROUNDS,
     invocations: INVOCATIONS,
     spansPerInvocation: SPANS,

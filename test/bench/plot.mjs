@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Draws the peers bench's sweeps as SVG: extension CPU, memory, duration and collector requests against
-// spans per invocation and against concurrent environments, one line per variant.
+// spans per invocation and against concurrent environments, one line per variant; and prints the peers
+// and outage rows as Markdown tables (what docs/benchmarks.md shows).
 //   npm run bench -- --only=peers --json > peers.json
 //   node test/bench/plot.mjs peers.json [outDir]       (default outDir: docs/benchmarks)
 // Uses only Node built-ins.
@@ -97,6 +98,56 @@ export function sweepSvg(points, xKey, xLabel, caption) {
   return parts.join('\n');
 }
 
+const fmt = (s) =>
+  s === null || s === undefined
+    ? ''
+    : typeof s === 'number'
+      ? `${Math.round(s * 10) / 10}`
+      : s.median === null
+        ? ''
+        : s.min === s.max
+          ? `${s.median}`
+          : `${s.median} (${s.min}–${s.max})`;
+
+/** The peers rows (median, min–max over rounds) as a Markdown table. */
+export function peersMarkdown(peers) {
+  const cols = [
+    ['variant', (r) => `\`${r.variant}\``],
+    ['MB', (r) => r.memoryMb],
+    ['Init ms', (r) => fmt(r.initMs)],
+    ['duration p50 ms', (r) => fmt(r.durationP50Ms)],
+    ['duration p99 ms', (r) => fmt(r.durationP99Ms)],
+    ['post-runtime p50 ms', (r) => fmt(r.postRuntimeP50Ms)],
+    ['billed ms, sum', (r) => fmt(r.billedSumMs)],
+    ['Max Memory Used MB', (r) => fmt(r.maxMemoryUsedMB)],
+    ['extension CPU ms / invocation', (r) => fmt(r.extensionCpuMsPerInvocation)],
+    ['export requests', (r) => fmt(r.exportRequests)],
+    ['spans sent / delivered', (r) => `${fmt(r.spansSent)} / ${fmt(r.spansDelivered)}`],
+  ];
+  const lines = [`| ${cols.map(([h]) => h).join(' | ')} |`, `| ${cols.map(() => '---').join(' | ')} |`];
+  for (const r of peers.rows ?? []) {
+    lines.push(
+      r.skipped
+        ? `| \`${r.variant}\` | ${r.memoryMb} | skipped: ${r.skipped} |`
+        : `| ${cols.map(([, f]) => f(r)).join(' | ')} |`,
+    );
+  }
+  if (peers.outage?.length) {
+    lines.push(
+      '',
+      '| outage (collector down for the first third) | MB | duration p50 ms | duration p99 ms | billed ms, sum | extension CPU ms / invocation | spans sent / delivered | failed invocations |',
+    );
+    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of peers.outage) {
+      if (r.skipped) continue;
+      lines.push(
+        `| \`${r.variant}\` | ${r.memoryMb} | ${fmt(r.durationP50Ms)} | ${fmt(r.durationP99Ms)} | ${r.billedSumMs} | ${fmt(r.extensionCpuMsPerInvocation)} | ${r.spansSent} / ${r.spansDelivered} | ${r.failedInvocations}${r.failures.length ? ` (${r.failures.join(', ')})` : ''} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
 async function main() {
   const [input, outDir = 'docs/benchmarks'] = process.argv.slice(2);
   if (!input) {
@@ -123,7 +174,8 @@ async function main() {
     );
     written.push(file);
   }
-  console.log(written.length ? `plot: wrote ${written.join(', ')}` : 'plot: no sweeps in the document');
+  console.log(peersMarkdown(peers));
+  console.error(written.length ? `plot: wrote ${written.join(', ')}` : 'plot: no sweeps in the document');
   return 0;
 }
 

@@ -3,7 +3,7 @@
 // (PostRuntimeExtensionsDuration) running the built layer against the real OpenTelemetry Collector.
 // Exports `withRelayEnvironment` for batching.bench.mjs.
 import { join } from 'node:path';
-import { loadHelpers as load, root, runtimeBootstrap } from './harness.mjs';
+import { benchCostModel, loadHelpers as load, root, runtimeBootstrap } from './harness.mjs';
 
 export const STRATEGIES = ['end', 'periodic:1000', 'continuous', 'adaptive'];
 const INVOCATIONS = Number(process.env.BENCH_POSTRUNTIME_INVOCATIONS ?? 150);
@@ -18,6 +18,7 @@ export async function withRelayEnvironment(collector, { flush, done = true, env 
     timeoutMs: 10_000,
     functionName: 'relay-bench',
     runtimeBootstrap,
+    costModel: benchCostModel,
     env: {
       OTEL_RELAY_HTTP_PORT: String(await freePort()),
       OTEL_RELAY_GRPC_PORT: String(await freePort()),

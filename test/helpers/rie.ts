@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { ensureRie } from '../setup/peers/rie.mjs';
 import { PeerProcess, pollUntil } from './peer-process.js';
@@ -23,7 +24,10 @@ export interface RieOptions {
 export interface RiePeer {
   /** The RIE's invoke endpoint (the one a container image exposes on 8080). */
   invokeUrl: string;
-  /** Invokes the function; resolves with the HTTP status and the body as the RIE returns it. */
+  /**
+   * Invokes the function with a trace header (as Lambda's frontend always passes one); resolves with
+   * the HTTP status and the body as the RIE returns it.
+   */
   invoke(event: unknown, timeoutMs?: number): Promise<{ status: number; body: string }>;
   /** Everything the RIE, the runtime and the extensions wrote (they share the RIE's output). */
   logs(): string;
@@ -118,8 +122,10 @@ export async function startRie(opts: RieOptions): Promise<RiePeer> {
   return {
     invokeUrl,
     async invoke(event, timeoutMs = 30_000) {
+      const traceId = `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')};Sampled=0`;
       const res = await fetch(invokeUrl, {
         method: 'POST',
+        headers: { 'X-Amzn-Trace-Id': traceId },
         body: JSON.stringify(event),
         signal: AbortSignal.timeout(timeoutMs),
       });
