@@ -74,7 +74,8 @@ export function pointAtRetainedLayers(serverless: Serverless): void {
   const resources = serverless.service.provider.compiledCloudFormationTemplate.Resources;
   const ids = Object.keys(resources);
   for (const fn of Object.values(serverless.service.functions ?? {})) {
-    fn.layers = (fn.layers ?? []).map((layer) => {
+    if (!fn.layers) continue;
+    fn.layers = fn.layers.map((layer) => {
       const ref = layer && typeof layer === 'object' ? (layer as { Ref?: unknown }).Ref : undefined;
       if (typeof ref !== 'string' || !ref.endsWith('LambdaLayer') || resources[ref]) return layer;
       const hashed = ids.find((id) => id.startsWith(ref) && resources[id]?.Type === 'AWS::Lambda::LayerVersion');
