@@ -25,3 +25,9 @@ export function ensureCollector(opts?: { verbose?: boolean }): Promise<string>;
 export function ensureNodeBinary(major: 20 | 22 | 24, opts?: { verbose?: boolean }): Promise<string>;
 export function runStep(command: string, args: string[], opts: RunStepOptions): Promise<string>;
 export function preparePeers(): Promise<void>;
+export function shortHash(...parts: Array<string | Uint8Array>): string;
+export function ensureCached(
+  dir: string,
+  waitMs: number,
+  build: (dir: string) => Promise<void>,
+): Promise<string>;

@@ -22,7 +22,7 @@ export function cacheDir() {
   return process.env.LAMBDA_OTEL_RELAY_CACHE ?? join(homedir(), '.cache/lambda-otel-relay');
 }
 
-function shortHash(...parts) {
+export function shortHash(...parts) {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
   return h.digest('hex').slice(0, 12);
@@ -119,7 +119,7 @@ export function runStep(command, args, { cwd, env, timeoutMs, verbose, label }) 
  * Prepares one cache entry: `build(dir)` fills dir, then a `.ready` marker is written. A directory
  * without the marker is a half-finished build and is started over.
  */
-async function ensureCached(dir, waitMs, build) {
+export async function ensureCached(dir, waitMs, build) {
   const ready = join(dir, '.ready');
   if (existsSync(ready)) return dir;
   return withLock(dir, waitMs, async () => {

@@ -1,8 +1,7 @@
 // The seam between the delivery stages (retry, breaker, spill to S3, spool) and one destination's
 // transport. Every destination (otlp, zipkin, prometheusremotewrite, kafka, ...) implements this; the
 // stages wrap each one the same way, so retry, fallback and the ledger are written once.
-import type { ExportOutcome, FlushBudget, Logger, Signal, SignalExporter } from '../export/types.js';
-import type { Clock } from '../export/types.js';
+import type { Clock, ExportOutcome, FlushBudget, Logger, Signal, SignalExporter } from '../export/types.js';
 
 export type { ExportOutcome, FlushBudget, Signal };
 
