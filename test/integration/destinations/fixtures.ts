@@ -73,3 +73,67 @@ export function tracesRequest(service: string, traceId = hex(16), children = 2) 
   };
   return { json, body: otlpJsonToProtobuf('traces', JSON.stringify(json)), traceId, rootId, spans };
 }
+
+/**
+ * A metrics request from `service`: a gauge, a monotonic DELTA counter `requests` (+`delta` per
+ * call, label route=/a) and a delta histogram `latency` (bounds 10, 100; one value in each bucket
+ * below 100), each point stamped `timeMs`.
+ */
+export function metricsRequest(service: string, opts: { delta: number; timeMs: number; instance?: string }) {
+  const ts = String(BigInt(opts.timeMs) * 1_000_000n);
+  const start = String(BigInt(opts.timeMs - 1000) * 1_000_000n);
+  const resourceAttrs = [{ key: 'service.name', value: str(service) }];
+  if (opts.instance) resourceAttrs.push({ key: 'faas.instance', value: str(opts.instance) });
+  const json = {
+    resourceMetrics: [
+      {
+        resource: { attributes: resourceAttrs },
+        scopeMetrics: [
+          {
+            scope: { name: 'test' },
+            metrics: [
+              {
+                name: 'queue.depth',
+                unit: '1',
+                gauge: { dataPoints: [{ timeUnixNano: ts, asDouble: 7.5 }] },
+              },
+              {
+                name: 'requests',
+                sum: {
+                  aggregationTemporality: 1,
+                  isMonotonic: true,
+                  dataPoints: [
+                    {
+                      startTimeUnixNano: start,
+                      timeUnixNano: ts,
+                      asInt: String(opts.delta),
+                      attributes: [{ key: 'http.route', value: str('/a') }],
+                    },
+                  ],
+                },
+              },
+              {
+                name: 'latency',
+                unit: 'ms',
+                histogram: {
+                  aggregationTemporality: 1,
+                  dataPoints: [
+                    {
+                      startTimeUnixNano: start,
+                      timeUnixNano: ts,
+                      count: '2',
+                      sum: 55,
+                      bucketCounts: ['1', '1', '0'],
+                      explicitBounds: [10, 100],
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  return { json, body: otlpJsonToProtobuf('metrics', JSON.stringify(json)) };
+}
