@@ -30,9 +30,14 @@ describe('zipkin destination with the real Zipkin server', () => {
     // Assess
     expect(outcome).toEqual({ kind: 'success' });
     let stored: Array<Record<string, unknown>> = [];
-    await pollUntil('zipkin trace', async () => (stored = await zipkin.trace(req.traceId)).length === 4, {
-      timeoutMs: 10_000,
-    });
+    await pollUntil(
+      'zipkin trace',
+      async () => {
+        stored = await zipkin.trace(req.traceId);
+        return stored.length === 4;
+      },
+      { timeoutMs: 10_000 },
+    );
     const root = stored.find((s) => s.id === req.rootId)!;
     expect(root).toMatchObject({
       traceId: req.traceId,

@@ -71,7 +71,10 @@ export function toTimeSeries(req: MetricsJson, state: CumulativeState, opts: Con
     const sorted = Object.entries(all).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const key = JSON.stringify(sorted);
     let s = series.get(key);
-    if (!s) series.set(key, (s = { labels: sorted, samples: [] }));
+    if (!s) {
+      s = { labels: sorted, samples: [] };
+      series.set(key, s);
+    }
     s.samples.push({ value, timestampMs });
   };
   for (const rm of req.resourceMetrics ?? []) {

@@ -17,7 +17,10 @@ export function groupSeries(series: readonly TimeSeries[]): Group[] {
     const instance = s.labels.find(([k]) => k === 'instance')?.[1] ?? '';
     const key = `${job}\u0000${instance}`;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { job, instance, series: [] }));
+    if (!g) {
+      g = { job, instance, series: [] };
+      groups.set(key, g);
+    }
     g.series.push(s);
   }
   return [...groups.values()];
