@@ -4,7 +4,7 @@
 import { defaultCredentialProvider, regionFromEnv, signRequest } from '../../aws/index.js';
 import type { Signal } from '../export/types.js';
 import { sendOnce } from './http.js';
-import { type Env, readPositiveInt, readString, readUrl, type SettingSpec } from './settings.js';
+import { type Env, readPositiveInt, readString, readUrl, type SettingSpec } from './read.js';
 import type { Destination, DestinationContext } from './types.js';
 
 export interface AwsOtlpSpec {

@@ -67,7 +67,7 @@ async function verify(req: IncomingMessage, body: Buffer): Promise<Verified> {
     sha256: NodeSha256,
     applyChecksum: false,
   });
-  const { ['x-amz-date']: _d, ['x-amz-security-token']: _t, ...rest } = signed;
+  const { 'x-amz-date': _d, 'x-amz-security-token': _t, ...rest } = signed;
   const sdk = await signer.sign(
     {
       method: req.method ?? 'POST',

@@ -2,7 +2,7 @@
 // `logs`), into the log group and stream named by the x-aws-log-group / x-aws-log-stream headers.
 // The role needs logs:PutLogEvents on that group. Loaded only when selected.
 import { createAwsOtlpDestination } from '../aws-otlp.js';
-import { DestinationSettingError, readString } from '../settings.js';
+import { DestinationSettingError, readString } from '../read.js';
 import type { Destination, DestinationContext, DestinationModule } from '../types.js';
 import { AWSLOGS_ENDPOINT, AWSLOGS_LOG_GROUP, AWSLOGS_LOG_STREAM, AWSLOGS_TIMEOUT } from './settings.js';
 

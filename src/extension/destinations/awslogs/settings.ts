@@ -1,4 +1,4 @@
-import type { SettingSpec } from '../settings.js';
+import type { SettingSpec } from '../read.js';
 
 export const AWSLOGS_ENDPOINT: SettingSpec = {
   name: 'OTEL_RELAY_AWSLOGS_ENDPOINT',

@@ -1,4 +1,4 @@
-import type { SettingSpec } from '../settings.js';
+import type { SettingSpec } from '../read.js';
 
 export const AWSXRAY_ENDPOINT: SettingSpec = {
   name: 'OTEL_RELAY_AWSXRAY_ENDPOINT',

@@ -3,7 +3,7 @@
 // credentials. Loaded only when selected.
 import { decodeMetrics } from '../model.js';
 import { type LineSink, stdoutSink } from '../output.js';
-import { readChoice, readString } from '../settings.js';
+import { readChoice, readString } from '../read.js';
 import type { Destination, DestinationContext, DestinationModule } from '../types.js';
 import { DeltaState, type EmfOptions, toEmfObjects } from './encoder.js';
 import { EMF_DIMENSIONS, EMF_NAMESPACE, EMF_RESOLUTION } from './settings.js';

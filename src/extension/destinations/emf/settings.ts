@@ -1,4 +1,4 @@
-import type { SettingSpec } from '../settings.js';
+import type { SettingSpec } from '../read.js';
 
 export const EMF_NAMESPACE: SettingSpec = {
   name: 'OTEL_RELAY_EMF_NAMESPACE',

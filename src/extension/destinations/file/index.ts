@@ -5,7 +5,7 @@ import { appendFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Signal } from '../../export/types.js';
 import { decode } from '../model.js';
-import { DestinationSettingError, readChoice, readPositiveInt, readString } from '../settings.js';
+import { DestinationSettingError, readChoice, readPositiveInt, readString } from '../read.js';
 import type { Destination, DestinationContext, DestinationModule } from '../types.js';
 import { FILE_FORMAT, FILE_MAX_BACKUPS, FILE_MAX_BYTES, FILE_PATH } from './settings.js';
 

@@ -1,4 +1,4 @@
-import type { SettingSpec } from '../settings.js';
+import type { SettingSpec } from '../read.js';
 
 export const FILE_PATH: SettingSpec = {
   name: 'OTEL_RELAY_FILE_PATH',

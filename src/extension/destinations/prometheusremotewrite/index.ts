@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { sendOnce } from '../http.js';
 import { decodeMetrics } from '../model.js';
-import { DestinationSettingError, readPositiveInt, readString, readUrl } from '../settings.js';
+import { DestinationSettingError, readPositiveInt, readString, readUrl } from '../read.js';
 import type { Destination, DestinationContext, DestinationModule } from '../types.js';
 import { CumulativeState, toTimeSeries } from './series.js';
 import { PROMETHEUS_RW_ENDPOINT, PROMETHEUS_RW_HEADERS, PROMETHEUS_RW_TIMEOUT } from './settings.js';

@@ -1,4 +1,4 @@
-import type { SettingSpec } from '../settings.js';
+import type { SettingSpec } from '../read.js';
 
 export const PROMETHEUS_RW_ENDPOINT: SettingSpec = {
   name: 'OTEL_RELAY_PROMETHEUS_RW_ENDPOINT',

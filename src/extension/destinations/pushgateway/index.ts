@@ -6,7 +6,7 @@ import type { FlushBudget } from '../../export/types.js';
 import { sendOnce } from '../http.js';
 import { decodeMetrics } from '../model.js';
 import { CumulativeState, toTimeSeries } from '../prometheusremotewrite/series.js';
-import { readBool, readPositiveInt, readUrl } from '../settings.js';
+import { readBool, readPositiveInt, readUrl } from '../read.js';
 import type { Destination, DestinationContext, DestinationModule } from '../types.js';
 import { exposition, groupPath, groupSeries } from './exposition.js';
 import { PUSHGATEWAY_DELETE_ON_SHUTDOWN, PUSHGATEWAY_ENDPOINT, PUSHGATEWAY_TIMEOUT } from './settings.js';

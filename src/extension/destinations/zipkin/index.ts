@@ -2,7 +2,7 @@
 
 import { sendOnce } from '../http.js';
 import { decodeTraces } from '../model.js';
-import { readPositiveInt, readUrl } from '../settings.js';
+import { readPositiveInt, readUrl } from '../read.js';
 import type { Destination, DestinationContext, DestinationModule } from '../types.js';
 import { toZipkinSpans } from './encoder.js';
 import { ZIPKIN_ENDPOINT, ZIPKIN_TIMEOUT } from './settings.js';
