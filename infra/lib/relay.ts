@@ -6,11 +6,11 @@ import { type ILayerVersion, type Function as LambdaFunction, RuntimeFamily } fr
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { parseFlushStrategy, parseOtlpHeaders } from '../../src/extension/config.js';
+import { parseFlushStrategy, parseOtlpHeaders } from '../../src/extension/settings/index.js';
 import { OtelRelayLayer } from './layer.js';
 
 /**
- * When the relay exports (see README "Flush strategies"); `periodic:` takes ms, or seconds with `s`.
+ * When the relay exports (see docs/flush-strategies.md); `periodic:` takes ms, or seconds with `s`.
  * Checked at synth time by the extension's own parser, so a value synth accepts is one the relay uses.
  */
 export type FlushStrategy =

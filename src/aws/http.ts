@@ -1,4 +1,4 @@
-// A tiny HTTP client on node:http/https: undici costs ~65 ms to load (DESIGN §13). Every call has a
+// A tiny HTTP client on node:http/https: undici costs ~65 ms to load. Every call has a
 // deadline and can be aborted, and a request on a keep-alive socket that the peer closed while the
 // environment was frozen (ECONNRESET/EPIPE on a reused socket) is retried once on a fresh connection.
 import http from 'node:http';

@@ -1,5 +1,5 @@
 // The four S3 calls the relay needs, signed with our own SigV4. Small on purpose: the extension
-// must not load the AWS SDK (DESIGN §13), and the CLI's `replay` reuses the same client.
+// must not load the AWS SDK, and the CLI's `replay` reuses the same client.
 import { type CredentialProvider, defaultCredentialProvider } from './credentials.js';
 import { type HttpResponse, httpRequest } from './http.js';
 import { signRequest } from './sigv4.js';

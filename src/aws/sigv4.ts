@@ -1,5 +1,5 @@
-// AWS Signature Version 4 with node:crypto only. The AWS SDK signer costs ~27 ms to load
-// (DESIGN §13); this file costs nothing beyond node:crypto, which Node has already loaded.
+// AWS Signature Version 4 with node:crypto only. The AWS SDK signer costs ~27 ms to load; this
+// file costs nothing beyond node:crypto, which Node has already loaded.
 import { createHash, createHmac } from 'node:crypto';
 
 /** Long-term or temporary AWS credentials. */

@@ -3,6 +3,8 @@ import type { Logger } from './export/types.js';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'off';
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, off: 100 };
 
+export const LOG_LEVELS = Object.keys(RANK) as readonly LogLevel[];
+
 export function isLogLevel(v: string): v is LogLevel {
   return v in RANK;
 }

@@ -2,10 +2,12 @@
 // Kept tiny: only what `register` needs is loaded before it; the rest is imported lazily by run.ts.
 import { systemClock } from './clock.js';
 import { runExtension } from './lifecycle/index.js';
-import { createLogger, isLogLevel } from './log.js';
+import { createLogger } from './log.js';
+import { readSetting } from './settings/registry.js';
+import { LOG_LEVEL } from './settings/startup.js';
 
-const level = process.env.OTEL_RELAY_LOG_LEVEL?.toLowerCase() ?? 'info';
-const log = createLogger(isLogLevel(level) ? level : 'info');
+// An invalid level is reported by the full config load after `register`.
+const log = createLogger(readSetting(process.env, LOG_LEVEL, []));
 
 // A stray fault in a callback must not become Extension.Crash (which resets the function's environment).
 process.on('uncaughtException', (err) =>
@@ -24,7 +26,12 @@ function exit(code: number): void {
   });
 }
 
-runExtension({ env: process.env, clock: systemClock, log }).then(exit, (err) => {
+// layer/otel-relay.sh registers before Node boots and passes the identifier it got.
+const extensionId = process.argv
+  .find((a) => a.startsWith('--extension-id='))
+  ?.slice('--extension-id='.length);
+
+runExtension({ env: process.env, clock: systemClock, log, extensionId }).then(exit, (err) => {
   log.error('otel-relay stopped unexpectedly', { error: err });
   exit(1);
 });

@@ -1,4 +1,4 @@
-// One emulated Lambda execution environment. It follows /work/shared/lambda-platform.md: the
+// One emulated Lambda execution environment. It follows the Lambda documentation: the
 // Init sequence (extensions register, then the runtime starts), invoke release to the runtime and the
 // INVOKE subscribers at once, freeze (SIGSTOP of every process group) once all are parked in `next`,
 // timeouts and crashes as resets, the shutdown budget with SIGTERM/SHUTDOWN/SIGKILL, and the Telemetry
@@ -133,6 +133,14 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
   /** The port of this environment's Runtime/Extensions/Telemetry API (AWS_LAMBDA_RUNTIME_API). */
   get runtimeApi(): string {
     return `127.0.0.1:${this.s.server?.port ?? 0}`;
+  }
+
+  /**
+   * Under the cost model, this environment's cgroup directories (cpu: the quota and cpu.stat; cpuacct:
+   * one leaf per process; memory: the limit, peak and OOM counter); undefined without the model.
+   */
+  get cgroups(): Readonly<{ cpu: string; cpuacct: string; memory: string }> | undefined {
+    return this.s.cgroups?.dirs;
   }
 
   get isFrozen(): boolean {

@@ -30,6 +30,40 @@ export interface SpawnSpec {
   logFd?: boolean;
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
   onFrame?: (frame: LogFrame) => void;
+  /** How the process is really started (cgroups, namespaces): see Launcher. Default: directly. */
+  launcher?: Launcher;
+}
+
+/** Turns a command into the one that starts it inside the environment's cgroups and namespaces. */
+export type Launcher = (command: string, args: string[], cwd: string) => Launch;
+
+export interface Launch {
+  command: string;
+  args: string[];
+  /** The host directory spawn starts in (the process itself may change to another one). */
+  cwd: string;
+}
+
+/**
+ * Joins the given cgroup.procs files, changes to `cwd` and execs the command, all in the same process:
+ * the pid (and its process group) is the command's, and nothing runs outside the groups.
+ */
+const JOIN_AND_EXEC =
+  'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 126; shift; n=$((n-1)); done; ' +
+  'cd "$1" || exit 126; shift; exec "$@"';
+
+/** The /bin/sh arguments of JOIN_AND_EXEC. */
+export function joinAndExecArgs(procsFiles: readonly string[], cwd: string, command: string, args: string[]) {
+  return [
+    '-c',
+    JOIN_AND_EXEC,
+    'lambda-launch',
+    String(procsFiles.length),
+    ...procsFiles,
+    cwd,
+    command,
+    ...args,
+  ];
 }
 
 /** Thrown when Lambda could not exec a file: the platform's Extension.LaunchError. */
@@ -76,8 +110,11 @@ export class ManagedProcess {
   constructor(spec: SpawnSpec) {
     this.role = spec.role;
     this.name = spec.name;
-    this.child = spawn(spec.command, spec.args, {
-      cwd: spec.cwd,
+    const launch = spec.launcher
+      ? spec.launcher(spec.command, spec.args, spec.cwd)
+      : { command: spec.command, args: spec.args, cwd: spec.cwd };
+    this.child = spawn(launch.command, launch.args, {
+      cwd: launch.cwd,
       env: spec.env,
       detached: true,
       stdio: spec.logFd ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
@@ -212,6 +249,29 @@ export function peakMemoryKb(pid: number): number {
   };
   visit(pid, 0);
   return total;
+}
+
+/** User + system CPU time of a process and its descendants (reaped ones included), in ms; 0 when gone. */
+export function cpuTimeMs(pid: number): number {
+  let ticks = 0;
+  const seen = new Set<number>();
+  const visit = (p: number, depth: number): void => {
+    if (seen.has(p) || depth > 8) return;
+    seen.add(p);
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      // Fields after the command: state is 3; utime, stime, cutime, cstime are 14-17.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      for (const i of [11, 12, 13, 14]) ticks += Number(f[i] ?? 0);
+      const children = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim();
+      if (children) for (const c of children.split(/\s+/)) visit(Number(c), depth + 1);
+    } catch {
+      // Gone: its time is no longer readable.
+    }
+  };
+  visit(pid, 0);
+  // USER_HZ is 100 on every Linux Lambda runs on (and nearly everywhere else).
+  return ticks * 10;
 }
 
 /** True when /proc shows the process stopped (SIGSTOP) or gone. */

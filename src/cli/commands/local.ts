@@ -20,7 +20,13 @@ const USAGE = `usage: lambda-otel-relay local --code <dir> --handler <file.expor
                           restore (default 1000)
   --max-concurrency <n>   managed-instances only: concurrent invocations (default 4)
   --node <path>           node binary for the runtime and extensions (default: this node)
-  --tmp-dir <dir>         the environment's /tmp (TMPDIR), kept after the run (default: a temporary one)
+  --tmp-dir <dir>         the environment's /tmp, kept after the run (default: a temporary one)
+  --cost-model <model>    lambda (default): CPU in proportion to memory (1,769 MB = 1 vCPU; Init on up
+                          to 2 vCPUs), the memory size enforced, Max Memory Used from the cgroup;
+                          none: full speed
+  --cpu-period-ms <ms>    the CPU quota's period under the cost model (default 20)
+  --network <mode>        host (default: the host's network, private /opt, /tmp and /etc/hosts) or
+                          isolated (its own network; the host is $OTEL_RELAY_EMULATOR_HOST inside)
   --json                  one JSON object per line on stdout (invocations, then the shutdown)
 
 Function and extension output goes to stderr, labelled; stdout carries only results.
@@ -55,6 +61,14 @@ export function parseLocalArgs(argv: string[]): LocalRunOptions | 'help' {
   if (v['snapshot-ms'] !== undefined && mode !== 'snap-start') {
     throw new UsageError(`--snapshot-ms applies to --mode snap-start only (the mode is ${mode})`);
   }
+  const costModel = v['cost-model'] ?? 'lambda';
+  if (costModel !== 'lambda' && costModel !== 'none') {
+    throw new UsageError(`--cost-model must be lambda or none, got "${costModel}"`);
+  }
+  const network = v.network ?? 'host';
+  if (network !== 'host' && network !== 'isolated') {
+    throw new UsageError(`--network must be host or isolated, got "${network}"`);
+  }
   const env: Record<string, string> = {};
   for (const kv of v.env ?? []) {
     const eq = kv.indexOf('=');
@@ -87,7 +101,13 @@ export function parseLocalArgs(argv: string[]): LocalRunOptions | 'help' {
     env,
     mode,
     json: v.json ?? false,
+    costModel,
+    network,
   };
+  if (v['cpu-period-ms'] !== undefined) {
+    if (costModel === 'none') throw new UsageError('--cpu-period-ms applies to --cost-model lambda only');
+    options.cpuPeriodMs = positiveInt('cpu-period-ms', v['cpu-period-ms'], 20);
+  }
   if (v['snapshot-ms'] !== undefined)
     options.snapStart = { snapshotMs: positiveInt('snapshot-ms', v['snapshot-ms'], 1_000, true) };
   if (v['max-concurrency'] !== undefined)
@@ -117,6 +137,9 @@ function parse(argv: string[]) {
       'max-concurrency': { type: 'string' },
       node: { type: 'string' },
       'tmp-dir': { type: 'string' },
+      'cost-model': { type: 'string' },
+      'cpu-period-ms': { type: 'string' },
+      network: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

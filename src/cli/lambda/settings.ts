@@ -1,7 +1,7 @@
 // The relay's settings as they live on a function: environment variables read by the extension.
-// Names and accepted values are the extension's contract (see README "Configuration").
-import { parseFlushStrategy, parseOtlpHeaders } from '../../extension/config.js';
+// Names and accepted values are the extension's contract (see docs/configuration.md).
 import { parseS3Uri } from '../../extension/fallback/index.js';
+import { parseFlushStrategy, parseOtlpHeaders } from '../../extension/settings/index.js';
 import { UsageError } from '../usage.js';
 
 export const RELAY_ENV = {

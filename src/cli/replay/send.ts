@@ -3,7 +3,6 @@
 // deadline. gRPC goes through the extension's own exporter (node:http2, gRPC framing, status
 // mapping), so the relay and `replay` speak gRPC to a collector the same way.
 import { HttpRequestError, httpRequest } from '../../aws/index.js';
-import type { SignalEndpoint } from '../../extension/config.js';
 import { createOtlpExporter, type SignalExporter } from '../../extension/export/index.js';
 import {
   type AttemptResult,
@@ -13,6 +12,7 @@ import {
   type RetryPolicy,
   withRetry,
 } from '../../extension/export/retry.js';
+import type { SignalEndpoint } from '../../extension/settings/index.js';
 import { otlpJsonToProtobuf, SIGNALS, type Signal } from '../../otlp/index.js';
 import { UsageError } from '../usage.js';
 

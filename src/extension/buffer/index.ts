@@ -1,5 +1,5 @@
 // The buffer: per signal, validated ENCODED export requests, in arrival order. A batch is a
-// concatenation of whole requests (DESIGN §6): no decode, no re-encode. One memory cap covers all
+// concatenation of whole requests: no decode, no re-encode. One memory cap covers all
 // signals; past it the oldest data is evicted into a smaller, bounded queue that the next flush hands
 // to the fallback (S3, spool). Adding never waits on S3 or disk: it runs on the receiver's request
 // path. Only what the eviction queue cannot hold either is dropped, and counted by signal.

@@ -1,5 +1,5 @@
 // OTLP exporters over node:http/https (protobuf, gzip by default) and node:http2 (gRPC). Each call
-// is ONE attempt (retry policy lives in retry.ts, owned by the fallback work), bounded by the budget.
+// is ONE attempt (retry policy lives in retry.ts), bounded by the budget.
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -7,8 +7,8 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import { gzip } from 'node:zlib';
 import { decodeExportResponse, type Signal } from '../../otlp/index.js';
-import type { SignalEndpoint, TlsFiles } from '../config.js';
 import { errorText } from '../log.js';
+import type { SignalEndpoint, TlsFiles } from '../settings/types.js';
 import type { Clock, ExportOutcome, FlushBudget, SignalExporter } from './types.js';
 
 const USER_AGENT = 'lambda-otel-relay/0.1';

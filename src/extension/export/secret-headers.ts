@@ -5,8 +5,9 @@
 // the fallback (S3, /tmp) and the read is retried with a bounded back-off. A 401/403 to the secret's headers means a rotated secret: it is read again,
 // and the batch kept. Header values are never logged, not even in parse errors.
 import type { Signal } from '../../otlp/index.js';
-import { parseOtlpHeaders, type SignalEndpoint } from '../config.js';
+import { parseOtlpHeaders } from '../destinations/otlp/config.js';
 import { errorText } from '../log.js';
+import type { SignalEndpoint } from '../settings/types.js';
 import type { Clock, ExportOutcome, FlushBudget, Logger, SignalExporter } from './types.js';
 
 export type HeaderMap = Readonly<Record<string, string>>;

@@ -1,7 +1,8 @@
 // THE SEAM between the flush pipeline (src/extension/flush) and what happens to a batch on its way out
 // (exporters here; retry, breaker, S3 spill and /tmp spool in src/extension/fallback and
-// export/retry.ts + export/breaker.ts). Everything in this file is a contract other branches code against.
+// export/retry.ts + export/breaker.ts). Everything here is a contract the flush, export and fallback folders share.
 import type { Signal } from '../../otlp/index.js';
+import type { FallbackConfig } from '../settings/types.js';
 
 export type { Signal };
 
@@ -111,6 +112,8 @@ export interface DeliveryContext {
   env: Readonly<Record<string, string | undefined>>;
   clock: Clock;
   log: Logger;
+  /** The fallback's settings, read with the rest of the config; when absent the Delivery reads them. */
+  fallback?: FallbackConfig;
   /** Counts an invalid setting the Delivery read (it logs the line itself) in self-telemetry. Optional. */
   onConfigProblem?: (problem: string) => void;
   /**

@@ -8,7 +8,8 @@ import { CircuitBreaker } from '../export/breaker.js';
 import { classifyRefusal, refusalMeaning } from '../export/index.js';
 import { abortableSleep, attemptFromOutcome, type RetryPolicy, withRetry } from '../export/retry.js';
 import type { Batch, Delivery, DeliveryContext, DeliveryResult, FlushBudget } from '../export/types.js';
-import { type FallbackConfig, loadFallbackConfig } from './config.js';
+import { loadFallbackConfig } from '../settings/load.js';
+import type { FallbackConfig } from '../settings/types.js';
 import { itemsText, logBreakerChange, spillBatch } from './spill.js';
 import { Spool, type SpoolEntry } from './spool.js';
 
@@ -74,6 +75,7 @@ export function createFallbackDelivery(
   const { clock, log, exporter } = ctx;
   let config: FallbackConfig;
   if (options.config) config = options.config;
+  else if (ctx.fallback) config = ctx.fallback;
   else {
     const loaded = loadFallbackConfig(ctx.env);
     config = loaded.config;

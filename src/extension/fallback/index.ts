@@ -6,7 +6,7 @@ import { createFallbackDelivery } from './delivery.js';
 /** main.ts calls this once at init (the seam in src/extension/export/types.ts). */
 export const createDelivery: DeliveryFactory = (ctx) => createFallbackDelivery(ctx);
 
-export { type FallbackConfig, loadFallbackConfig, type S3SpillConfig } from './config.js';
+export type { FallbackConfig, S3SpillConfig } from '../settings/types.js';
 export {
   createFallbackDelivery,
   type FallbackCounters,

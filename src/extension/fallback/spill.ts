@@ -7,7 +7,7 @@ import type { S3Client } from '../../aws/index.js';
 import type { BreakerStateChange, CircuitBreaker } from '../export/breaker.js';
 import type { Batch, Clock, Logger } from '../export/types.js';
 import { itemsText } from '../log.js';
-import type { S3SpillConfig } from './config.js';
+import type { S3SpillConfig } from '../settings/types.js';
 import { objectKey } from './s3-layout.js';
 import { type Spool, SpoolError } from './spool.js';
 

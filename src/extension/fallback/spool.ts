@@ -1,5 +1,5 @@
 // The last resort before dropping: OTLP batches as files under /tmp, which survives freezes, resets
-// and re-inits of the environment (lambda-platform.md §2.3). Each file is written to a temp name,
+// and re-inits of the environment. Each file is written to a temp name,
 // fsynced and renamed, so a file with a final name is always complete; a crash leaves only a temp
 // file, which the next open removes. Files are replayed oldest first and deleted only after the
 // collector confirmed them.

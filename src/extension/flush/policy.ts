@@ -1,6 +1,6 @@
-// The flush policy (DESIGN §5): a pure decision from the strategy, the buffer and measured
+// The flush policy: a pure decision from the strategy, the buffer and measured
 // invocation arrivals. Time comes in as numbers, so every branch is testable without waiting.
-import type { FlushStrategy } from '../config.js';
+import type { FlushStrategy } from '../settings/types.js';
 
 export interface BufferView {
   bytes: number;

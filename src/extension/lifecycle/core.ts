@@ -3,7 +3,6 @@
 // than it must.
 import { type Signal, validateExportRequest } from '../../otlp/index.js';
 import { TelemetryBuffer } from '../buffer/index.js';
-import { formatFlushStrategy, loadConfig, type RelayConfig } from '../config.js';
 import {
   type Clock,
   createOtlpExporter,
@@ -34,6 +33,9 @@ import {
   startGrpcReceiver,
   startHttpReceiver,
 } from '../receive/index.js';
+import { loadConfig } from '../settings/load.js';
+import { formatFlushStrategy } from '../settings/relay.js';
+import type { RelayConfig } from '../settings/types.js';
 import { breakerReadings, encodeSelfMetrics, RelayStats } from '../telemetry/index.js';
 import type { InvokeEvent, ShutdownEvent } from './extensions-api.js';
 import { flushBeforeSnapshot, InitRuntimeDoneWatch, type SnapshotFlushOutcome } from './snap-start.js';
@@ -137,6 +139,7 @@ export class RelayCore {
     const delivery = (opts.createDelivery ?? createFallbackDelivery)({
       exporter,
       env: opts.env,
+      fallback: config.fallback,
       clock,
       log,
       onConfigProblem: configProblem,

@@ -44,13 +44,16 @@ export interface ExtensionsApiClient {
   exitError(errorType: string, message: string): Promise<void>;
 }
 
-/** `runtimeApi` is AWS_LAMBDA_RUNTIME_API ("host:port"). */
-export function createExtensionsApiClient(runtimeApi: string): ExtensionsApiClient {
+/**
+ * `runtimeApi` is AWS_LAMBDA_RUNTIME_API ("host:port"); `registeredId` is the identifier when the
+ * launcher has registered already.
+ */
+export function createExtensionsApiClient(runtimeApi: string, registeredId = ''): ExtensionsApiClient {
   const [host, portText] = splitHostPort(runtimeApi);
   const port = Number(portText ?? 80);
   // One socket, kept alive: the API is local, and a fresh connect per call is wasted time.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  let extensionId = '';
+  let extensionId = registeredId;
 
   const call = (
     method: string,

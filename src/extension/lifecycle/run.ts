@@ -2,9 +2,11 @@
 // Whatever goes wrong after `register`, the extension keeps calling `next`: a telemetry fault must
 // never become a function fault (pass-through mode).
 
-import type { RelayConfig } from '../config.js';
 import type { Clock, DeliveryFactory, Logger, SignalExporter } from '../export/types.js';
 import { errorText } from '../log.js';
+import { readSetting } from '../settings/registry.js';
+import { EXTENSION_NAME, isManagedInstances } from '../settings/startup.js';
+import type { RelayConfig } from '../settings/types.js';
 import type { RelayCore } from './core.js';
 import {
   createExtensionsApiClient,
@@ -20,6 +22,11 @@ export interface ExtensionDeps {
   log: Logger & { setLevel?(level: RelayConfig['logLevel']): void };
   /** Defaults to a client of AWS_LAMBDA_RUNTIME_API. */
   api?: ExtensionsApiClient;
+  /**
+   * The identifier when the launcher has registered already (it does so before Node boots, so the
+   * runtime's Init is not held up by it); `register` is then skipped.
+   */
+  extensionId?: string;
   createDelivery?: DeliveryFactory;
   createExporter?: (config: RelayConfig, clock: Clock) => SignalExporter;
   /** Loads the part of the extension that is not needed before `register` (kept off the first ms). */
@@ -37,31 +44,35 @@ export async function runExtension(deps: ExtensionDeps): Promise<number> {
     log.error('AWS_LAMBDA_RUNTIME_API is not set: not running inside Lambda; exiting');
     return 1;
   }
-  const api = deps.api ?? createExtensionsApiClient(runtimeApi!);
+  const api = deps.api ?? createExtensionsApiClient(runtimeApi!, deps.extensionId);
   // Decided before config is read: it changes what may be registered (SHUTDOWN only on Managed Instances).
-  const managedInstances =
-    env.AWS_LAMBDA_INITIALIZATION_TYPE === 'lambda-managed-instances' ||
-    env.OTEL_RELAY_MANAGED_INSTANCES?.trim().toLowerCase() === 'true';
-  const name = env.OTEL_RELAY_EXTENSION_NAME?.trim() || 'otel-relay';
+  // Problems are reported once, by the full config load after `register`.
+  const managedInstances = isManagedInstances(env);
+  const name = readSetting(env, EXTENSION_NAME, []);
 
   // 1. Register before anything else: the runtime does not start until every extension has.
   let extensionId: string;
   let functionName: string | undefined;
   let functionVersion: string | undefined;
-  try {
-    const reg = await api.register(name, managedInstances ? ['SHUTDOWN'] : ['INVOKE', 'SHUTDOWN']);
-    extensionId = reg.extensionId;
-    functionName = reg.functionName ?? env.AWS_LAMBDA_FUNCTION_NAME;
-    functionVersion = reg.functionVersion ?? env.AWS_LAMBDA_FUNCTION_VERSION;
-  } catch (err) {
-    log.error(
-      'could not register with the Extensions API; the relay is not running and accepts no telemetry',
-      {
-        error: err,
-      },
-    );
-    return 1;
-  }
+  if (deps.extensionId) {
+    extensionId = deps.extensionId;
+    functionName = env.AWS_LAMBDA_FUNCTION_NAME;
+    functionVersion = env.AWS_LAMBDA_FUNCTION_VERSION;
+  } else
+    try {
+      const reg = await api.register(name, managedInstances ? ['SHUTDOWN'] : ['INVOKE', 'SHUTDOWN']);
+      extensionId = reg.extensionId;
+      functionName = reg.functionName ?? env.AWS_LAMBDA_FUNCTION_NAME;
+      functionVersion = reg.functionVersion ?? env.AWS_LAMBDA_FUNCTION_VERSION;
+    } catch (err) {
+      log.error(
+        'could not register with the Extensions API; the relay is not running and accepts no telemetry',
+        {
+          error: err,
+        },
+      );
+      return 1;
+    }
 
   // 2. Everything else. A failure here leaves the extension in pass-through mode.
   let core: RelayCore | undefined;

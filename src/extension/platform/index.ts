@@ -1,4 +1,4 @@
-// Layer-only mode (DESIGN §10): telemetry made from the Telemetry API alone, for functions with no
+// Layer-only mode: telemetry made from the Telemetry API alone, for functions with no
 // OpenTelemetry SDK: a SERVER span per invocation, an init span on a cold start, FaaS metrics from
 // platform.report, and the function's log lines as OTLP log records. Encoded by hand (no protobufjs)
 // and put into the same buffer as everything else.

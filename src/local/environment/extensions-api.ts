@@ -1,4 +1,4 @@
-// The Extensions API (/2020-01-01, lambda-platform.md §1): register, the event long poll, the init and
+// The Extensions API (/2020-01-01): register, the event long poll, the init and
 // exit error calls, and delivery of INVOKE/SHUTDOWN events to a parked (or soon parked) extension.
 import { randomUUID } from 'node:crypto';
 import type { ApiRequest, Reply } from '../api-server.js';

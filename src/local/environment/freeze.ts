@@ -1,4 +1,4 @@
-// Freeze and thaw (lambda-platform.md §2.3): every process group is SIGSTOPped once the runtime and the
+// Freeze and thaw: every process group is SIGSTOPped once the runtime and the
 // INVOKE subscribers are parked, and telemetry delivery pauses with them.
 import { isStopped } from '../processes.js';
 import { FREEZE_CONFIRM_MS, type Sandbox } from './sandbox.js';

@@ -1,4 +1,4 @@
-// Init (lambda-platform.md §2.1): launch every extension, start the runtime once they have all
+// Init: launch every extension, start the runtime once they have all
 // registered, wait for every registered extension's first /next, then report. A failed or timed-out
 // Init shuts everything down so the next invoke re-runs it.
 import { round3 } from '../clock.js';
@@ -17,6 +17,9 @@ export async function runInit(env: Sandbox, phase: 'init' | 'invoke', deadline: 
   env.runtimeInitError = undefined;
   env.runtimeParked = [];
   env.slots = [];
+  // Init is not held to the memory share; a new generation's Max Memory Used starts from here.
+  env.cgroups?.enter('init');
+  env.cgroups?.resetPeak();
   const start = env.clock.now();
   const initializationType = env.initializationType;
   env.relay.markInitStart();
@@ -81,6 +84,7 @@ export async function runInit(env: Sandbox, phase: 'init' | 'invoke', deadline: 
   if (runtimeStarted && env.runtimeReady) await step(() => env.slots.every((s) => !s.id || s.ready));
   env.registrationOpen = false;
   env.subscriptionOpen = false;
+  env.cgroups?.enter('invoke');
 
   const status: InitResult['status'] = env.failure ? 'error' : timedOut ? 'timeout' : 'success';
   const durationMs = round3(env.clock.now() - start);
@@ -132,6 +136,7 @@ export function launchExtension(env: Sandbox, slot: ExtensionSlot): void {
     args: [],
     env: env.extensionEnv,
     cwd: env.optDir,
+    launcher: env.launcher('extension', slot.name),
     onLine: (stream, text) => {
       env.captureLine({ role: 'extension', name: slot.name, stream, text });
       env.relay.emit('extension', text);
@@ -164,6 +169,7 @@ export function launchRuntime(env: Sandbox): void {
     env: { ...env.runtimeEnv, _LAMBDA_TELEMETRY_LOG_FD: '3' },
     cwd: env.cfg.codeDir,
     logFd: true,
+    launcher: env.launcher('runtime', 'function'),
     onLine: (stream, text) => {
       env.captureLine({ role: 'runtime', name: 'function', stream, text });
       env.relay.emit('function', text);

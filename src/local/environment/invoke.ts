@@ -1,4 +1,4 @@
-// One invoke on an on-demand environment (lambda-platform.md §2.2): thaw, re-run Init if a reset left
+// One invoke on an on-demand environment: thaw, re-run Init if a reset left
 // it pending, release the event to the runtime and the INVOKE subscribers at once, wait until all of
 // them are back in /next (or the deadline), report, then freeze or reset.
 import { randomUUID } from 'node:crypto';
@@ -13,6 +13,9 @@ import { releaseToRuntime } from './runtime-api.js';
 import { type ExtensionSlot, type Failure, hex, type Invocation, type Sandbox } from './sandbox.js';
 import { resetIfPending, shutdownProcesses } from './shutdown.js';
 import { restoreSnapshot, takeSnapshot } from './snap-start.js';
+
+/** platform.report errorType of an invocation that went over the memory size. */
+export const OUT_OF_MEMORY = 'Runtime.OutOfMemory';
 
 /** A fresh request id, epoch deadline, ARN and X-Ray trace header for one invoke. */
 export function newInvocation(env: Sandbox, event: unknown, opts: InvokeOptions): Invocation {
@@ -57,6 +60,8 @@ export async function invokeOnDemand(
   // From here a crash fails this invoke (it no longer resets an idle environment).
   env.phase = 'invoke';
   env.failure = undefined;
+  const oomKillsBefore = env.cgroups?.oomKills() ?? 0;
+  const cpuBefore = env.cpuSnapshot();
   thaw(env);
   emitStart(env, inv);
   let initDurationMs: number | undefined;
@@ -123,6 +128,12 @@ export async function invokeOnDemand(
     status = inv.response?.status ?? 'error';
     errorType = inv.response?.errorType;
   }
+  // Whichever process the kernel killed, going over the memory size is the function's error.
+  const outOfMemory = (env.cgroups?.oomKills() ?? 0) > oomKillsBefore;
+  if (outOfMemory) {
+    status = 'error';
+    errorType = OUT_OF_MEMORY;
+  }
 
   const runtimeNextAt = inv.runtimeNextAt;
   const lastExtensionNext = Math.max(...inv.extensionNext.values(), runtimeNextAt ?? 0);
@@ -181,6 +192,7 @@ export async function invokeOnDemand(
     postRuntimeMs,
     billedDurationMs,
     maxMemoryUsedMB,
+    cpuMs: env.cpuSince(cpuBefore),
   };
   if (initDurationMs !== undefined) result.initDurationMs = initDurationMs;
   if (restoreDurationMs !== undefined) result.restoreDurationMs = restoreDurationMs;
@@ -199,8 +211,14 @@ export async function invokeOnDemand(
   if (status === 'failure' && failure && !result.error) {
     result.error = { errorType: failure.errorType, errorMessage: failure.message };
   }
+  if (outOfMemory) {
+    result.error = {
+      errorType: OUT_OF_MEMORY,
+      errorMessage: `the environment went over its memory size (${env.cfg.memoryMb} MB) and the kernel killed ${failure ? `a process (${failure.message})` : 'a process'}; the environment was reset`,
+    };
+  }
 
-  if (status === 'timeout' || status === 'failure') {
+  if (status === 'timeout' || status === 'failure' || outOfMemory) {
     // A timeout or a crash resets the environment: shutdown with that reason, re-init next time.
     const reset = await shutdownProcesses(env, status === 'timeout' ? 'timeout' : 'failure');
     env.needsInit = true;

@@ -1,4 +1,4 @@
-// One invoke on Lambda Managed Instances (lambda-platform.md §5.1): invokes run concurrently on the
+// One invoke on Lambda Managed Instances: invokes run concurrently on the
 // runtime's workers, the environment never freezes, a timeout is reported but not enforced.
 import { round3 } from '../clock.js';
 import type { InvocationResult, InvocationStatus, InvokeOptions } from '../types.js';

@@ -1,4 +1,4 @@
-// The Runtime API (/2018-06-01, lambda-platform.md §4): the runtime's long poll for the next event,
+// The Runtime API (/2018-06-01): the runtime's long poll for the next event,
 // its response or error for an invocation, and its init error.
 import type { ApiRequest, Reply } from '../api-server.js';
 import { round3 } from '../clock.js';

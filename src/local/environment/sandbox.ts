@@ -10,13 +10,21 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ApiServer, Reply } from '../api-server.js';
 import type { Clock } from '../clock.js';
+import { DEFAULT_CPU_PERIOD_MS, EnvironmentCgroups, hostCgroups } from '../cost-model.js';
 import { nodeMajorOf } from '../layout.js';
-import { type ManagedProcess, peakMemoryKb } from '../processes.js';
+import {
+  cpuTimeMs,
+  joinAndExecArgs,
+  type Launcher,
+  type ManagedProcess,
+  peakMemoryKb,
+} from '../processes.js';
 import { TelemetryRelay } from '../telemetry.js';
 import type {
   EnvironmentEvents,
   EnvironmentMode,
   InitResult,
+  InvocationCpu,
   InvokeOptions,
   LocalFunctionConfig,
   OutputLine,
@@ -117,6 +125,11 @@ export function removeWorkDir(dir: string): void {
   ownedWorkDirs.delete(dir);
 }
 
+/** The cpuacct leaf (and cpu snapshot key) of a process. */
+function cpuLeaf(role: 'runtime' | 'extension', name: string): string {
+  return role === 'runtime' ? 'runtime' : `extension-${name}`;
+}
+
 export function hex(bytes: number): string {
   return randomBytes(bytes).toString('hex');
 }
@@ -178,6 +191,8 @@ export class Sandbox {
   snapshotAt: number | undefined;
   /** Snap-start: the restore duration, reported on the next invoke. */
   pendingRestoreMs: number | undefined;
+  /** The cost model's groups; undefined when the model is off or cgroups are not usable. */
+  readonly cgroups: EnvironmentCgroups | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly waiters = new Set<() => void>();
 
@@ -205,6 +220,12 @@ export class Sandbox {
         throw new Error(`snapStart.${key} must be a non-negative number of milliseconds, got ${String(v)}`);
       }
     }
+    if (config.network !== undefined && config.network !== 'host' && config.network !== 'isolated') {
+      throw new Error(`network must be 'host' or 'isolated', got ${JSON.stringify(config.network)}`);
+    }
+    if (config.network === 'isolated') {
+      throw new Error("network 'isolated' is not available yet in this emulator build; use 'host'");
+    }
     const timeoutMs = config.timeoutMs ?? 3_000;
     this.cfg = {
       ...config,
@@ -231,12 +252,63 @@ export class Sandbox {
     this.ownsTmp = config.tmpDir === undefined;
     this.tmpDir = config.tmpDir ? resolve(config.tmpDir) : join(this.workDir, 'tmp');
     mkdirSync(this.tmpDir, { recursive: true });
+    this.cgroups = this.makeCgroups(config);
     this.relay = new TelemetryRelay({
       clock,
       onRecord: (rec) => this.events.emit('telemetry', rec),
       onDeliveryError: (name, err) =>
         this.note(`telemetry delivery to ${name} failed after retries; batch dropped: ${String(err)}`),
     });
+  }
+
+  private makeCgroups(config: LocalFunctionConfig): EnvironmentCgroups | undefined {
+    const model = config.costModel ?? 'none';
+    if (model === 'none') return undefined;
+    if (model !== 'lambda') {
+      throw new Error(`costModel must be 'lambda' or 'none', got ${JSON.stringify(model)}`);
+    }
+    const periodMs = config.cpuPeriodMs ?? DEFAULT_CPU_PERIOD_MS;
+    if (!(Number.isFinite(periodMs) && periodMs >= 1 && periodMs <= 1_000)) {
+      throw new Error(`cpuPeriodMs must be between 1 and 1000 ms, got ${String(config.cpuPeriodMs)}`);
+    }
+    const host = hostCgroups();
+    if (!host.ok) {
+      this.note(`cost model off: ${host.reason}; the environment runs at full speed`);
+      return undefined;
+    }
+    return new EnvironmentCgroups(host.own, this.cfg.memoryMb, periodMs);
+  }
+
+  /** How a process of this environment is started: in its cgroups, when the cost model is on. */
+  launcher(role: 'runtime' | 'extension', name: string): Launcher | undefined {
+    const groups = this.cgroups;
+    if (!groups) return undefined;
+    const files = groups.procsFiles(cpuLeaf(role, name));
+    return (command, args, cwd) => ({
+      command: '/bin/sh',
+      args: joinAndExecArgs(files, cwd, command, args),
+      cwd,
+    });
+  }
+
+  /** CPU time used so far by each process (by its cpuacct leaf, or from /proc), in ms. */
+  cpuSnapshot(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const p of this.allProcesses()) {
+      const key = cpuLeaf(p.role, p.name);
+      out.set(key, this.cgroups ? this.cgroups.cpuNs(key) / 1e6 : p.pid > 0 ? cpuTimeMs(p.pid) : 0);
+    }
+    return out;
+  }
+
+  /** The CPU each process used since `before` (a cpuSnapshot), for an invocation's result. */
+  cpuSince(before: Map<string, number>): InvocationCpu {
+    const now = this.cpuSnapshot();
+    const used = (key: string): number =>
+      Math.round(Math.max(0, (now.get(key) ?? 0) - (before.get(key) ?? 0)) * 1000) / 1000;
+    const cpu: InvocationCpu = { runtime: used(cpuLeaf('runtime', 'function')), extensions: {} };
+    for (const s of this.slots) if (s.proc) cpu.extensions[s.name] = used(cpuLeaf('extension', s.name));
+    return cpu;
   }
 
   get initializationType(): string {
@@ -255,7 +327,9 @@ export class Sandbox {
     return out;
   }
 
+  /** Max Memory Used: the memory group's peak under the cost model, else the processes' peak RSS. */
   maxMemoryMb(): number {
+    if (this.cgroups) return Math.ceil(this.cgroups.peakBytes() / (1024 * 1024));
     let kb = 0;
     for (const p of this.allProcesses()) if (p.alive && p.pid > 0) kb += peakMemoryKb(p.pid);
     return Math.ceil(kb / 1024);

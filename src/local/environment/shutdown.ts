@@ -1,4 +1,4 @@
-// Shutdown and reset (lambda-platform.md §2.4): SIGTERM/SIGKILL of the runtime within its share of the
+// Shutdown and reset: SIGTERM/SIGKILL of the runtime within its share of the
 // budget, SHUTDOWN to the subscribers, SIGKILL at the deadline. A crash or timeout takes the same path
 // as a reset; on Managed Instances a crash terminates the environment instead.
 import { rmSync } from 'node:fs';
@@ -147,4 +147,10 @@ export async function close(env: Sandbox): Promise<void> {
   if (server) await server.close();
   rmSync(env.optDir, { recursive: true, force: true });
   if (!env.ownsTmp) removeWorkDir(env.workDir);
+  // The groups can go once the kernel has taken their last task out; SIGKILLed ones take a moment.
+  const groups = env.cgroups;
+  if (groups) {
+    const deadline = env.clock.now() + REAP_MS;
+    while (!groups.remove() && env.clock.now() < deadline) await env.sleep(20);
+  }
 }

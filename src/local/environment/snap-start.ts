@@ -1,4 +1,4 @@
-// SnapStart (lambda-platform.md §2.3, §5.2): Init ends with the runtime held in GET /runtime/restore/next
+// SnapStart: Init ends with the runtime held in GET /runtime/restore/next
 // (its before-snapshot hooks done) and every extension parked in /extension/event/next; the snapshot is
 // emulated by stopping every process (SIGSTOP) for at least `snapshotMs` of wall time; the restore gives
 // the environment a fresh platform-side network (pooled telemetry connections are dropped), thaws it,

@@ -1,4 +1,4 @@
-// The Telemetry API subscription (/2022-07-01, lambda-platform.md §3.1); batching and delivery live in
+// The Telemetry API subscription (/2022-07-01); batching and delivery live in
 // ../telemetry.ts.
 import type { ApiRequest, Reply } from '../api-server.js';
 import { parseSubscription } from '../telemetry.js';

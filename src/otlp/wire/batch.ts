@@ -1,4 +1,4 @@
-// Batches on the wire (DESIGN §6): concatenated encoded entries or requests are one valid request,
+// Batches on the wire: concatenated encoded entries or requests are one valid request,
 // so a batch is a list of byte ranges joined at send time, never a decode and re-encode.
 
 /** Anything with a byte length: encoded entries, whole requests, or buffer records holding them. */

@@ -15,7 +15,7 @@ import { detach } from '../../../src/cli/commands/detach.js';
 import { publish } from '../../../src/cli/commands/publish.js';
 import { status } from '../../../src/cli/commands/status.js';
 import type { CommandDeps } from '../../../src/cli/lambda/cli.js';
-import { loadConfig } from '../../../src/extension/config.js';
+import { loadConfig } from '../../../src/extension/settings/index.js';
 import { type MotoServer, startMotoServer } from '../../helpers/moto.js';
 import { printLogsOnFailure } from '../../helpers/peer-logs.js';
 import { virtualClock } from '../../unit/cli/virtual-clock.js';

@@ -1,4 +1,4 @@
-// SnapStart mode (lambda-platform.md §2.3, §5.2): Init with the runtime's before-snapshot hooks ending
+// SnapStart mode: Init with the runtime's before-snapshot hooks ending
 // in GET /runtime/restore/next, a snapshot during which every process is stopped, the Restore phase
 // (after-restore hooks, its limit, restore/error) with its telemetry records, and extensions that get
 // no RESTORE event.

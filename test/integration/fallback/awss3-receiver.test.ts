@@ -1,6 +1,6 @@
 // Compatibility: what the extension spills to S3 is re-ingested by the OpenTelemetry Collector's own
 // awss3receiver (real collector, real S3 server), span ids intact. This is the layout promise of
-// DESIGN §8: awss3exporter keys (otlp_proto, gzip), readable by the collector without our `replay`.
+// awss3exporter keys (otlp_proto, gzip), readable by the collector without our `replay`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger, SignalExporter } from '../../../src/extension/export/index.js';
 import { createFallbackDelivery } from '../../../src/extension/fallback/index.js';

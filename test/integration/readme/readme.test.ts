@@ -1,28 +1,62 @@
-// Keeps README.md honest against the code: the variables its tables document are the ones the
+// Keeps README.md and docs/ honest against the code: the variables its tables document are the ones the
 // extension reads, with the defaults it uses; every variable the extension reads is documented; the
 // "not read" claims of Limitations are still true; every CLI command and option it shows exists; every
 // `npm run` script exists; every relative link and anchor resolves. A README change that the code does
 // not back (or a code change the README does not follow) fails here with the name of what differs.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/extension/config.js';
-import { loadFallbackConfig } from '../../../src/extension/fallback/index.js';
+import { loadConfig } from '../../../src/extension/settings/index.js';
 
 const root = resolve(import.meta.dirname, '../../..');
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
+/** README.md and every page of docs/, by path relative to the repository. */
+const pages = new Map<string, string>(
+  [
+    'README.md',
+    ...readdirSync(join(root, 'docs'), { recursive: true, encoding: 'utf8' }).map((f) => `docs/${f}`),
+  ]
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => [f, readFileSync(join(root, f), 'utf8')]),
+);
+/** All of the documentation as one text (a name documented on any page counts). */
+const readme = [...pages.values()].join('\n');
 const CLI = join(root, 'dist/cli.mjs');
 
 type Env = Record<string, string | undefined>;
 
-/** The text of one `## title` section (up to the next `## `), or a failure naming it. */
+/** The headings of a markdown text outside fenced code (a `# comment` in a shell block is none). */
+function headings(text: string): { level: number; title: string; at: number }[] {
+  const out: { level: number; title: string; at: number }[] = [];
+  let fenced = false;
+  let at = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced;
+    const m = fenced ? null : /^(#+) (.+)$/.exec(line);
+    if (m) out.push({ level: m[1]?.length ?? 1, title: m[2] ?? '', at });
+    at += line.length + 1;
+  }
+  return out;
+}
+
+/**
+ * The text under the heading `title` on whichever page has it (a page's `# title` is the whole page),
+ * up to the next heading of the same or a higher level, or a failure naming it.
+ */
 function section(title: string): string {
-  const start = readme.indexOf(`\n## ${title}\n`);
-  if (start < 0) throw new Error(`README has no "## ${title}" section`);
-  const next = readme.indexOf('\n## ', start + 1);
-  return readme.slice(start, next < 0 ? undefined : next);
+  // A page titled so wins over a subsection of that name elsewhere.
+  const ranked = [...pages.values()].sort(
+    (a, b) => Number(b.startsWith(`# ${title}\n`)) - Number(a.startsWith(`# ${title}\n`)),
+  );
+  for (const text of ranked) {
+    const hs = headings(text);
+    const i = hs.findIndex((h) => h.title === title);
+    const h = hs[i];
+    if (!h) continue;
+    const next = hs.slice(i + 1).find((n) => n.level <= h.level);
+    return text.slice(h.at, next?.at);
+  }
+  throw new Error(`no page of README.md or docs/ has a "${title}" heading`);
 }
 
 /** Pipe tables of a markdown text: header cells and rows of cells (escaped `\|` stays inside a cell). */
@@ -47,33 +81,10 @@ function tables(md: string): { header: string[]; rows: string[][] }[] {
 const backticked = (text: string) => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '');
 const ENV_NAME = /^[A-Z][A-Z0-9_]*(<SIGNAL>[A-Z0-9_]*)?$/;
 
-/** Variable rows (first column "variable") of the sections that document the extension's settings. */
-function documentedVariables(): { name: string; defaultCell: string; where: string }[] {
-  const rows: { name: string; defaultCell: string; where: string }[] = [];
-  for (const title of ['Configuration', 'Failure handling and fallback']) {
-    for (const t of tables(section(title))) {
-      if (t.header[0] !== 'variable' || t.header[1] !== 'default') continue;
-      for (const row of t.rows) {
-        for (const name of backticked(row[0] ?? '').filter((n) => ENV_NAME.test(n))) {
-          const names = name.includes('<SIGNAL>')
-            ? ['TRACES', 'METRICS', 'LOGS'].map((s) => name.replace('<SIGNAL>', s))
-            : [name];
-          for (const n of names) rows.push({ name: n, defaultCell: row[1] ?? '', where: title });
-        }
-      }
-    }
-  }
-  return rows;
-}
-
-/** Both config loaders of the extension, as one comparable value. */
+/** The extension's config, as one comparable value. */
 function load(env: Env): { value: string; problems: string[] } {
-  const relay = loadConfig(env);
-  const fallback = loadFallbackConfig(env);
-  return {
-    value: JSON.stringify({ relay: relay.config, fallback: fallback.config }),
-    problems: [...relay.problems, ...fallback.problems],
-  };
+  const { config, problems } = loadConfig(env);
+  return { value: JSON.stringify(config), problems };
 }
 
 // S3 settings are only read when the S3 spill is on, so every probe runs with it on.
@@ -115,7 +126,6 @@ function variablesLookedUp(): Set<string> {
     },
   });
   loadConfig(env);
-  loadFallbackConfig(env);
   return seen;
 }
 
@@ -174,7 +184,7 @@ function documentedOptionsOf(command: string): { where: string; text: string } {
         text: firstColumn('The local Lambda emulator', 'option'),
       };
     case 'demo':
-      return { where: 'Quick start', text: section('Quick start') };
+      return { where: 'the two commands (README)', text: section('The two commands') };
     case 'replay':
       return { where: 'the Replay section', text: section('Replay') };
     default:
@@ -185,43 +195,9 @@ function documentedOptionsOf(command: string): { where: string; text: string } {
   }
 }
 
+// The settings tables are generated from the registry (docs/configuration.md) and checked in
+// test/unit/settings/registry.test.ts.
 describe('README: configuration tables', () => {
-  it('documents only variables that the extension reads', () => {
-    const documented = documentedVariables();
-    expect(documented.length).toBeGreaterThan(30);
-    const unread = documented
-      .filter((d) => !configReads(d.name) && !extensionSource.includes(d.name))
-      .map((d) => `${d.name} (${d.where})`);
-    expect(unread, 'documented in README but not read by src/extension').toEqual([]);
-  });
-
-  it('states the defaults the extension uses (setting a variable to its documented default changes nothing)', () => {
-    const base = load(BASE);
-    const wrong: string[] = [];
-    let checked = 0;
-    for (const d of documentedVariables()) {
-      const value = backticked(d.defaultCell)[0]?.replace('$TMPDIR', tmpdir());
-      if (value === undefined || d.name === 'OTEL_RELAY_FALLBACK_S3_URI') continue;
-      checked++;
-      const r = load({ ...BASE, [d.name]: value });
-      if (r.value !== base.value || r.problems.length > 0)
-        wrong.push(`${d.name}: README says ${value}; ${r.problems.join(' ') || 'the config differs'}`);
-    }
-    expect(checked).toBeGreaterThan(25);
-    expect(wrong).toEqual([]);
-  });
-
-  it('documents every OTEL_* variable the extension reads', () => {
-    const outsideLimitations = readme.replace(section('Limitations'), '');
-    const perSignalRule = outsideLimitations.includes('OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_*');
-    const undocumented = [...extensionReads()].filter((name) => {
-      const general = name.replace(/^OTEL_EXPORTER_OTLP_(TRACES|METRICS|LOGS)_/, 'OTEL_EXPORTER_OTLP_');
-      if (outsideLimitations.includes(name)) return false;
-      return !(perSignalRule && general !== name && outsideLimitations.includes(general));
-    });
-    expect(undocumented, 'read by src/extension but not in README').toEqual([]);
-  });
-
   it('deploys only variables the extension reads, or that Limitations says it does not read yet', () => {
     const deployment = tables(section('Deployment')).find((t) => t.header[1] === 'set from');
     expect(deployment).toBeDefined();
@@ -317,22 +293,32 @@ describe('README: commands', () => {
 });
 
 describe('README: links', () => {
-  it('has only relative links and anchors that resolve', () => {
+  it('has only relative links and anchors that resolve, on every page', () => {
     const slug = (heading: string) =>
       heading
         .toLowerCase()
         .replace(/[^\p{L}\p{N} _-]/gu, '')
         .replace(/ /g, '-');
-    const anchors = new Set([...readme.matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1] ?? '')));
+    const anchorsOf = (text: string) =>
+      new Set([...text.matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1] ?? '')));
     const broken: string[] = [];
-    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? '');
-    for (const target of links) {
-      if (/^https?:\/\//.test(target)) continue;
-      if (target.startsWith('#')) {
-        if (!anchors.has(target.slice(1))) broken.push(target);
-      } else if (!existsSync(join(root, target.split('#')[0] ?? ''))) broken.push(target);
+    let links = 0;
+    for (const [path, text] of pages) {
+      for (const target of [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? '')) {
+        links++;
+        if (/^https?:\/\//.test(target)) continue;
+        const [file = '', anchor] = target.split('#');
+        const resolved = file === '' ? path : join(path, '..', file);
+        if (!existsSync(join(root, resolved))) broken.push(`${path}: ${target}`);
+        else if (
+          anchor &&
+          resolved.endsWith('.md') &&
+          !anchorsOf(pages.get(resolved) ?? readFileSync(join(root, resolved), 'utf8')).has(anchor)
+        )
+          broken.push(`${path}: ${target}`);
+      }
     }
-    expect(links.length).toBeGreaterThan(5);
+    expect(links).toBeGreaterThan(5);
     expect(broken).toEqual([]);
   });
 });

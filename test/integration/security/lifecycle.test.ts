@@ -1,5 +1,5 @@
 // The built extension process against a scripted Extensions API: what it loads before `register`
-// (DESIGN §4: nothing heavy on the init path), and that silence or garbage from the platform ends in
+// (nothing heavy on the init path), and that silence or garbage from the platform ends in
 // a bounded exit or carries on, never a hang.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-// Security properties of the OTLP receivers that hold today (DESIGN §14): loopback-only binding,
+// Security properties of the OTLP receivers that hold today: loopback-only binding,
 // body and decompressed-size caps that hold against lying or chunked framing, a "done" endpoint that
 // survives odd request ids, and a buffer that stays bounded (with every item accounted for) under a
 // flood. Real sockets on loopback, real receivers; each wait is bounded.

@@ -1,4 +1,4 @@
-// Secrets never reach the extension's log (DESIGN §14): OTLP headers (including malformed entries),
+// Secrets never reach the extension's log: OTLP headers (including malformed entries),
 // endpoint userinfo, AWS credentials and what they sign. The built extension runs at debug level
 // through the paths that log the most: a collector that refuses, an S3 that refuses, the /tmp spool.
 import { afterEach, describe, expect, it } from 'vitest';

@@ -7,8 +7,8 @@ import {
   validateSecretArn,
 } from '../../../src/cli/lambda/settings.js';
 import { UsageError } from '../../../src/cli/usage.js';
-import { parseFlushStrategy, parseOtlpHeaders } from '../../../src/extension/config.js';
 import { parseS3Uri } from '../../../src/extension/fallback/index.js';
+import { parseFlushStrategy, parseOtlpHeaders } from '../../../src/extension/settings/index.js';
 
 describe('relay settings given on the command line', () => {
   it('accepts every flush strategy the extension knows', () => {

@@ -1,7 +1,6 @@
 // Config values that would leak secrets into logs or break every export (security review 5, 6).
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseOtlpHeaders } from '../../../src/extension/config.js';
-import { loadFallbackConfig } from '../../../src/extension/fallback/config.js';
+import { loadConfig, loadFallbackConfig, parseOtlpHeaders } from '../../../src/extension/settings/index.js';
 
 describe('endpoint values in config problems', () => {
   it('names the variable but leaves out userinfo and query of an invalid OTLP endpoint', () => {

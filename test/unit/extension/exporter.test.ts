@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/extension/clock.js';
-import { loadConfig } from '../../../src/extension/config.js';
 import { createOtlpExporter, parseRetryAfter } from '../../../src/extension/export/otlp-exporter.js';
 import type { FlushBudget, Logger, SignalExporter } from '../../../src/extension/export/types.js';
 import { createFallbackDelivery } from '../../../src/extension/fallback/index.js';
+import { loadConfig } from '../../../src/extension/settings/index.js';
 import { encodeExportResponse } from '../../../src/otlp/index.js';
 import { type FakeCollector, startFakeCollector, traceRequest } from './fakes.js';
 

@@ -275,6 +275,16 @@ describe('extension lifecycle', () => {
     expect(collector.items('traces')).toBe(6);
   });
 
+  it('registers SHUTDOWN only when OTEL_RELAY_MANAGED_INSTANCES is any true spelling (1, yes, on)', async () => {
+    // Regression: the value was parsed twice, and `1` meant true for the config but false for `register`.
+    const ext = start({ OTEL_RELAY_MANAGED_INSTANCES: '1', OTEL_RELAY_BACKGROUND_INTERVAL_MS: '20' });
+    await api.waitForNext(1);
+    expect(api.registered?.events).toEqual(['SHUTDOWN']);
+    expect(ext.core().config.managedInstances).toBe(true);
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+  });
+
   it('flushes on each done signal under end on Managed Instances, without waiting for the timer', async () => {
     const ext = start({
       AWS_LAMBDA_INITIALIZATION_TYPE: 'lambda-managed-instances',

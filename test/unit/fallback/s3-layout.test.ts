@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  loadFallbackConfig,
-  objectKey,
-  parseObjectKey,
-  parseS3Uri,
-  uuidv7,
-} from '../../../src/extension/fallback/index.js';
+import { objectKey, parseObjectKey, parseS3Uri, uuidv7 } from '../../../src/extension/fallback/index.js';
+import { loadFallbackConfig } from '../../../src/extension/settings/index.js';
 
 const at = Date.UTC(2026, 10, 21, 7, 5, 9, 123);
 

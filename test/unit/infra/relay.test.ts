@@ -15,7 +15,7 @@ import {
   OtelRelayLayer,
   type OtelRelayProps,
 } from '../../../infra/index.js';
-import { parseFlushStrategy, parseOtlpHeaders } from '../../../src/extension/config.js';
+import { parseFlushStrategy, parseOtlpHeaders } from '../../../src/extension/settings/index.js';
 import { PRIVATE_ENCRYPTED_BUCKET } from './fallback-bucket.js';
 
 /** A directory of the real layer's shape; the real dist/layer exists only once the extension builds. */

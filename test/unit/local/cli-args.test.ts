@@ -78,7 +78,30 @@ describe('parseLocalArgs', () => {
     expect(plain).not.toHaveProperty('snapStart');
   });
 
+  it('turns the cost model on by default, with the host network', () => {
+    const o = parseLocalArgs(['--code', 'fn', '--handler', 'i.h']);
+    expect(o).toMatchObject({ costModel: 'lambda', network: 'host' });
+    expect(o).not.toHaveProperty('cpuPeriodMs');
+    expect(
+      parseLocalArgs(['--code', 'fn', '--handler', 'i.h', '--cost-model', 'none', '--network', 'isolated']),
+    ).toMatchObject({ costModel: 'none', network: 'isolated' });
+    expect(parseLocalArgs(['--code', 'fn', '--handler', 'i.h', '--cpu-period-ms', '100'])).toMatchObject({
+      costModel: 'lambda',
+      cpuPeriodMs: 100,
+    });
+  });
+
   it.each([
+    [['--code', 'c', '--handler', 'i.h', '--cost-model', 'aws'], '--cost-model must be lambda or none'],
+    [['--code', 'c', '--handler', 'i.h', '--network', 'bridge'], '--network must be host or isolated'],
+    [
+      ['--code', 'c', '--handler', 'i.h', '--cost-model', 'none', '--cpu-period-ms', '50'],
+      '--cpu-period-ms applies to --cost-model lambda only',
+    ],
+    [
+      ['--code', 'c', '--handler', 'i.h', '--cpu-period-ms', '0'],
+      '--cpu-period-ms must be a positive integer',
+    ],
     [['--handler', 'i.h'], '--code is required'],
     [
       ['--code', 'c', '--handler', 'i.h', '--mode', 'warm'],
