@@ -3,8 +3,9 @@
 // bytes go out untouched: no decode.
 import { defaultCredentialProvider, regionFromEnv, signRequest } from '../../aws/index.js';
 import type { Signal } from '../export/types.js';
+import type { Setting } from '../settings/registry.js';
 import { sendOnce } from './http.js';
-import { type Env, readPositiveInt, readString, readUrl, type SettingSpec } from './read.js';
+import { type Env, requireUrl, settingReader } from './read.js';
 import type { Destination, DestinationContext } from './types.js';
 
 export interface AwsOtlpSpec {
@@ -12,8 +13,8 @@ export interface AwsOtlpSpec {
   signal: Signal;
   /** SigV4 service name: `xray` or `logs`. */
   service: string;
-  endpoint: SettingSpec;
-  timeout: SettingSpec;
+  endpoint: Setting<string | undefined>;
+  timeout: Setting<number>;
   /** Headers the endpoint needs besides the signature (e.g. the log group), read from settings. */
   headers?: (env: Env) => Record<string, string>;
 }
@@ -25,15 +26,13 @@ export function defaultEndpoint(service: string, signal: Signal, env: Env): stri
 
 export function createAwsOtlpDestination(ctx: DestinationContext, spec: AwsOtlpSpec): Destination {
   const env = ctx.env;
-  const url = readUrl(
-    {
-      ...env,
-      [spec.endpoint.name]: readString(env, spec.endpoint) ?? defaultEndpoint(spec.service, spec.signal, env),
-    },
+  const read = settingReader(ctx);
+  const url = requireUrl(
+    read(spec.endpoint) ?? defaultEndpoint(spec.service, spec.signal, env),
     spec.endpoint,
     spec.name,
   );
-  const timeoutMs = readPositiveInt(env, spec.timeout);
+  const timeoutMs = read(spec.timeout);
   const region = regionFromEnv(env);
   const extra = spec.headers?.(env) ?? {};
   const credentials = defaultCredentialProvider(env, () => ctx.clock.now());

@@ -39,11 +39,11 @@ export function createProcessors(ctx: ProcessorContext): Processor[] {
   const order: ProcessorName[] = [];
   for (const s of SIGNALS) for (const n of chains[s]) if (!order.includes(n)) order.push(n);
   const factories: Record<ProcessorName, (signals: ReadonlySet<Signal>) => Processor> = {
-    filter: (s) => createFilterProcessor(ctx.env, s),
-    redact: (s) => createRedactProcessor(ctx.env, s),
-    sample: (s) => createSampleProcessor(ctx.env, s),
-    ratelimit: (s) => createRateLimitProcessor(ctx.env, s, ctx.clock),
-    attributes: (s) => createAttributesProcessor(ctx.env, s),
+    filter: (s) => createFilterProcessor(ctx, s),
+    redact: (s) => createRedactProcessor(ctx, s),
+    sample: (s) => createSampleProcessor(ctx, s),
+    ratelimit: (s) => createRateLimitProcessor(ctx, s, ctx.clock),
+    attributes: (s) => createAttributesProcessor(ctx, s),
   };
   return order.map((name) => factories[name](new Set(SIGNALS.filter((s) => chains[s].includes(name)))));
 }

@@ -80,14 +80,16 @@ describe('file destination', () => {
     expect(bytes.length).toBe(8 + first + second);
   });
 
-  it('refuses a protobuf path without {signal} and a missing path, naming the variable', () => {
+  it('refuses a protobuf path without {signal} and a missing path; an unknown format is reported and json used', () => {
     const ctx = (env: Record<string, string>) => ({ env, clock, log: memoryLog() });
     expect(() => createFile(ctx({}))).toThrow(/OTEL_RELAY_FILE_PATH is required/);
     expect(() =>
       createFile(ctx({ OTEL_RELAY_FILE_PATH: '/tmp/x.bin', OTEL_RELAY_FILE_FORMAT: 'proto' })),
     ).toThrow(/must contain \{signal\}/);
-    expect(() => createFile(ctx({ OTEL_RELAY_FILE_PATH: '/tmp/x', OTEL_RELAY_FILE_FORMAT: 'xml' }))).toThrow(
-      /OTEL_RELAY_FILE_FORMAT must be one of json, proto/,
-    );
+    const c = ctx({ OTEL_RELAY_FILE_PATH: '/tmp/x', OTEL_RELAY_FILE_FORMAT: 'xml' });
+    const problems: string[] = [];
+    createFile({ ...c, onConfigProblem: (p) => problems.push(p) });
+    expect(problems).toEqual(['config: OTEL_RELAY_FILE_FORMAT=xml is not json or proto; using json']);
+    expect(c.log.lines).toEqual([`warn ${problems[0]}`]);
   });
 });

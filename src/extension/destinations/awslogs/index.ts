@@ -2,17 +2,18 @@
 // `logs`), into the log group and stream named by the x-aws-log-group / x-aws-log-stream headers.
 // The role needs logs:PutLogEvents on that group. Loaded only when selected.
 import { createAwsOtlpDestination } from '../aws-otlp.js';
-import { DestinationSettingError, readString } from '../read.js';
+import { DestinationSettingError, settingReader } from '../read.js';
 import type { Destination, DestinationContext, DestinationModule } from '../types.js';
 import { AWSLOGS_ENDPOINT, AWSLOGS_LOG_GROUP, AWSLOGS_LOG_STREAM, AWSLOGS_TIMEOUT } from './settings.js';
 
 export function createDestination(ctx: DestinationContext): Destination {
-  const group = readString(ctx.env, AWSLOGS_LOG_GROUP);
+  const read = settingReader(ctx);
+  const group = read(AWSLOGS_LOG_GROUP);
   if (!group)
     throw new DestinationSettingError(
       `${AWSLOGS_LOG_GROUP.name} is required for the awslogs destination; no log record is sent until it is set`,
     );
-  const stream = readString(ctx.env, AWSLOGS_LOG_STREAM) ?? 'otel-relay';
+  const stream = read(AWSLOGS_LOG_STREAM);
   return createAwsOtlpDestination(ctx, {
     name: 'awslogs',
     signal: 'logs',

@@ -3,22 +3,23 @@
 // credentials. Loaded only when selected.
 import { decodeMetrics } from '../model.js';
 import { type LineSink, stdoutSink } from '../output.js';
-import { readChoice, readString } from '../read.js';
+import { settingReader } from '../read.js';
 import type { Destination, DestinationContext, DestinationModule } from '../types.js';
 import { DeltaState, type EmfOptions, toEmfObjects } from './encoder.js';
 import { EMF_DIMENSIONS, EMF_NAMESPACE, EMF_RESOLUTION } from './settings.js';
 
 export function createDestination(ctx: DestinationContext, sink: LineSink = stdoutSink): Destination {
-  const dims = readString(ctx.env, EMF_DIMENSIONS);
+  const read = settingReader(ctx);
+  const dims = read(EMF_DIMENSIONS);
   const opts: EmfOptions = {
-    namespace: readString(ctx.env, EMF_NAMESPACE),
+    namespace: read(EMF_NAMESPACE),
     dimensionKeys: dims
       ? dims
           .split(',')
           .map((d) => d.trim())
           .filter(Boolean)
       : undefined,
-    storageResolution: readChoice(ctx.env, EMF_RESOLUTION, ['60', '1'] as const) === '1' ? 1 : 60,
+    storageResolution: read(EMF_RESOLUTION) === '1' ? 1 : 60,
   };
   let state = new DeltaState();
   return {

@@ -5,25 +5,24 @@ import { appendFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Signal } from '../../export/types.js';
 import { decode } from '../model.js';
-import { DestinationSettingError, readChoice, readPositiveInt, readString } from '../read.js';
+import { DestinationSettingError, settingReader } from '../read.js';
 import type { Destination, DestinationContext, DestinationModule } from '../types.js';
 import { FILE_FORMAT, FILE_MAX_BACKUPS, FILE_MAX_BYTES, FILE_PATH } from './settings.js';
 
 export function createDestination(ctx: DestinationContext): Destination {
-  const template = readString(ctx.env, FILE_PATH);
+  const read = settingReader(ctx);
+  const template = read(FILE_PATH);
   if (!template)
     throw new DestinationSettingError(
       `${FILE_PATH.name} is required for the file destination; nothing is written until it is set`,
     );
-  const format = readChoice(ctx.env, FILE_FORMAT, ['json', 'proto'] as const);
+  const format = read(FILE_FORMAT);
   if (format === 'proto' && !template.includes('{signal}'))
     throw new DestinationSettingError(
       `${FILE_PATH.name} must contain {signal} with ${FILE_FORMAT.name}=proto: protobuf requests of different signals cannot share a file`,
     );
-  const maxBytes = readPositiveInt(ctx.env, FILE_MAX_BYTES);
-  const backups = Number(ctx.env[FILE_MAX_BACKUPS.name] ?? FILE_MAX_BACKUPS.default);
-  if (!Number.isInteger(backups) || backups < 0)
-    throw new DestinationSettingError(`${FILE_MAX_BACKUPS.name} must be 0 or a positive integer`);
+  const maxBytes = read(FILE_MAX_BYTES);
+  const backups = read(FILE_MAX_BACKUPS);
   const instance = randomUUID();
   const sizes = new Map<string, number>();
 

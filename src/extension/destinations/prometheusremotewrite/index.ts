@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { sendOnce } from '../http.js';
 import { decodeMetrics } from '../model.js';
-import { DestinationSettingError, readPositiveInt, readString, readUrl } from '../read.js';
+import { DestinationSettingError, requireUrl, settingReader } from '../read.js';
 import type { Destination, DestinationContext, DestinationModule } from '../types.js';
 import { CumulativeState, toTimeSeries } from './series.js';
 import { PROMETHEUS_RW_ENDPOINT, PROMETHEUS_RW_HEADERS, PROMETHEUS_RW_TIMEOUT } from './settings.js';
@@ -26,9 +26,10 @@ export function parseHeaderList(text: string | undefined, variable: string): Rec
 }
 
 export function createDestination(ctx: DestinationContext): Destination {
-  const url = readUrl(ctx.env, PROMETHEUS_RW_ENDPOINT, 'prometheusremotewrite');
-  const timeoutMs = readPositiveInt(ctx.env, PROMETHEUS_RW_TIMEOUT);
-  const extra = parseHeaderList(readString(ctx.env, PROMETHEUS_RW_HEADERS), PROMETHEUS_RW_HEADERS.name);
+  const read = settingReader(ctx);
+  const url = requireUrl(read(PROMETHEUS_RW_ENDPOINT), PROMETHEUS_RW_ENDPOINT, 'prometheusremotewrite');
+  const timeoutMs = read(PROMETHEUS_RW_TIMEOUT);
+  const extra = parseHeaderList(read(PROMETHEUS_RW_HEADERS), PROMETHEUS_RW_HEADERS.name);
   // One id per extension process, i.e. per execution environment: delta totals are kept here.
   const environmentInstance = randomUUID();
   let state = new CumulativeState();

@@ -6,7 +6,7 @@ import type { FlushBudget } from '../../export/types.js';
 import { sendOnce } from '../http.js';
 import { decodeMetrics } from '../model.js';
 import { CumulativeState, toTimeSeries } from '../prometheusremotewrite/series.js';
-import { readBool, readPositiveInt, readUrl } from '../read.js';
+import { requireUrl, settingReader } from '../read.js';
 import type { Destination, DestinationContext, DestinationModule } from '../types.js';
 import { exposition, groupPath, groupSeries } from './exposition.js';
 import { PUSHGATEWAY_DELETE_ON_SHUTDOWN, PUSHGATEWAY_ENDPOINT, PUSHGATEWAY_TIMEOUT } from './settings.js';
@@ -17,9 +17,10 @@ export interface PushgatewayDestination extends Destination {
 }
 
 export function createDestination(ctx: DestinationContext): PushgatewayDestination {
-  const base = readUrl(ctx.env, PUSHGATEWAY_ENDPOINT, 'pushgateway');
-  const timeoutMs = readPositiveInt(ctx.env, PUSHGATEWAY_TIMEOUT);
-  const deleteOnShutdown = readBool(ctx.env, PUSHGATEWAY_DELETE_ON_SHUTDOWN);
+  const read = settingReader(ctx);
+  const base = requireUrl(read(PUSHGATEWAY_ENDPOINT), PUSHGATEWAY_ENDPOINT, 'pushgateway');
+  const timeoutMs = read(PUSHGATEWAY_TIMEOUT);
+  const deleteOnShutdown = read(PUSHGATEWAY_DELETE_ON_SHUTDOWN);
   const environmentInstance = randomUUID();
   const pushed = new Set<string>();
   let state = new CumulativeState();

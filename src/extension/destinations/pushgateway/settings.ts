@@ -1,20 +1,29 @@
-import type { SettingSpec } from '../read.js';
+import { boolean, integer, optionalText, type Setting, setting } from '../../settings/registry.js';
 
-export const PUSHGATEWAY_ENDPOINT: SettingSpec = {
+export const PUSHGATEWAY_ENDPOINT = setting({
   name: 'OTEL_RELAY_PUSHGATEWAY_ENDPOINT',
-  description: 'Pushgateway base URL, e.g. http://pushgateway:9091 (required).',
-};
-export const PUSHGATEWAY_DELETE_ON_SHUTDOWN: SettingSpec = {
+  group: 'destinations',
+  default: undefined as string | undefined,
+  defaultText: '— (required with `pushgateway`)',
+  parse: optionalText,
+  description: 'Pushgateway base URL, e.g. `http://pushgateway:9091`.',
+});
+export const PUSHGATEWAY_DELETE_ON_SHUTDOWN = setting({
   name: 'OTEL_RELAY_PUSHGATEWAY_DELETE_ON_SHUTDOWN',
-  default: 'false',
-  description: "Delete this environment's group from the Pushgateway at SHUTDOWN, so it stops being scraped.",
-};
-export const PUSHGATEWAY_TIMEOUT: SettingSpec = {
+  group: 'destinations',
+  default: false,
+  parse: boolean,
+  description:
+    "Delete this environment's group from the Pushgateway at SHUTDOWN, so it is no longer scraped.",
+});
+export const PUSHGATEWAY_TIMEOUT = setting({
   name: 'OTEL_RELAY_PUSHGATEWAY_TIMEOUT',
-  default: '10000',
-  description: 'Milliseconds one push may take (within the flush budget).',
-};
-export const SETTINGS: readonly SettingSpec[] = [
+  group: 'destinations',
+  default: 10_000,
+  parse: integer(1, 600_000, 'ms'),
+  description: 'Time one push may take, within the flush budget.',
+});
+export const settings: readonly Setting[] = [
   PUSHGATEWAY_ENDPOINT,
   PUSHGATEWAY_DELETE_ON_SHUTDOWN,
   PUSHGATEWAY_TIMEOUT,

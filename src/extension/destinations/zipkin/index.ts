@@ -2,14 +2,15 @@
 
 import { sendOnce } from '../http.js';
 import { decodeTraces } from '../model.js';
-import { readPositiveInt, readUrl } from '../read.js';
+import { requireUrl, settingReader } from '../read.js';
 import type { Destination, DestinationContext, DestinationModule } from '../types.js';
 import { toZipkinSpans } from './encoder.js';
 import { ZIPKIN_ENDPOINT, ZIPKIN_TIMEOUT } from './settings.js';
 
 export function createDestination(ctx: DestinationContext): Destination {
-  const url = readUrl(ctx.env, ZIPKIN_ENDPOINT, 'zipkin');
-  const timeoutMs = readPositiveInt(ctx.env, ZIPKIN_TIMEOUT);
+  const read = settingReader(ctx);
+  const url = requireUrl(read(ZIPKIN_ENDPOINT), ZIPKIN_ENDPOINT, 'zipkin');
+  const timeoutMs = read(ZIPKIN_TIMEOUT);
   return {
     name: 'zipkin',
     signals: new Set(['traces']),

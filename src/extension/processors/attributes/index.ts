@@ -1,7 +1,7 @@
 // attributes: adds resource attributes and renames attribute keys on resources, scopes and items.
 // Removes no item, so it counts nothing.
 import type { KeyValueJson } from '../../destinations/model.js';
-import type { Env } from '../../destinations/read.js';
+import { type SettingContext, settingReader } from '../../destinations/read.js';
 import { DecodedBatch } from '../items.js';
 import { pairs } from '../parse.js';
 import { ATTRIBUTES_ADD, ATTRIBUTES_RENAME } from '../settings.js';
@@ -20,9 +20,10 @@ function rename(h: WithAttributes, renames: Map<string, string>): void {
   h.attributes = [...out.values()];
 }
 
-export function createAttributesProcessor(env: Env, signals: ReadonlySet<Signal>): Processor {
-  const add = pairs(env, ATTRIBUTES_ADD);
-  const renames = new Map(pairs(env, ATTRIBUTES_RENAME));
+export function createAttributesProcessor(ctx: SettingContext, signals: ReadonlySet<Signal>): Processor {
+  const read = settingReader(ctx);
+  const add = pairs(read(ATTRIBUTES_ADD), ATTRIBUTES_ADD);
+  const renames = new Map(pairs(read(ATTRIBUTES_RENAME), ATTRIBUTES_RENAME));
   return {
     name: 'attributes',
     signals,

@@ -1,9 +1,9 @@
 // filter: removes items on purpose, by span name, metric name, log severity or attribute value.
 // What it removes is counted as `filtered` (reason `filter`), never as dropped.
 import { attributes, attributeText } from '../../destinations/model.js';
-import type { Env } from '../../destinations/read.js';
+import { DestinationSettingError, type SettingContext, settingReader } from '../../destinations/read.js';
 import { DecodedBatch, type ItemView } from '../items.js';
-import { ProcessorSettingError, pairs, regexList } from '../parse.js';
+import { pairs, regex, regexList } from '../parse.js';
 import {
   FILTER_ATTRIBUTES,
   FILTER_METRIC_NAMES,
@@ -19,7 +19,7 @@ export function parseSeverity(raw: string | undefined): number | undefined {
   const v = raw.trim().toUpperCase();
   const n = SEVERITIES[v] ?? Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 24)
-    throw new ProcessorSettingError(
+    throw new DestinationSettingError(
       `${FILTER_MIN_SEVERITY.name}=${JSON.stringify(raw)} is not TRACE, DEBUG, INFO, WARN, ERROR, FATAL or 1-24`,
     );
   return n;
@@ -32,23 +32,16 @@ export interface FilterRules {
   attributes: Array<[string, RegExp]>;
 }
 
-export function filterRules(env: Env): FilterRules {
+export function filterRules(ctx: SettingContext): FilterRules {
+  const read = settingReader(ctx);
   return {
-    spanNames: regexList(env, FILTER_SPAN_NAMES),
-    metricNames: regexList(env, FILTER_METRIC_NAMES),
-    minSeverity: parseSeverity(env[FILTER_MIN_SEVERITY.name]),
-    attributes: pairs(env, FILTER_ATTRIBUTES).map(([k, p]) => {
-      try {
-        return [k, new RegExp(`^(?:${p})$`)];
-      } catch (err) {
-        throw new ProcessorSettingError(
-          `${FILTER_ATTRIBUTES.name}: ${JSON.stringify(p)} is not a regular expression`,
-          {
-            cause: err,
-          },
-        );
-      }
-    }),
+    spanNames: regexList(read(FILTER_SPAN_NAMES), FILTER_SPAN_NAMES),
+    metricNames: regexList(read(FILTER_METRIC_NAMES), FILTER_METRIC_NAMES),
+    minSeverity: parseSeverity(read(FILTER_MIN_SEVERITY)),
+    attributes: pairs(read(FILTER_ATTRIBUTES), FILTER_ATTRIBUTES).map(([k, p]): [string, RegExp] => [
+      k,
+      regex(p, FILTER_ATTRIBUTES),
+    ]),
   };
 }
 
@@ -74,8 +67,8 @@ export function removes(rules: FilterRules, v: ItemView): boolean {
   return false;
 }
 
-export function createFilterProcessor(env: Env, signals: ReadonlySet<Signal>): Processor {
-  const rules = filterRules(env);
+export function createFilterProcessor(ctx: SettingContext, signals: ReadonlySet<Signal>): Processor {
+  const rules = filterRules(ctx);
   return {
     name: 'filter',
     signals,

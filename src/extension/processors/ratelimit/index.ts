@@ -2,7 +2,7 @@
 // holding at most one second of the rate. A batch larger than the tokens left keeps its first items
 // and the rest is counted as `filtered` (reason `ratelimit`): a limit chosen by the user, not a loss.
 
-import { type Env, readPositiveInt } from '../../destinations/read.js';
+import { DestinationSettingError, type SettingContext, settingReader } from '../../destinations/read.js';
 import type { Clock } from '../../export/types.js';
 import { DecodedBatch } from '../items.js';
 import { RATELIMIT_ITEMS_PER_SECOND } from '../settings.js';
@@ -30,11 +30,15 @@ export class TokenBucket {
 }
 
 export function createRateLimitProcessor(
-  env: Env,
+  ctx: SettingContext,
   signals: ReadonlySet<Signal>,
   clock: Pick<Clock, 'monotonic'>,
 ): Processor {
-  const rate = readPositiveInt(env, RATELIMIT_ITEMS_PER_SECOND);
+  const rate = settingReader(ctx)(RATELIMIT_ITEMS_PER_SECOND);
+  if (rate === undefined)
+    throw new DestinationSettingError(
+      `${RATELIMIT_ITEMS_PER_SECOND.name} is required with the ratelimit processor (a positive whole number of items per second)`,
+    );
   const buckets = new Map<Signal, TokenBucket>();
   return {
     name: 'ratelimit',

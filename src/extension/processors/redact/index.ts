@@ -2,7 +2,7 @@
 // items (span events and links included). Removes no item, so it counts nothing.
 import { createHash } from 'node:crypto';
 import type { AnyValueJson, KeyValueJson } from '../../destinations/model.js';
-import { type Env, readChoice, readString } from '../../destinations/read.js';
+import { type SettingContext, settingReader } from '../../destinations/read.js';
 import { DecodedBatch } from '../items.js';
 import { regexList } from '../parse.js';
 import { REDACT_KEYS, REDACT_MODE, REDACT_SALT } from '../settings.js';
@@ -14,11 +14,12 @@ export interface RedactRules {
   salt: string;
 }
 
-export function redactRules(env: Env): RedactRules {
+export function redactRules(ctx: SettingContext): RedactRules {
+  const read = settingReader(ctx);
   return {
-    keys: regexList(env, REDACT_KEYS, 'i'),
-    mode: readChoice(env, REDACT_MODE, ['remove', 'hash'] as const),
-    salt: readString(env, REDACT_SALT) ?? '',
+    keys: regexList(read(REDACT_KEYS), REDACT_KEYS, 'i'),
+    mode: read(REDACT_MODE),
+    salt: read(REDACT_SALT) ?? '',
   };
 }
 
@@ -43,8 +44,8 @@ function redactHolder(h: WithAttributes | undefined, rules: RedactRules): void {
   if (h?.attributes) h.attributes = redactList(h.attributes, rules);
 }
 
-export function createRedactProcessor(env: Env, signals: ReadonlySet<Signal>): Processor {
-  const rules = redactRules(env);
+export function createRedactProcessor(ctx: SettingContext, signals: ReadonlySet<Signal>): Processor {
+  const rules = redactRules(ctx);
   return {
     name: 'redact',
     signals,

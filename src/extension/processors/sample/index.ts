@@ -2,22 +2,12 @@
 // ratio's threshold, as OpenTelemetry's consistent probability sampling does), so every environment
 // and every span of a trace decide alike. Log records follow their trace; records without one are
 // kept. What is not kept is counted as `filtered` (reason `sample`).
-import { DestinationSettingError, type Env, readString } from '../../destinations/read.js';
+import { type SettingContext, settingReader } from '../../destinations/read.js';
 import { DecodedBatch } from '../items.js';
 import { SAMPLE_RATIO } from '../settings.js';
 import type { Processor, Signal } from '../types.js';
 
 const TWO_56 = 2n ** 56n;
-
-export function parseRatio(env: Env): number {
-  const raw = readString(env, SAMPLE_RATIO) ?? '1';
-  const r = Number(raw);
-  if (!Number.isFinite(r) || r < 0 || r > 1)
-    throw new DestinationSettingError(
-      `${SAMPLE_RATIO.name}=${JSON.stringify(raw)} is not a number between 0 and 1`,
-    );
-  return r;
-}
 
 /** Whether a trace id (32 hex digits) is kept at this ratio. */
 export function keepsTrace(traceId: string, ratio: number): boolean {
@@ -29,8 +19,8 @@ export function keepsTrace(traceId: string, ratio: number): boolean {
   return randomness >= threshold;
 }
 
-export function createSampleProcessor(env: Env, signals: ReadonlySet<Signal>): Processor {
-  const ratio = parseRatio(env);
+export function createSampleProcessor(ctx: SettingContext, signals: ReadonlySet<Signal>): Processor {
+  const ratio = settingReader(ctx)(SAMPLE_RATIO);
   const applies = new Set([...signals].filter((s) => s !== 'metrics'));
   return {
     name: 'sample',
