@@ -87,8 +87,8 @@ async function run(
 }
 const spanNames = async (b: Batch | undefined) =>
   b
-    ? ((await decodeExportRequest('traces', b.body)) as any).resourceSpans.flatMap((r: any) =>
-        r.scopeSpans.flatMap((s: any) => s.spans.map((x: any) => x.name)),
+    ? (((await decodeExportRequest('traces', b.body)) as TracesJson).resourceSpans ?? []).flatMap((r) =>
+        (r.scopeSpans ?? []).flatMap((s) => (s.spans ?? []).map((x) => x.name)),
       )
     : [];
 
@@ -131,8 +131,8 @@ describe('processors', () => {
     const m = await run(ps, { signal: 'metrics', body: metrics.body, items: 3, oldestAcceptedAt: 0 });
     expect(m.filtered).toBe(1);
     const names = (
-      (await decodeExportRequest('metrics', m.out!.body)) as any
-    ).resourceMetrics[0].scopeMetrics[0].metrics.map((x: any) => x.name);
+      (await decodeExportRequest('metrics', m.out!.body)) as MetricsJson
+    ).resourceMetrics?.[0]?.scopeMetrics?.[0]?.metrics?.map((x) => x.name);
     expect(names).toEqual(['requests', 'latency']);
   });
 
@@ -217,9 +217,12 @@ describe('processors', () => {
       }),
       spansBatch([{ name: 'a', attrs: { 'user.email': 'u' } }]),
     );
-    const res = (await decodeExportRequest('traces', r.out!.body)) as any;
+    const res = (await decodeExportRequest('traces', r.out!.body)) as TracesJson;
     const rattrs = Object.fromEntries(
-      res.resourceSpans[0].resource.attributes.map((a: any) => [a.key, a.value.stringValue]),
+      (res.resourceSpans?.[0]?.resource?.attributes ?? []).map((a: KeyValueJson) => [
+        a.key,
+        a.value?.stringValue,
+      ]),
     );
     expect(rattrs).toMatchObject({
       'deployment.environment.name': 'prod',
