@@ -19,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { writeCodeCaches } from './code-cache.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -139,6 +140,15 @@ if (existsSync(join(dist, 'layer/otel-relay/extension.js'))) {
   copyFileSync(join(root, 'layer/otel-relay.sh'), launcher);
   chmodSync(launcher, 0o755);
   built.push('dist/layer/extensions/otel-relay');
+  const cacheNodes = process.argv
+    .filter((a) => a.startsWith('--code-cache-node='))
+    .map((a) => a.split('=')[1]);
+  const caches = await writeCodeCaches(
+    join(dist, 'layer/otel-relay'),
+    join(root, 'layer/start.cjs'),
+    cacheNodes,
+  );
+  built.push(...caches.map((f) => `dist/layer/otel-relay/${f}`));
   if (wantZip) {
     rmSync(join(dist, 'layer.zip'), { force: true });
     // -X drops uid/gid extras; the executable bit of the launcher is kept in the zip. The source map

@@ -14,6 +14,9 @@ unset NODE_OPTIONS
 OTEL_RELAY_EXTENSION_NAME=${0##*/}
 export OTEL_RELAY_EXTENSION_NAME
 dir=${0%/*}/../otel-relay
+# start.js runs the bundle with its V8 code cache (made at build); the bundle alone runs the same way.
+entry=$dir/start.js
+[ -f "$entry" ] || entry=$dir/extension.js
 # Seconds a read from the local API may take once it has started to answer (register, headers, bodies).
 # `next` itself is a long poll (the process is frozen inside it), so its first line has no timeout.
 read_timeout=${OTEL_RELAY_LAUNCHER_TIMEOUT_S:-2}
@@ -93,6 +96,6 @@ if [ -z "$node" ]; then
 fi
 
 if [ -z "$managed" ] && [ -z "$OTEL_RELAY_LAUNCHER_NO_REGISTER" ] && register '"INVOKE","SHUTDOWN"'; then
-  exec "$node" "$dir/extension.js" "--extension-id=$ext_id"
+  exec "$node" "$entry" "--extension-id=$ext_id"
 fi
-exec "$node" "$dir/extension.js"
+exec "$node" "$entry"

@@ -16,10 +16,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { availableParallelism, homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureJaeger } from './peers/jaeger.mjs';
-import { ensurePrometheus } from './peers/prometheus.mjs';
-import { ensurePushgateway } from './peers/pushgateway.mjs';
-import { ensureZipkin } from './peers/zipkin.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const peersDir = join(root, 'test/peers');
@@ -353,18 +349,36 @@ export async function ensureNodeBinary(major, { verbose = false } = {}) {
 // ---------------------------------------------------------------------------------------------------
 // The registry: every peer `npm test` prepares, one line each. `cpu: true` marks a build that keeps the
 // cores busy (Go, Maven); those run one at a time (LAMBDA_OTEL_RELAY_PEER_JOBS, default half the cores),
-// the others (downloads, pip) all at once beside them. `prepare` returns what to print as ready.
+// the others (downloads, pip) all at once beside them. `prepare` returns what to print as ready, or
+// `{ skipped: reason }` for the one peer allowed to be absent (the collector layer without its source
+// setting). A peer in test/setup/peers/<name>.mjs is imported lazily, so a broken one fails only itself.
 
-/** @type {Array<{ name: string, cpu: boolean, prepare: () => Promise<string> }>} */
+const lazy = (load, fn) => async () => (await load())[fn]({ verbose: true });
+
+/** @type {Array<{ name: string, cpu: boolean, prepare: () => Promise<string | { skipped: string }> }>} */
 export const PEERS = [
   { name: 'python-venv', cpu: false, prepare: async () => (await ensurePythonVenv({ verbose: true })).dir },
   { name: 'otelcol', cpu: true, prepare: () => ensureCollector({ verbose: true }) },
   { name: 'node-22', cpu: false, prepare: () => ensureNodeBinary(22, { verbose: true }) },
   { name: 'node-24', cpu: false, prepare: () => ensureNodeBinary(24, { verbose: true }) },
-  { name: 'zipkin', cpu: false, prepare: async () => (await ensureZipkin({ verbose: true })).jar },
-  { name: 'prometheus', cpu: true, prepare: () => ensurePrometheus({ verbose: true }) },
-  { name: 'pushgateway', cpu: true, prepare: () => ensurePushgateway({ verbose: true }) },
-  { name: 'jaeger', cpu: true, prepare: () => ensureJaeger({ verbose: true }) },
+  { name: 'rie', cpu: true, prepare: lazy(() => import('./peers/rie.mjs'), 'ensureRie') },
+  {
+    name: 'otel-collector-layer',
+    cpu: true,
+    prepare: lazy(() => import('./peers/collector-layer.mjs'), 'prepareCollectorLayer'),
+  },
+  { name: 'zipkin', cpu: false, prepare: lazy(() => import('./peers/zipkin.mjs'), 'ensureZipkin') },
+  {
+    name: 'prometheus',
+    cpu: true,
+    prepare: lazy(() => import('./peers/prometheus.mjs'), 'ensurePrometheus'),
+  },
+  {
+    name: 'pushgateway',
+    cpu: true,
+    prepare: lazy(() => import('./peers/pushgateway.mjs'), 'ensurePushgateway'),
+  },
+  { name: 'jaeger', cpu: true, prepare: lazy(() => import('./peers/jaeger.mjs'), 'ensureJaeger') },
 ];
 
 /** How many CPU-heavy builds may run at once. */
@@ -378,7 +392,7 @@ export function cpuJobs() {
  * Prepares the given peers (default: all of PEERS) concurrently, CPU-heavy ones `cpuJobs()` at a time.
  * Every peer is attempted even when another fails; then one error names every failure with its reason.
  * @param {{ peers?: typeof PEERS, log?: (line: string) => void }} [opts]
- * @returns {Promise<Array<{ name: string, ms: number, ready?: string, error?: Error }>>}
+ * @returns {Promise<Array<{ name: string, ms: number, ready?: string, skipped?: string, error?: Error }>>}
  */
 export async function preparePeers({ peers = PEERS, log = (line) => console.log(line) } = {}) {
   const started = Date.now();
@@ -400,6 +414,10 @@ export async function preparePeers({ peers = PEERS, log = (line) => console.log(
       try {
         const ready = await peer.prepare();
         const ms = Date.now() - t0;
+        if (typeof ready === 'object' && ready !== null) {
+          log(`peers: ${peer.name} skipped: ${ready.skipped}`);
+          return { name: peer.name, ms, skipped: ready.skipped };
+        }
         log(`peers: ${peer.name} ready in ${(ms / 1000).toFixed(1)} s (${ready})`);
         return { name: peer.name, ms, ready };
       } catch (error) {
