@@ -26,7 +26,7 @@ const VARIANTS = [
     what: 'otel-relay (node registers)',
     command: launcher,
     args: [],
-    env: { OTEL_RELAY_LAUNCHER_NO_REGISTER: '1' },
+    env: { OTEL_RELAY_LAUNCHER_REGISTER: 'false' },
   },
 ];
 // BENCH_COLDSTART_BASELINE=<a dist/layer directory built from another commit>: its launcher runs as one

@@ -142,6 +142,15 @@ describe('layer launcher', () => {
     expect(registers[1]!.cmdline).toMatch(/start\.js\s*$/);
   });
 
+  it('leaves registration to node when OTEL_RELAY_LAUNCHER_REGISTER=false', async () => {
+    // Act
+    const { code, calls } = await runLauncher(undefined, { OTEL_RELAY_LAUNCHER_REGISTER: 'false' });
+    // Assess
+    expect(code).toBe(0);
+    const registers = calls.filter((c) => c.path.endsWith('/extension/register'));
+    expect(registers.map((r) => /start\.js/.test(r.cmdline))).toEqual([true]);
+  });
+
   it('leaves registration to node on Lambda Managed Instances (SHUTDOWN only)', async () => {
     // Act
     const { code, calls } = await runLauncher(undefined, {
