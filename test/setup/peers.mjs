@@ -367,6 +367,11 @@ export const PEERS = [
     cpu: true,
     prepare: lazy(() => import('./peers/collector-layer.mjs'), 'prepareCollectorLayer'),
   },
+  {
+    name: 'otel-node-layer',
+    cpu: false,
+    prepare: lazy(() => import('./peers/otel-node-layer.mjs'), 'prepareOtelNodeLayer'),
+  },
 ];
 
 /** How many CPU-heavy builds may run at once. */
