@@ -369,9 +369,28 @@ export const PEERS = [
   },
   {
     name: 'otel-node-layer',
-    cpu: false,
+    cpu: true,
     prepare: lazy(() => import('./peers/otel-node-layer.mjs'), 'prepareOtelNodeLayer'),
   },
+  {
+    name: 'kafka',
+    cpu: true,
+    prepare: async () => (await (await import('./peers/kafka.mjs')).ensureKafka({ verbose: true })).dir,
+  },
+  { name: 'redis', cpu: false, prepare: lazy(() => import('./peers/redis.mjs'), 'ensureRedis') },
+  { name: 'postgres', cpu: false, prepare: lazy(() => import('./peers/postgres.mjs'), 'ensurePostgres') },
+  { name: 'zipkin', cpu: false, prepare: lazy(() => import('./peers/zipkin.mjs'), 'ensureZipkin') },
+  {
+    name: 'prometheus',
+    cpu: true,
+    prepare: lazy(() => import('./peers/prometheus.mjs'), 'ensurePrometheus'),
+  },
+  {
+    name: 'pushgateway',
+    cpu: true,
+    prepare: lazy(() => import('./peers/pushgateway.mjs'), 'ensurePushgateway'),
+  },
+  { name: 'jaeger', cpu: true, prepare: lazy(() => import('./peers/jaeger.mjs'), 'ensureJaeger') },
 ];
 
 /** How many CPU-heavy builds may run at once. */
