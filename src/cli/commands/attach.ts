@@ -42,6 +42,8 @@ settings (each optional; unset ones keep the function's current value):
   --concurrency N      functions updated at once (default 4, at most 20)
   --json               one JSON line per function as it completes, then a summary line
   --any-runtime        allow non-Node.js runtimes (the function must ship Node.js itself)
+  --zero-code          also set AWS_LAMBDA_EXEC_WRAPPER=/opt/otel-relay-handler: trace the function without
+                       code changes (refused if it already has another wrapper; detach removes it)
   --timeout SECONDS    how long to wait for each update to apply (default 120)
   --region REGION      AWS region (default: AWS_REGION / profile)`;
 
@@ -53,6 +55,7 @@ const options = {
   flush: { type: 'string' },
   'fallback-s3-uri': { type: 'string' },
   'any-runtime': { type: 'boolean' },
+  'zero-code': { type: 'boolean' },
 } as const;
 
 export async function attach(argv: string[], deps: CommandDeps): Promise<number> {
@@ -91,7 +94,8 @@ export async function attach(argv: string[], deps: CommandDeps): Promise<number>
   return updateFunctions(
     session,
     selector,
-    (current) => planAttach(current, layerVersionArn, settings, { anyRuntime }),
+    (current) =>
+      planAttach(current, layerVersionArn, settings, { anyRuntime, zeroCode: values['zero-code'] === true }),
     apply,
     deps.io,
     bulk,
