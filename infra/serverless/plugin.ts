@@ -14,13 +14,13 @@
 import { COMPATIBLE_ARCHITECTURES, COMPATIBLE_RUNTIMES } from '../../src/cli/lambda/layers.js';
 import {
   RELAY_ENV,
+  requiredStatements,
   validateEndpoint,
   validateFlush,
   validateS3Uri,
   validateSecretArn,
 } from '../../src/cli/lambda/settings.js';
 import { packagedLayerZip } from '../../src/cli/package/index.js';
-import { parseS3Uri } from '../../src/extension/fallback/index.js';
 
 /** The layer's key under `layers:`; the framework names its resource OtelRelayLambdaLayer. */
 const LAYER_KEY = 'otelRelay';
@@ -58,14 +58,6 @@ interface Serverless {
   cli?: { log(message: string): void };
 }
 
-/** A secret's ARN as a policy must name it: a name-only ARN matches nothing without `-??????`. */
-function secretPolicyArn(arnOrName: string): string {
-  if (!arnOrName.startsWith('arn:')) {
-    return `arn:aws:secretsmanager:*:*:secret:${arnOrName}-??????`;
-  }
-  return /-[A-Za-z0-9]{6}$/.test(arnOrName) ? arnOrName : `${arnOrName}-??????`;
-}
-
 /**
  * Points `{ Ref: <Name>LambdaLayer }` at a retained layer's compiled id: with `retain: true` the
  * framework appends a content hash to the id, and a plain Ref would name nothing.
@@ -78,7 +70,9 @@ export function pointAtRetainedLayers(serverless: Serverless): void {
     fn.layers = fn.layers.map((layer) => {
       const ref = layer && typeof layer === 'object' ? (layer as { Ref?: unknown }).Ref : undefined;
       if (typeof ref !== 'string' || !ref.endsWith('LambdaLayer') || resources[ref]) return layer;
-      const hashed = ids.find((id) => id.startsWith(ref) && resources[id]?.Type === 'AWS::Lambda::LayerVersion');
+      const hashed = ids.find(
+        (id) => id.startsWith(ref) && resources[id]?.Type === 'AWS::Lambda::LayerVersion',
+      );
       return hashed ? { Ref: hashed } : layer;
     });
   }
@@ -113,7 +107,8 @@ class OtelRelayServerlessPlugin {
       if (custom.flush !== undefined) env[RELAY_ENV.flush] = validateFlush(custom.flush);
       if (custom.headersSecretArn !== undefined)
         env[RELAY_ENV.headersSecretArn] = validateSecretArn(custom.headersSecretArn);
-      if (custom.fallbackS3Uri !== undefined) env[RELAY_ENV.fallbackS3Uri] = validateS3Uri(custom.fallbackS3Uri);
+      if (custom.fallbackS3Uri !== undefined)
+        env[RELAY_ENV.fallbackS3Uri] = validateS3Uri(custom.fallbackS3Uri);
     } catch (err) {
       this.fail(`custom.otelRelay: ${(err as Error).message.replace(/^--([a-z-]+)/, '$1')}`);
     }
@@ -142,7 +137,9 @@ class OtelRelayServerlessPlugin {
       if (!COMPATIBLE_RUNTIMES.includes(runtime as never)) {
         // Listed explicitly: refuse. Picked by default: a function on another runtime is left out.
         if (custom.functions) {
-          this.fail(`${name} runs ${runtime || 'no runtime'}; the relay needs ${COMPATIBLE_RUNTIMES.join(', ')}`);
+          this.fail(
+            `${name} runs ${runtime || 'no runtime'}; the relay needs ${COMPATIBLE_RUNTIMES.join(', ')}`,
+          );
         }
         continue;
       }
@@ -153,21 +150,13 @@ class OtelRelayServerlessPlugin {
       fn.environment = { ...env, ...(fn.environment ?? {}) };
     }
 
-    const statements: unknown[] = [];
-    if (custom.headersSecretArn !== undefined) {
-      statements.push({
-        Effect: 'Allow',
-        Action: 'secretsmanager:GetSecretValue',
-        Resource: secretPolicyArn(custom.headersSecretArn),
-      });
-    }
-    if (custom.fallbackS3Uri !== undefined) {
-      const { bucket, prefix } = parseS3Uri(custom.fallbackS3Uri);
-      const keys = prefix === '' ? '*' : `${prefix}/*`;
-      statements.push({ Effect: 'Allow', Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucket}/${keys}` });
-    }
+    const statements = requiredStatements({
+      headersSecretArn: custom.headersSecretArn,
+      fallbackS3Uri: custom.fallbackS3Uri,
+    });
     if (statements.length > 0) {
-      const iam = (service.provider.iam ??= {});
+      service.provider.iam ??= {};
+      const iam = service.provider.iam;
       if (typeof iam.role === 'string') {
         this.serverless.cli?.log(
           `lambda-otel-relay: provider.iam.role is an existing role; add to it: ${JSON.stringify(statements)}`,
