@@ -5,6 +5,7 @@
 // Runtime.OutOfMemory, and per-process CPU time from a cpuacct leaf per process.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { isProcessAlive } from './processes.js';
 
 export type CostModel = 'lambda' | 'none';
 
@@ -124,18 +125,9 @@ function removeLeftovers(own: CgroupHierarchies): void {
     }
     for (const name of entries) {
       const pid = Number(name.split('-')[0]);
-      if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+      if (!Number.isInteger(pid) || pid <= 0 || isProcessAlive(pid)) continue;
       removeGroup(join(base, name));
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
