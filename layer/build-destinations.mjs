@@ -32,7 +32,8 @@ export async function buildDestinations({ root, build, extensionOut, names }) {
   const written = [];
   for (const name of [...names].sort()) {
     const src = join(root, 'src/extension/destinations', name, 'index.ts');
-    if (!existsSync(src)) throw new Error(`layer: destination ${name} is loaded by the registry but ${src} is missing`);
+    if (!existsSync(src))
+      throw new Error(`layer: destination ${name} is loaded by the registry but ${src} is missing`);
     const out = join(outDir, `${name}.js`);
     await build({
       entryPoints: [src],

@@ -204,7 +204,8 @@ for (const e of entries) {
       : {}),
     logLevel: 'warning',
   });
-  if (e.layer) built.push(...(await buildDestinations({ root, build, extensionOut: e.out, names: destinations })));
+  if (e.layer)
+    built.push(...(await buildDestinations({ root, build, extensionOut: e.out, names: destinations })));
   if (e.executable) chmodSync(join(root, e.out), 0o755);
   // The layer bundle is CommonJS in a .js file: pin that, or a package.json with "type": "module" in a
   // parent directory (this repo's, or one another layer puts in /opt) would make Node load it as ESM.
