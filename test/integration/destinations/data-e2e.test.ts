@@ -90,7 +90,7 @@ interface Ledger {
 function finalLedger(output: string): Ledger {
   const line = output.split('\n').find((l) => l.includes('"msg":"otel-relay shut down"'));
   if (!line) throw new Error(`no final ledger line in the extension output:\n${output.slice(-3000)}`);
-  return JSON.parse(line) as Ledger;
+  return JSON.parse(line.slice(line.indexOf('{'))) as Ledger;
 }
 
 describe('kafka, redis and postgres destinations from the emulator with the real layer', () => {
