@@ -11,6 +11,7 @@
 //       fallbackS3Uri: s3://bucket/otel-relay/      # optional, granted s3:PutObject on the prefix
 //       functions: [ordersApi]                      # optional; default every Node.js function
 //       layerArn: arn:aws:lambda:…:layer:…:3        # optional; a published version instead of the zip
+//       zeroCode: true                              # optional; AWS_LAMBDA_EXEC_WRAPPER=/opt/otel-relay-handler
 import { COMPATIBLE_ARCHITECTURES, COMPATIBLE_RUNTIMES } from '../../src/cli/lambda/layers.js';
 import {
   RELAY_ENV,
@@ -19,6 +20,7 @@ import {
   validateS3Uri,
   validateSecretArn,
 } from '../../src/cli/lambda/settings.js';
+import { checkExecWrapper, EXEC_WRAPPER_ENV, ZERO_CODE_WRAPPER } from '../../src/cli/lambda/zero-code.js';
 import { packagedLayerZip } from '../../src/cli/package/index.js';
 import { parseS3Uri } from '../../src/extension/fallback/index.js';
 
@@ -33,6 +35,7 @@ interface RelayCustom {
   fallbackS3Uri?: string;
   functions?: string[];
   layerArn?: string;
+  zeroCode?: boolean;
 }
 
 interface FunctionConfig {
@@ -78,7 +81,9 @@ export function pointAtRetainedLayers(serverless: Serverless): void {
     fn.layers = fn.layers.map((layer) => {
       const ref = layer && typeof layer === 'object' ? (layer as { Ref?: unknown }).Ref : undefined;
       if (typeof ref !== 'string' || !ref.endsWith('LambdaLayer') || resources[ref]) return layer;
-      const hashed = ids.find((id) => id.startsWith(ref) && resources[id]?.Type === 'AWS::Lambda::LayerVersion');
+      const hashed = ids.find(
+        (id) => id.startsWith(ref) && resources[id]?.Type === 'AWS::Lambda::LayerVersion',
+      );
       return hashed ? { Ref: hashed } : layer;
     });
   }
@@ -113,7 +118,8 @@ class OtelRelayServerlessPlugin {
       if (custom.flush !== undefined) env[RELAY_ENV.flush] = validateFlush(custom.flush);
       if (custom.headersSecretArn !== undefined)
         env[RELAY_ENV.headersSecretArn] = validateSecretArn(custom.headersSecretArn);
-      if (custom.fallbackS3Uri !== undefined) env[RELAY_ENV.fallbackS3Uri] = validateS3Uri(custom.fallbackS3Uri);
+      if (custom.fallbackS3Uri !== undefined)
+        env[RELAY_ENV.fallbackS3Uri] = validateS3Uri(custom.fallbackS3Uri);
     } catch (err) {
       this.fail(`custom.otelRelay: ${(err as Error).message.replace(/^--([a-z-]+)/, '$1')}`);
     }
@@ -142,7 +148,9 @@ class OtelRelayServerlessPlugin {
       if (!COMPATIBLE_RUNTIMES.includes(runtime as never)) {
         // Listed explicitly: refuse. Picked by default: a function on another runtime is left out.
         if (custom.functions) {
-          this.fail(`${name} runs ${runtime || 'no runtime'}; the relay needs ${COMPATIBLE_RUNTIMES.join(', ')}`);
+          this.fail(
+            `${name} runs ${runtime || 'no runtime'}; the relay needs ${COMPATIBLE_RUNTIMES.join(', ')}`,
+          );
         }
         continue;
       }
@@ -151,6 +159,11 @@ class OtelRelayServerlessPlugin {
       fn.layers = present ? layers : [...layers, layer];
       // The function's own values win: a per-function flush override stays.
       fn.environment = { ...env, ...(fn.environment ?? {}) };
+      if (custom.zeroCode) {
+        const own = Object.fromEntries(Object.entries(fn.environment).map(([k, v]) => [k, String(v)]));
+        checkExecWrapper(name, own, (m) => new this.serverless.classes.Error(`lambda-otel-relay: ${m}`));
+        fn.environment[EXEC_WRAPPER_ENV] = ZERO_CODE_WRAPPER;
+      }
     }
 
     const statements: unknown[] = [];
@@ -164,7 +177,11 @@ class OtelRelayServerlessPlugin {
     if (custom.fallbackS3Uri !== undefined) {
       const { bucket, prefix } = parseS3Uri(custom.fallbackS3Uri);
       const keys = prefix === '' ? '*' : `${prefix}/*`;
-      statements.push({ Effect: 'Allow', Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucket}/${keys}` });
+      statements.push({
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: `arn:aws:s3:::${bucket}/${keys}`,
+      });
     }
     if (statements.length > 0) {
       const iam = (service.provider.iam ??= {});
