@@ -15,6 +15,7 @@
 import { COMPATIBLE_ARCHITECTURES, COMPATIBLE_RUNTIMES } from '../../src/cli/lambda/layers.js';
 import {
   RELAY_ENV,
+  requiredStatements,
   validateEndpoint,
   validateFlush,
   validateS3Uri,
@@ -22,7 +23,6 @@ import {
 } from '../../src/cli/lambda/settings.js';
 import { checkExecWrapper, EXEC_WRAPPER_ENV, ZERO_CODE_WRAPPER } from '../../src/cli/lambda/zero-code.js';
 import { packagedLayerZip } from '../../src/cli/package/index.js';
-import { parseS3Uri } from '../../src/extension/fallback/index.js';
 
 /** The layer's key under `layers:`; the framework names its resource OtelRelayLambdaLayer. */
 const LAYER_KEY = 'otelRelay';
@@ -59,14 +59,6 @@ interface Serverless {
   };
   classes: { Error: new (message: string) => Error };
   cli?: { log(message: string): void };
-}
-
-/** A secret's ARN as a policy must name it: a name-only ARN matches nothing without `-??????`. */
-function secretPolicyArn(arnOrName: string): string {
-  if (!arnOrName.startsWith('arn:')) {
-    return `arn:aws:secretsmanager:*:*:secret:${arnOrName}-??????`;
-  }
-  return /-[A-Za-z0-9]{6}$/.test(arnOrName) ? arnOrName : `${arnOrName}-??????`;
 }
 
 /**
@@ -166,25 +158,13 @@ class OtelRelayServerlessPlugin {
       }
     }
 
-    const statements: unknown[] = [];
-    if (custom.headersSecretArn !== undefined) {
-      statements.push({
-        Effect: 'Allow',
-        Action: 'secretsmanager:GetSecretValue',
-        Resource: secretPolicyArn(custom.headersSecretArn),
-      });
-    }
-    if (custom.fallbackS3Uri !== undefined) {
-      const { bucket, prefix } = parseS3Uri(custom.fallbackS3Uri);
-      const keys = prefix === '' ? '*' : `${prefix}/*`;
-      statements.push({
-        Effect: 'Allow',
-        Action: 's3:PutObject',
-        Resource: `arn:aws:s3:::${bucket}/${keys}`,
-      });
-    }
+    const statements = requiredStatements({
+      headersSecretArn: custom.headersSecretArn,
+      fallbackS3Uri: custom.fallbackS3Uri,
+    });
     if (statements.length > 0) {
-      const iam = (service.provider.iam ??= {});
+      service.provider.iam ??= {};
+      const iam = service.provider.iam;
       if (typeof iam.role === 'string') {
         this.serverless.cli?.log(
           `lambda-otel-relay: provider.iam.role is an existing role; add to it: ${JSON.stringify(statements)}`,

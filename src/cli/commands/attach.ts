@@ -6,6 +6,7 @@ import { planAttach } from '../lambda/plan.js';
 import { openSession } from '../lambda/session.js';
 import {
   type RelaySettings,
+  requiredStatements,
   validateEndpoint,
   validateFlush,
   validateHeaders,
@@ -91,6 +92,18 @@ export async function attach(argv: string[], deps: CommandDeps): Promise<number>
   await checkLayerVersion(session, layerVersionArn);
 
   const anyRuntime = values['any-runtime'] === true;
+  const statements = requiredStatements(settings);
+  if (statements.length > 0) {
+    // The role is the function's own: attach does not change it. Without these the relay runs but
+    // reads no headers (exports then fail auth) or cannot spill (data is kept in /tmp only).
+    deps.io.err(
+      `the roles of these functions must allow (add it if they do not):\n${JSON.stringify(
+        { Version: '2012-10-17', Statement: statements },
+        null,
+        2,
+      )}`,
+    );
+  }
   return updateFunctions(
     session,
     selector,

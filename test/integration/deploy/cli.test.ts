@@ -919,6 +919,36 @@ describe('deployment defects found by a fleet run', () => {
     });
   });
 
+  it('prints the IAM statement the roles need for a headers secret named without its suffix and a fallback', async () => {
+    // Prepare
+    await createFunction(client, 'iam-fn');
+
+    // Act
+    const { code, err } = await cli(attach, [
+      'iam-fn',
+      '--layer',
+      relayV2,
+      '--headers-secret-arn',
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:otlp-headers',
+      '--fallback-s3-uri',
+      's3://spill-bucket/relay/',
+      ...ENDPOINT,
+    ]);
+
+    // Assess
+    expect(code).toBe(0);
+    const text = err.join('\n');
+    const policy = JSON.parse(text.slice(text.indexOf('{')));
+    expect(policy.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:otlp-headers-??????',
+      },
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::spill-bucket/relay/*' },
+    ]);
+  });
+
   it('redacts credentials in endpoint URLs in the diff and in status, table and JSON', async () => {
     // Prepare
     await createFunction(client, 'redact-fn');
