@@ -368,6 +368,11 @@ export const PEERS = [
     prepare: lazy(() => import('./peers/collector-layer.mjs'), 'prepareCollectorLayer'),
   },
   {
+    name: 'otel-node-layer',
+    cpu: true,
+    prepare: lazy(() => import('./peers/otel-node-layer.mjs'), 'prepareOtelNodeLayer'),
+  },
+  {
     name: 'kafka',
     cpu: true,
     prepare: async () => (await (await import('./peers/kafka.mjs')).ensureKafka({ verbose: true })).dir,
