@@ -33,9 +33,7 @@ export function readKafkaConfig(env: Env, problems: string[]): KafkaConfig {
     .map((b) => b.trim())
     .filter(Boolean);
   if (brokers.length === 0)
-    throw new KafkaSettingError(
-      `${S.KAFKA_BROKERS.name} is not set: the kafka destination cannot start`,
-    );
+    throw new KafkaSettingError(`${S.KAFKA_BROKERS.name} is not set: the kafka destination cannot start`);
   const bad = brokers.filter((b) => !BROKER.test(b));
   if (bad.length > 0)
     throw new KafkaSettingError(
