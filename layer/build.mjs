@@ -19,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { buildDestinations, destinationsPlugin } from './build-destinations.mjs';
 import { buildZeroCode } from './build-zero-code.mjs';
 import { writeCodeCaches } from './code-cache.mjs';
 import { collectFiles, zipFiles } from './zip.mjs';
@@ -178,6 +179,7 @@ declarations.catch(() => {});
 // renamed chunk) would otherwise ship in the zip.
 if (existsSync(join(root, 'src/extension/main.ts')))
   rmSync(join(dist, 'layer'), { recursive: true, force: true });
+const destinations = new Set();
 for (const e of entries) {
   if (!existsSync(join(root, e.src))) continue;
   await build({
@@ -196,6 +198,7 @@ for (const e of entries) {
     // The middleware's peers stay with the user's function; everything else is bundled.
     external: e.library ? ['@opentelemetry/*', '@middy/core'] : (e.external ?? []),
     banner: e.banner ? { js: e.banner } : undefined,
+    plugins: e.layer ? [destinationsPlugin(destinations)] : [],
     footer: e.footer ? { js: e.footer } : undefined,
     // A CommonJS bundle has no import.meta; the package-root lookup starts from this file instead.
     ...(e.format === 'cjs' && !e.layer
@@ -203,6 +206,8 @@ for (const e of entries) {
       : {}),
     logLevel: 'warning',
   });
+  if (e.layer)
+    built.push(...(await buildDestinations({ root, build, extensionOut: e.out, names: destinations })));
   if (e.executable) chmodSync(join(root, e.out), 0o755);
   // The layer bundle is CommonJS in a .js file: pin that, or a package.json with "type": "module" in a
   // parent directory (this repo's, or one another layer puts in /opt) would make Node load it as ESM.
