@@ -86,12 +86,13 @@ describe('fan-out', () => {
   it('delivers everything to a healthy destination while another is dead, which spills its share', async () => {
     const t = setup({
       healthy: () => ({ kind: 'success' }),
-      dead: () => ({ kind: 'retryable', reason: 'connection refused' }),
+      // Answers at once (no retry waits): the test does not depend on timing.
+      dead: () => ({ kind: 'failed', reason: 'collector answered 500', status: 500 }),
     });
     for (let i = 0; i < 5; i++) {
       t.buffer.add('traces', [{ body: await traceRequest(4, `b${i}`), items: 4 }]);
       t.stats.received.traces += 4;
-      await t.flusher.flush(Date.now() + 500, 'invoke');
+      await t.flusher.flush(Date.now() + 5000, 'invoke');
     }
     const { healthy, dead } = t.stats.destinations;
     expect(healthy?.exported.traces).toBe(20);
@@ -107,15 +108,16 @@ describe('fan-out', () => {
     let up = false;
     const t = setup({
       healthy: () => ({ kind: 'success' }),
-      flaky: () => (up ? { kind: 'success' } : { kind: 'retryable', reason: 'connection refused' }),
+      flaky: () =>
+        up ? { kind: 'success' } : { kind: 'failed', reason: 'collector answered 500', status: 500 },
     });
     t.buffer.add('traces', [{ body: await traceRequest(3), items: 3 }]);
     t.stats.received.traces += 3;
-    await t.flusher.flush(Date.now() + 500, 'invoke');
+    await t.flusher.flush(Date.now() + 5000, 'invoke');
     expect(t.stats.destinations.flaky?.spilled.traces).toBe(3);
     const healthyCalls = t.exporters.healthy!.got.calls;
     up = true;
-    await t.flusher.flush(Date.now() + 500, 'invoke');
+    await t.flusher.flush(Date.now() + 5000, 'invoke');
     expect(t.stats.destinations.flaky?.replayed.traces).toBe(3);
     expect(t.stats.destinations.flaky?.exported.traces).toBe(3);
     expect(t.stats.destinations.flaky?.spilled.traces).toBe(0);
@@ -128,7 +130,7 @@ describe('fan-out', () => {
     const t = setup({ only: () => ({ kind: 'success' }) }, ['traces']);
     t.buffer.add('traces', [{ body: await traceRequest(3), items: 3 }]);
     t.stats.received.traces += 3;
-    await t.flusher.flush(Date.now() + 500, 'invoke');
+    await t.flusher.flush(Date.now() + 5000, 'invoke');
     expect(t.exporters.only!.got.calls).toBe(0);
     expect(t.stats.filtered).toEqual({ exporter_none: { traces: 3, metrics: 0, logs: 0 } });
     expect(t.stats.droppedTotal()).toBe(0);
