@@ -5,7 +5,7 @@
 # Lambda starts the runtime only once every extension has registered, so Node's own boot (tens of ms)
 # would sit on the function's Init. This launcher registers first, over bash's /dev/tcp, and then execs
 # node with the identifier: the same process, now registered, boots while the runtime starts. When
-# anything in that fails, node is started without an identifier and registers itself as before.
+# anything in that fails, node is started without an identifier and registers itself.
 # Without node (Python, Java, `provided` runtimes), the launcher registers and answers events in the
 # shell, so attaching the layer never breaks the function. Builtins only: PATH may hold nothing.
 
@@ -14,8 +14,12 @@ unset NODE_OPTIONS
 OTEL_RELAY_EXTENSION_NAME=${0##*/}
 export OTEL_RELAY_EXTENSION_NAME
 dir=${0%/*}/../otel-relay
-# Seconds a read from the local API may take once it has started to answer (register, headers, bodies).
-# `next` itself is a long poll (the process is frozen inside it), so its first line has no timeout.
+# start.js runs the bundle with its V8 code cache (made at build); the bundle alone runs the same way.
+entry=$dir/start.js
+[ -f "$entry" ] || entry=$dir/extension.js
+# OTEL_RELAY_LAUNCHER_REGISTER=false leaves registration to node. OTEL_RELAY_LAUNCHER_TIMEOUT_S: seconds
+# a read from the local API may take once it has started to answer (register, headers, bodies); `next`
+# itself is a long poll (the process is frozen inside it), so its first line has no timeout.
 read_timeout=${OTEL_RELAY_LAUNCHER_TIMEOUT_S:-2}
 
 # One HTTP/1.1 exchange with AWS_LAMBDA_RUNTIME_API on a fresh connection (fd 3). Sets status, header
@@ -92,7 +96,7 @@ if [ -z "$node" ]; then
   exit 1
 fi
 
-if [ -z "$managed" ] && [ -z "$OTEL_RELAY_LAUNCHER_NO_REGISTER" ] && register '"INVOKE","SHUTDOWN"'; then
-  exec "$node" "$dir/extension.js" "--extension-id=$ext_id"
+if [ -z "$managed" ] && [ "$OTEL_RELAY_LAUNCHER_REGISTER" != false ] && register '"INVOKE","SHUTDOWN"'; then
+  exec "$node" "$entry" "--extension-id=$ext_id"
 fi
-exec "$node" "$dir/extension.js"
+exec "$node" "$entry"

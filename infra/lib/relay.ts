@@ -1,7 +1,8 @@
 // The relay on functions in one call: the layer, its environment, an optional fallback bucket and
 // least-privilege grants (s3:PutObject on the fallback prefix only; the headers secret only when used).
-import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { type ILayerVersion, type Function as LambdaFunction, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -40,6 +41,12 @@ export interface OtelRelayFallbackProps {
   expiration?: Duration;
   /** Created bucket only. Default: RETAIN, since it holds telemetry not yet delivered. */
   removalPolicy?: RemovalPolicy;
+  /**
+   * The customer-managed KMS key a given bucket is encrypted with, when the bucket was imported
+   * (`Bucket.fromBucketName` knows no key). The relay then writes with it (SSE-KMS) and is granted
+   * kms:GenerateDataKey on it through S3 only. Default: the bucket's own `encryptionKey`.
+   */
+  kmsKey?: IKey;
 }
 
 export interface OtelRelayProps {
@@ -60,6 +67,12 @@ export interface OtelRelayProps {
    * registered, and merges it over the static headers (the secret wins per key).
    */
   headersSecret?: ISecret;
+  /**
+   * The KMS key `headersSecret` is encrypted with, when it is a customer-managed key and the secret was
+   * imported (`Secret.fromSecretNameV2` and friends know no key). Granted kms:Decrypt through Secrets
+   * Manager only. Default: the secret's own `encryptionKey`.
+   */
+  headersSecretKey?: IKey;
   /** Default: the extension's default (adaptive). */
   flush?: FlushStrategy;
   /** S3 fallback for data the collector did not take: a created bucket (default), a given one, or off. */
@@ -142,7 +155,10 @@ export class OtelRelay extends Construct {
     }
   }
 
-  /** Adds the layer, the relay's environment and the grants it needs to one function. */
+  /**
+   * Adds the layer, the relay's environment and the grants it needs to one function. Adding to the same
+   * function again changes only its flush override: the layer and the grants are added once.
+   */
   addTo(fn: LambdaFunction, options: AddToOptions = {}): void {
     checkFlush(options.flush);
     // The extension is a Node.js process; other managed runtimes have no node binary to run it.
@@ -152,22 +168,37 @@ export class OtelRelay extends Construct {
           'the layer supports nodejs20.x, nodejs22.x and nodejs24.x',
       );
     }
+    const flush = options.flush ?? this.props.flush;
+    const owner = relayOf.get(fn);
+    if (owner !== undefined && owner !== this) {
+      throw new Error(
+        `OtelRelay: ${fn.node.path} already has the relay from ${owner.node.path}; ` +
+          'a second one would run two extensions on the same data',
+      );
+    }
+    if (owner === this) {
+      if (flush !== undefined) fn.addEnvironment(RELAY_ENVIRONMENT.flush, flush);
+      return;
+    }
+    relayOf.set(fn, this);
     fn.addLayers(this.layer);
     const { endpoint, headers, headersSecret } = this.props;
-    const flush = options.flush ?? this.props.flush;
     if (endpoint !== undefined) fn.addEnvironment(RELAY_ENVIRONMENT.endpoint, endpoint);
     if (headers !== undefined) fn.addEnvironment(RELAY_ENVIRONMENT.headers, headers);
     if (flush !== undefined) fn.addEnvironment(RELAY_ENVIRONMENT.flush, flush);
     if (headersSecret) {
       fn.addEnvironment(RELAY_ENVIRONMENT.headersSecretArn, headersSecret.secretArn);
-      // GetSecretValue on this one secret only (grantRead would add DescribeSecret, which is not needed).
+      // GetSecretValue on this one secret, on the ARN form a policy needs: a secret imported by name
+      // has a partial ARN, and only `<name>-??????` matches the real one (grantRead's rule). The
+      // DescribeSecret that grantRead adds is not needed.
       fn.addToRolePolicy(
         new PolicyStatement({
           actions: ['secretsmanager:GetSecretValue'],
-          resources: [headersSecret.secretArn],
+          resources: [headersSecret.secretFullArn ?? `${headersSecret.secretArn}-??????`],
         }),
       );
-      headersSecret.encryptionKey?.grantDecrypt(fn);
+      const key = this.props.headersSecretKey ?? headersSecret.encryptionKey;
+      if (key) grantKeyVia(fn, key, 'secretsmanager', 'kms:Decrypt');
     }
     const bucket = this.fallbackBucket;
     if (bucket) {
@@ -179,12 +210,36 @@ export class OtelRelay extends Construct {
           resources: [bucket.arnForObjects(`${this.fallbackPrefix}*`)],
         }),
       );
-      if (bucket.encryptionKey) {
+      const key = this.fallbackKey;
+      if (key) {
         // A bucket encrypted with a customer key: the relay writes with that key (SSE-KMS), which
-        // takes kms:GenerateDataKey on it and nothing more for a single PutObject.
-        fn.addEnvironment(RELAY_ENVIRONMENT.fallbackS3KmsKeyId, bucket.encryptionKey.keyArn);
-        bucket.encryptionKey.grant(fn, 'kms:GenerateDataKey');
+        // takes kms:GenerateDataKey on it, through S3 only, and nothing more for a single PutObject.
+        fn.addEnvironment(RELAY_ENVIRONMENT.fallbackS3KmsKeyId, key.keyArn);
+        grantKeyVia(fn, key, 's3', 'kms:GenerateDataKey');
       }
     }
   }
+
+  private get fallbackKey(): IKey | undefined {
+    const fallback = this.props.fallback;
+    return (fallback ? fallback.kmsKey : undefined) ?? this.fallbackBucket?.encryptionKey;
+  }
+}
+
+/** Which relay a function has, so a second addTo (from the same relay or another) adds nothing twice. */
+const relayOf = new WeakMap<LambdaFunction, OtelRelay>();
+
+/**
+ * `action` on `key` for the function, only when called by `service` in the function's region
+ * (kms:ViaService). On the role, so it works for an imported key too; a key policy that delegates to
+ * IAM (the default) honours it.
+ */
+function grantKeyVia(fn: LambdaFunction, key: IKey, service: 'secretsmanager' | 's3', action: string): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: [action],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `${service}.${Stack.of(fn).region}.amazonaws.com` } },
+    }),
+  );
 }

@@ -27,6 +27,26 @@ async function bundleExampleHandler(root, outdir) {
   });
 }
 
+/**
+ * A retained layer (`retain: true`) gets a content hash appended to its logical id, so a function's
+ * `!Ref <Name>LambdaLayer` would name a resource that does not exist. Points such references at the
+ * compiled, hashed id; runs after the layers are compiled and before the functions are.
+ */
+function pointAtRetainedLayers(serverless) {
+  const resources = serverless.service.provider.compiledCloudFormationTemplate.Resources;
+  const ids = Object.keys(resources);
+  for (const fn of Object.values(serverless.service.functions ?? {})) {
+    fn.layers = (fn.layers ?? []).map((layer) => {
+      const ref = layer && typeof layer === 'object' ? layer.Ref : undefined;
+      if (typeof ref !== 'string' || !ref.endsWith('LambdaLayer') || resources[ref]) return layer;
+      const hashed = ids.find(
+        (id) => id.startsWith(ref) && resources[id].Type === 'AWS::Lambda::LayerVersion',
+      );
+      return hashed ? { Ref: hashed } : layer;
+    });
+  }
+}
+
 class OtelRelayBundlePlugin {
   constructor(serverless) {
     this.serverless = serverless;
@@ -34,6 +54,7 @@ class OtelRelayBundlePlugin {
     this.hooks = {
       'before:package:createDeploymentArtifacts': bundle,
       'before:deploy:function:packageFunction': bundle,
+      'before:package:compileFunctions': () => pointAtRetainedLayers(this.serverless),
     };
   }
 
@@ -53,3 +74,4 @@ class OtelRelayBundlePlugin {
 
 module.exports = OtelRelayBundlePlugin;
 module.exports.bundleExampleHandler = bundleExampleHandler;
+module.exports.pointAtRetainedLayers = pointAtRetainedLayers;

@@ -61,7 +61,7 @@ async function authorizationToken(env: Env): Promise<string | undefined> {
   if (env.AWS_CONTAINER_AUTHORIZATION_TOKEN) return env.AWS_CONTAINER_AUTHORIZATION_TOKEN;
   const file = env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE;
   if (!file) return undefined;
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = process.getBuiltinModule('node:fs/promises');
   return (await readFile(file, 'utf8')).trim();
 }
 

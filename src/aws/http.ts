@@ -52,9 +52,11 @@ const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 // never pay for it.
 let httpsModule: Promise<{ mod: typeof https; agent: https.Agent }> | undefined;
 function loadHttps() {
-  httpsModule ??= import('node:https').then((m) => ({
-    mod: m.default,
-    agent: new m.default.Agent({ keepAlive: true, maxSockets: 8 }),
+  // getBuiltinModule rather than import(): the layer runs its bundle through vm.Script (for the code
+  // cache), where a dynamic import() has no loader.
+  httpsModule ??= Promise.resolve(process.getBuiltinModule('node:https')).then((mod) => ({
+    mod,
+    agent: new mod.Agent({ keepAlive: true, maxSockets: 8 }),
   }));
   return httpsModule;
 }

@@ -14,6 +14,7 @@ export {
   type HttpResponse,
   httpRequest,
 } from './http.js';
+export { regionFromEnv } from './region.js';
 export {
   type CallBudget,
   type Clock,
@@ -37,8 +38,3 @@ export {
   signRequest,
   uriEncode,
 } from './sigv4.js';
-
-/** The region Lambda runs in: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1. */
-export function regionFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
-}

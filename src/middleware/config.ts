@@ -18,6 +18,7 @@ export interface RelayConfig {
   signalDone: boolean;
   xray: boolean;
   messageLinks: boolean;
+  timeoutEarlyMs: number;
   clock: Clock;
   log: RelayLog;
 }
@@ -69,6 +70,12 @@ export function resolveConfig(options: OtelRelayOptions = {}, env = process.env)
       `otelRelay: flushTimeoutMs must be a non-negative number of ms, got ${flushTimeoutMs}`,
     );
   }
+  const timeoutEarlyMs = options.timeoutEarlyInMillis ?? 0;
+  if (!Number.isFinite(timeoutEarlyMs) || timeoutEarlyMs < 0) {
+    throw new TypeError(
+      `otelRelay: timeoutEarlyInMillis must be a non-negative number of ms, got ${timeoutEarlyMs}`,
+    );
+  }
   const flush = options.flush === undefined ? undefined : [options.flush].flat();
   for (const f of flush ?? []) {
     if (typeof f?.forceFlush !== 'function') {
@@ -100,6 +107,7 @@ export function resolveConfig(options: OtelRelayOptions = {}, env = process.env)
     signalDone: options.signalDone ?? true,
     xray: options.xray ?? false,
     messageLinks: options.messageLinks ?? true,
+    timeoutEarlyMs,
     clock: options.clock ?? systemClock,
     log,
   };

@@ -60,11 +60,47 @@ export function hasGlobalTracerProvider(): boolean {
   return global.getDelegate() !== new ProxyTracerProvider().getDelegate();
 }
 
-/** middy's `timeoutEarlyResponse` error: name TimeoutError, cause.package '@middy/core'. */
-export function isMiddyTimeout(err: unknown): boolean {
+/** The package name early-timeout errors carry in `cause.package`, like middy's. */
+export const TIMEOUT_PACKAGE = 'lambda-otel-relay';
+
+/**
+ * An early-timeout error: middy's `timeoutEarlyResponse` or wrapHandler's `timeoutEarlyInMillis`
+ * (name TimeoutError, cause.package '@middy/core' or 'lambda-otel-relay').
+ */
+export function isTimeout(err: unknown): err is Error {
   if (!(err instanceof Error) || err.name !== 'TimeoutError') return false;
   const cause = err.cause as { package?: unknown } | undefined;
-  return cause?.package === '@middy/core';
+  return cause?.package === '@middy/core' || cause?.package === TIMEOUT_PACKAGE;
+}
+
+/**
+ * `error.type` of a thrown value: the Error's name, else `_OTHER` (a thrown string or object has no
+ * type the conventions could name).
+ */
+export function errorType(err: unknown): string {
+  return err instanceof Error && err.name ? err.name : '_OTHER';
+}
+
+/** Sets ERROR status and `error.type` on `span`. */
+function markError(span: Span, err: unknown): void {
+  span.setAttribute(ATTR.errorType, errorType(err));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : describe(err) });
+}
+
+/** ERROR status, `error.type` and one exception event, for Errors and thrown non-Errors alike. */
+export function recordError(span: Span, err: unknown): void {
+  if (err instanceof Error) span.recordException(err);
+  else span.recordException(describe(err));
+  markError(span, err);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 export class InvocationTracer {
@@ -166,10 +202,7 @@ export class InvocationTracer {
     let ctx = trace.setSpan(parent, span);
     let batchSpan: Span | undefined;
     if (trigger.batch) {
-      const links = linksFromMessages(trigger.batch.messages, {
-        traceparent: this.config.messageLinks,
-        xray: this.config.xray,
-      });
+      const links = linksFromMessages(trigger.batch.messages, this.config.messageLinks);
       batchSpan = tracer.startSpan(
         trigger.batch.name,
         { kind: SpanKind.CONSUMER, attributes: trigger.batch.attributes, links },
@@ -205,16 +238,19 @@ export class InvocationTracer {
     const { span, batchSpan } = scope;
     if (outcome.error !== undefined) {
       const err = outcome.error;
-      const timedOut = isMiddyTimeout(err);
-      const message = timedOut
-        ? 'the invocation timed out (middy timeoutEarlyInMillis)'
-        : err instanceof Error
-          ? err.message
-          : String(err);
-      for (const s of batchSpan ? [batchSpan, span] : [span]) {
-        if (err instanceof Error) s.recordException(err);
-        s.setAttribute(ATTR.errorType, timedOut ? 'timeout' : err instanceof Error ? err.name : 'Error');
-        s.setStatus({ code: SpanStatusCode.ERROR, message });
+      if (isTimeout(err)) {
+        for (const s of batchSpan ? [batchSpan, span] : [span]) {
+          s.setAttribute(ATTR.errorType, 'timeout');
+          s.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: 'the invocation timed out (timeoutEarlyInMillis)',
+          });
+        }
+      } else {
+        // The exception event goes on the span the handler ran in (the batch span, if any), once;
+        // the invocation span gets the status and error.type.
+        recordError(batchSpan ?? span, err);
+        if (batchSpan) markError(span, err);
       }
     } else if (scope.trigger.trigger === 'http') {
       const status = (outcome.result as { statusCode?: unknown } | null | undefined)?.statusCode;

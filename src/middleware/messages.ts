@@ -1,14 +1,17 @@
 // Per-message spans for SQS and SNS batches. The semantic conventions want a span per message under
 // the batch span, linked to that message's sender; only user code knows where a message's processing
 // starts and ends, so this is a helper the handler calls (as the conventions suggest).
-import { type Attributes, context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { INSTRUMENTATION_SCOPE } from './invocation.js';
+import { type Attributes, context, SpanKind, trace } from '@opentelemetry/api';
+import { INSTRUMENTATION_SCOPE, recordError } from './invocation.js';
 import { linksFromMessages, type MessageCarrier } from './propagation.js';
 import { ATTR } from './semconv.js';
 
 export interface MessageSpanOptions {
-  /** Also link through the SQS `AWSTraceHeader` system attribute. Default false. */
-  xray?: boolean;
+  /**
+   * Link the span to the message's sender (SQS `AWSTraceHeader`, else a `traceparent` message
+   * attribute). Default true.
+   */
+  link?: boolean;
 }
 
 type Rec = Record<string, unknown>;
@@ -43,6 +46,7 @@ function describeRecord(record: unknown): {
       traceparent: value(attrs.traceparent),
       tracestate: value(attrs.tracestate),
       awsTraceHeader: str(rec(r.attributes).AWSTraceHeader),
+      messageId: id,
     },
   };
 }
@@ -63,15 +67,14 @@ export async function withMessageSpan<T>(
   options: MessageSpanOptions = {},
 ): Promise<T> {
   const d = describeRecord(record);
-  const links = linksFromMessages([d.carrier], { traceparent: true, xray: options.xray ?? false });
+  const links = linksFromMessages([d.carrier], options.link ?? true);
   const span = trace
     .getTracer(INSTRUMENTATION_SCOPE)
     .startSpan(d.name, { kind: SpanKind.CONSUMER, attributes: d.attributes, links });
   try {
     return await context.with(trace.setSpan(context.active(), span), fn);
   } catch (err) {
-    if (err instanceof Error) span.recordException(err);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+    recordError(span, err);
     throw err;
   } finally {
     span.end();

@@ -23,6 +23,8 @@ export interface MessageCarrier {
   tracestate?: string;
   /** SQS system attribute `AWSTraceHeader` (X-Ray format). */
   awsTraceHeader?: string;
+  /** `messaging.message.id` of the link. */
+  messageId?: string;
 }
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
@@ -84,8 +86,9 @@ const headerGetter = {
 };
 
 /**
- * The parent context for an invocation: W3C (or the user's propagators) from the event's headers;
- * else, only when `xray` is on, the X-Ray header of the invocation (`_X_AMZN_TRACE_ID`); else root.
+ * The parent context for an invocation: W3C (or the propagators of OTEL_PROPAGATORS / the user's
+ * setup) from the event's headers; else, only when `xray` is on, the invocation's X-Ray header
+ * (`_X_AMZN_TRACE_ID`) if it is sampled; else root.
  * Always starts from ROOT_CONTEXT, never the active context: a context left active by an earlier
  * invocation must not become this one's parent.
  */
@@ -99,24 +102,32 @@ export function extractParentContext(
     const own = parseTraceparent(headers.traceparent, headers.tracestate);
     if (own) return trace.setSpanContext(extracted, own);
   }
+  // Only a sampled X-Ray header is a parent. Without active tracing Lambda still sets the variable,
+  // with Sampled=0: taking it as parent would have a parent-based sampler drop every invocation.
   const xray = parseXRayHeader(xrayHeader);
-  if (xray) return trace.setSpanContext(ROOT_CONTEXT, xray);
+  if (xray && xray.traceFlags & TraceFlags.SAMPLED) return trace.setSpanContext(ROOT_CONTEXT, xray);
   return ROOT_CONTEXT;
 }
 
 const invalidContext: SpanContext = { traceId: '', spanId: '', traceFlags: 0 };
 
-/** One link per message that carries context: `traceparent` first, `AWSTraceHeader` when `xray` is on. */
-export function linksFromMessages(
-  messages: readonly MessageCarrier[],
-  options: { traceparent: boolean; xray: boolean },
-): Link[] {
+/**
+ * One link per message that carries context. The SQS `AWSTraceHeader` system attribute comes first:
+ * the AWS Lambda conventions name it, because SQS sets it itself while message attributes depend on
+ * the sender (and count against its limit of ten); a `traceparent` message attribute is the fallback.
+ * Each link names its message (`messaging.message.id`).
+ */
+export function linksFromMessages(messages: readonly MessageCarrier[], enabled: boolean): Link[] {
   const links: Link[] = [];
+  if (!enabled) return links;
   for (const m of messages) {
-    const ctx =
-      (options.traceparent ? parseTraceparent(m.traceparent, m.tracestate) : undefined) ??
-      (options.xray ? parseXRayHeader(m.awsTraceHeader) : undefined);
-    if (ctx) links.push({ context: ctx });
+    const ctx = parseXRayHeader(m.awsTraceHeader) ?? parseTraceparent(m.traceparent, m.tracestate);
+    if (ctx)
+      links.push(
+        m.messageId
+          ? { context: ctx, attributes: { 'messaging.message.id': m.messageId } }
+          : { context: ctx },
+      );
   }
   return links;
 }

@@ -1,5 +1,5 @@
-// Attribute names from the OpenTelemetry semantic conventions (v1.38: FaaS, AWS Lambda, HTTP server,
-// messaging). Spelled out here rather than imported so the function pays no module load for them.
+// Attribute names from the OpenTelemetry semantic conventions (v1.45: FaaS, AWS Lambda, HTTP server,
+// URL, messaging). Spelled out here rather than imported so the function pays no module load for them.
 import type { Attributes } from '@opentelemetry/api';
 
 export const ATTR = {
@@ -25,6 +25,7 @@ export const ATTR = {
   awsLogStreamNames: 'aws.log.stream.names',
   serviceName: 'service.name',
   httpRequestMethod: 'http.request.method',
+  httpRequestMethodOriginal: 'http.request.method_original',
   httpRoute: 'http.route',
   httpResponseStatusCode: 'http.response.status_code',
   urlPath: 'url.path',
@@ -36,6 +37,7 @@ export const ATTR = {
   userAgentOriginal: 'user_agent.original',
   networkProtocolVersion: 'network.protocol.version',
   errorType: 'error.type',
+  exceptionType: 'exception.type',
   messagingSystem: 'messaging.system',
   messagingOperationType: 'messaging.operation.type',
   messagingOperationName: 'messaging.operation.name',

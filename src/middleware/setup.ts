@@ -7,6 +7,7 @@ import { type Attributes, context, propagation, type TracerProvider, trace } fro
 import { localEndpoint, parseEndpoint } from './config.js';
 import { InvocationContextManager } from './context-manager.js';
 import { RelayLog } from './log.js';
+import { propagatorsFromEnv } from './propagators.js';
 import { lambdaResourceAttributes } from './semconv.js';
 import type { Flushable } from './types.js';
 import { withoutUpstreamExporterEnv } from './upstream-env.js';
@@ -66,6 +67,27 @@ export function installedSdk(): Promise<OtelRelaySdk> | undefined {
   return installed;
 }
 
+type ResourcesModule = typeof import('@opentelemetry/resources');
+
+/**
+ * The function's resource. Precedence, lowest first: the SDK defaults, the Lambda environment
+ * (service.name = the function name), OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME, then options.
+ * So `OTEL_RESOURCE_ATTRIBUTES=service.name=...` beats the function name, as the SDK specification says.
+ */
+export function buildResource(
+  resources: ResourcesModule,
+  options: Pick<SetupOptions, 'serviceName' | 'resourceAttributes'> = {},
+  env: NodeJS.ProcessEnv = process.env,
+) {
+  const explicit: Attributes = { ...options.resourceAttributes };
+  if (options.serviceName) explicit['service.name'] = options.serviceName;
+  return resources
+    .defaultResource()
+    .merge(resources.resourceFromAttributes(lambdaResourceAttributes(env)))
+    .merge(resources.detectResources({ detectors: [resources.envDetector] }))
+    .merge(resources.resourceFromAttributes(explicit));
+}
+
 async function install(options: SetupOptions): Promise<OtelRelaySdk> {
   const log = new RelayLog();
   const endpoint = options.endpoint ? parseEndpoint(options.endpoint) : localEndpoint(process.env, log);
@@ -98,16 +120,11 @@ async function install(options: SetupOptions): Promise<OtelRelaySdk> {
     import('@opentelemetry/exporter-trace-otlp-proto'),
   ]);
 
-  const attrs = lambdaResourceAttributes(process.env);
-  if (options.serviceName) attrs['service.name'] = options.serviceName;
-  const resource = resources
-    .defaultResource()
-    .merge(resources.detectResources({ detectors: [resources.envDetector] }))
-    .merge(resources.resourceFromAttributes({ ...attrs, ...options.resourceAttributes }));
+  const resource = buildResource(resources, options);
 
   propagation.setGlobalPropagator(
     new core.CompositePropagator({
-      propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()],
+      propagators: propagatorsFromEnv(process.env.OTEL_PROPAGATORS, core, log),
     }),
   );
 

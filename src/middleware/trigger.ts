@@ -79,19 +79,23 @@ function httpTrigger(
   headers: HeaderCarrier,
   extra: { sourceIp?: string; protocol?: string; userAgent?: string; httpsOnly?: boolean },
 ): TriggerInfo {
-  const m = (method ?? 'GET').toUpperCase();
+  const original = method ?? 'GET';
+  // Method names are case-sensitive: anything not exactly a known method is `_OTHER`, and the
+  // original goes to http.request.method_original.
+  const m = KNOWN_METHODS.has(original) ? original : '_OTHER';
   const attributes: Attributes = { [ATTR.faasTrigger]: 'http', [ATTR.httpRequestMethod]: m };
+  if (m !== original) attributes[ATTR.httpRequestMethodOriginal] = original;
   if (route) attributes[ATTR.httpRoute] = route;
   if (path) attributes[ATTR.urlPath] = path;
   if (query) attributes[ATTR.urlQuery] = scrubQuery(query);
   // url.scheme is required on HTTP server spans; API Gateway and function URLs serve HTTPS only.
   const scheme = headers['x-forwarded-proto'] ?? (extra.httpsOnly ? 'https' : undefined);
   if (scheme) attributes[ATTR.urlScheme] = scheme;
-  const host = headers.host;
+  const host = splitHost(headers.host);
   if (host) {
-    attributes[ATTR.serverAddress] = host;
+    attributes[ATTR.serverAddress] = host.address;
     // The port the client connected to, behind the front door (required with server.address if known).
-    const port = Number(headers['x-forwarded-port']);
+    const port = Number(headers['x-forwarded-port'] ?? host.port);
     if (Number.isInteger(port) && port > 0 && port < 65536) attributes[ATTR.serverPort] = port;
   }
   const ua = extra.userAgent ?? headers['user-agent'];
@@ -99,12 +103,45 @@ function httpTrigger(
   if (extra.sourceIp) attributes[ATTR.clientAddress] = extra.sourceIp;
   const proto = extra.protocol?.match(/^HTTP\/(.+)$/i)?.[1];
   if (proto) attributes[ATTR.networkProtocolVersion] = proto;
-  // HTTP server span name: `{method} {route}`, or just `{method}` when the route is unknown.
-  return { source, trigger: 'http', spanName: route ? `${m} ${route}` : m, attributes, headers };
+  // HTTP server span name: `{method} {route}`, or just `{method}` when the route is unknown; an
+  // `_OTHER` method is named `HTTP`.
+  const name = m === '_OTHER' ? 'HTTP' : m;
+  return { source, trigger: 'http', spanName: route ? `${name} ${route}` : name, attributes, headers };
 }
 
-/** Query parameters whose values the HTTP conventions say to redact by default (signed-URL secrets). */
-const SENSITIVE_QUERY = new Set(['awsaccesskeyid', 'signature', 'sig', 'x-goog-signature']);
+/** The HTTP methods of the HTTP conventions (RFC 9110, RFC 5789 PATCH, and QUERY). */
+const KNOWN_METHODS = new Set([
+  'CONNECT',
+  'DELETE',
+  'GET',
+  'HEAD',
+  'OPTIONS',
+  'PATCH',
+  'POST',
+  'PUT',
+  'QUERY',
+  'TRACE',
+]);
+
+/** A Host header split into host and port (`[::1]:8443`, `example.com:8080`, `example.com`). */
+export function splitHost(host: string | undefined): { address: string; port?: number } | undefined {
+  if (!host) return undefined;
+  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host.trim());
+  if (!m?.[1]) return { address: host };
+  const address = m[1].startsWith('[') ? m[1].slice(1, -1) : m[1];
+  return m[2] ? { address, port: Number(m[2]) } : { address };
+}
+
+/** Query parameters whose values the URL conventions say to redact by default (signed-URL secrets). */
+const SENSITIVE_QUERY = new Set([
+  'x-amz-signature',
+  'x-amz-credential',
+  'x-amz-security-token',
+  'awsaccesskeyid',
+  'signature',
+  'sig',
+  'x-goog-signature',
+]);
 
 export function scrubQuery(query: string): string {
   return query
@@ -126,29 +163,58 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
-function queryString(params: unknown): string | undefined {
-  if (!isRec(params)) return undefined;
+/**
+ * The query string of a v1-shaped event (REST API, ALB). The multi-value map keeps every value of a
+ * repeated key, so it is preferred. API Gateway hands over decoded values (re-encoded here); ALB hands
+ * them over as the client sent them (`encoded`), so they are joined unchanged.
+ */
+function queryString(single: unknown, multi: unknown, encoded: boolean): string | undefined {
+  const enc = encoded ? (s: string) => s : encodeURIComponent;
   const parts: string[] = [];
-  for (const [k, v] of Object.entries(params)) {
-    if (typeof v === 'string') parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  if (isRec(multi) && Object.keys(multi).length > 0) {
+    for (const [k, vs] of Object.entries(multi)) {
+      if (!Array.isArray(vs)) continue;
+      for (const v of vs) if (typeof v === 'string') parts.push(`${enc(k)}=${enc(v)}`);
+    }
+  } else if (isRec(single)) {
+    for (const [k, v] of Object.entries(single)) {
+      if (typeof v === 'string') parts.push(`${enc(k)}=${enc(v)}`);
+    }
   }
   return parts.length ? parts.join('&') : undefined;
 }
 
+/** `arn:<partition>:sqs:<region>:<account>:<name>` -> the queue URL and its host. */
+export function sqsQueueUrl(arn: string | undefined): { url: string; host: string } | undefined {
+  if (!arn) return undefined;
+  const parts = arn.split(':');
+  if (parts.length !== 6 || parts[0] !== 'arn' || parts[2] !== 'sqs') return undefined;
+  const [, partition, , region, account, name] = parts;
+  if (!region || !account || !name) return undefined;
+  const suffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const host = `sqs.${region}.${suffix}`;
+  return { url: `https://${host}/${account}/${name}`, host };
+}
+
 function sqsTrigger(records: Rec[]): TriggerInfo {
   const queues = new Set<string>();
+  const arns = new Set<string>();
   const messages: MessageCarrier[] = [];
   for (const r of records) {
-    const q = arnTail(str(r.eventSourceARN));
+    const arn = str(r.eventSourceARN);
+    if (arn) arns.add(arn);
+    const q = arnTail(arn);
     if (q) queues.add(q);
     const attrs = rec(r.messageAttributes);
     messages.push({
       traceparent: str(rec(attrs.traceparent).stringValue),
       tracestate: str(rec(attrs.tracestate).stringValue),
       awsTraceHeader: str(rec(r.attributes).AWSTraceHeader),
+      messageId: str(r.messageId),
     });
   }
   const queue = queues.size === 1 ? [...queues][0] : undefined;
+  const location = arns.size === 1 ? sqsQueueUrl([...arns][0]) : undefined;
   // The batch span is the "SQS event" span of the AWS Lambda conventions: faas.trigger is required there too.
   const attributes: Attributes = {
     [ATTR.faasTrigger]: 'pubsub',
@@ -158,6 +224,10 @@ function sqsTrigger(records: Rec[]): TriggerInfo {
     [ATTR.messagingBatchMessageCount]: records.length,
   };
   if (queue) attributes[ATTR.messagingDestinationName] = queue;
+  if (location) {
+    attributes[ATTR.awsSqsQueueUrl] = location.url;
+    attributes[ATTR.serverAddress] = location.host;
+  }
   const single = records.length === 1 ? str(records[0]?.messageId) : undefined;
   if (single) attributes[ATTR.messagingMessageId] = single;
   return {
@@ -181,6 +251,7 @@ function snsTrigger(records: Rec[]): TriggerInfo {
     messages.push({
       traceparent: str(rec(attrs.traceparent).Value),
       tracestate: str(rec(attrs.tracestate).Value),
+      messageId: str(sns.MessageId),
     });
   }
   const topic = topics.size === 1 ? [...topics][0] : undefined;
@@ -210,6 +281,11 @@ const S3_OPERATION: Array<[string, string]> = [
 ];
 const DYNAMODB_OPERATION: Record<string, string> = { INSERT: 'insert', MODIFY: 'edit', REMOVE: 'delete' };
 
+/** S3 notifications carry the key form-encoded (`+` for a space, `%2B` for a plus). */
+export function s3Key(key: string): string {
+  return decodeURIComponentSafe(key.replace(/\+/g, ' '));
+}
+
 function s3Trigger(first: Rec): TriggerInfo {
   const s3 = rec(first.s3);
   const bucket = str(rec(s3.bucket).name);
@@ -222,30 +298,45 @@ function s3Trigger(first: Rec): TriggerInfo {
   }
   const op = S3_OPERATION.find(([prefix]) => eventName.startsWith(prefix))?.[1];
   if (op) attributes[ATTR.faasDocumentOperation] = op;
-  if (key) attributes[ATTR.faasDocumentName] = key;
+  if (key) attributes[ATTR.faasDocumentName] = s3Key(key);
   const time = str(first.eventTime);
   if (time) attributes[ATTR.faasDocumentTime] = time;
   return { source: 's3', trigger: 'datasource', attributes };
 }
 
-function dynamodbTrigger(first: Rec): TriggerInfo {
+function dynamodbTrigger(records: Rec[]): TriggerInfo {
   // arn:aws:dynamodb:region:account:table/<name>/stream/<label>
-  const table = str(first.eventSourceARN)?.split('/')[1];
+  const table = str(records[0]?.eventSourceARN)?.split('/')[1];
   const attributes: Attributes = { [ATTR.faasTrigger]: 'datasource' };
   if (table) {
     attributes[ATTR.faasDocumentCollection] = table;
     attributes[ATTR.awsDynamodbTableNames] = [table];
   }
-  const op = DYNAMODB_OPERATION[str(first.eventName) ?? ''];
+  // A batch mixes inserts, edits and deletes: one operation is recorded only when all records agree,
+  // since no single value would describe a mixed batch truthfully.
+  const ops = new Set(records.map((r) => DYNAMODB_OPERATION[str(r.eventName) ?? '']));
+  const op = ops.size === 1 ? [...ops][0] : undefined;
   if (op) attributes[ATTR.faasDocumentOperation] = op;
+  // The time of the earliest change in the batch (ApproximateCreationDateTime, epoch seconds).
+  const times = records
+    .map((r) => rec(r.dynamodb).ApproximateCreationDateTime)
+    .filter((t): t is number => typeof t === 'number' && Number.isFinite(t));
+  if (times.length > 0) {
+    attributes[ATTR.faasDocumentTime] = new Date(Math.min(...times) * 1000).toISOString();
+  }
   return { source: 'dynamodb', trigger: 'datasource', attributes };
 }
 
 function kinesisTrigger(records: Rec[]): TriggerInfo {
   // arn:aws:kinesis:region:account:stream/<name>
   const stream = str(records[0]?.eventSourceARN)?.split('/')[1];
+  // Kinesis is not among the conventions' well-known messaging systems; `aws.kinesis` follows the
+  // `aws.sns` spelling.
   const attributes: Attributes = {
     [ATTR.faasTrigger]: 'pubsub',
+    [ATTR.messagingSystem]: 'aws.kinesis',
+    [ATTR.messagingOperationType]: 'process',
+    [ATTR.messagingOperationName]: 'process',
     [ATTR.messagingBatchMessageCount]: records.length,
   };
   if (stream) {
@@ -267,7 +358,7 @@ export function detectTrigger(event: unknown): TriggerInfo {
     if (source === 'aws:sqs') return sqsTrigger(records);
     if (source === 'aws:sns') return snsTrigger(records);
     if (source === 'aws:s3') return s3Trigger(first);
-    if (source === 'aws:dynamodb') return dynamodbTrigger(first);
+    if (source === 'aws:dynamodb') return dynamodbTrigger(records);
     if (source === 'aws:kinesis') return kinesisTrigger(records);
   }
 
@@ -279,7 +370,7 @@ export function detectTrigger(event: unknown): TriggerInfo {
       str(event.httpMethod),
       undefined,
       str(event.path),
-      queryString(event.queryStringParameters),
+      queryString(event.queryStringParameters, event.multiValueQueryStringParameters, true),
       headers,
       { sourceIp: headers['x-forwarded-for']?.split(',')[0]?.trim() },
     );
@@ -313,8 +404,10 @@ export function detectTrigger(event: unknown): TriggerInfo {
       'api-gateway-rest',
       event.httpMethod,
       event.resource,
-      str(event.path),
-      queryString(event.queryStringParameters),
+      // requestContext.path is the path the client asked for, with the stage (or base path mapping);
+      // event.path is relative to the stage.
+      str(rc.path) ?? str(event.path),
+      queryString(event.queryStringParameters, event.multiValueQueryStringParameters, false),
       headers,
       {
         sourceIp: str(identity.sourceIp),

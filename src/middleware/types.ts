@@ -102,12 +102,23 @@ export interface OtelRelayOptions {
   /** Send the "invocation done" signal to the extension. Default true. */
   signalDone?: boolean;
   /**
-   * Use AWS X-Ray headers: `_X_AMZN_TRACE_ID` as the parent when the event carries no W3C context,
-   * and the SQS `AWSTraceHeader` system attribute as a message link. Default false.
+   * Use the invocation's X-Ray header (`_X_AMZN_TRACE_ID`) as the parent when the event carries no W3C
+   * context and the header is sampled (Lambda active tracing on). An unsampled header is ignored, so
+   * invocations are never dropped because active tracing is off. Default false.
    */
   xray?: boolean;
-  /** Link SQS/SNS messages to their senders through a `traceparent` message attribute. Default true. */
+  /**
+   * Link SQS/SNS batch spans to the senders: the SQS `AWSTraceHeader` system attribute, else a
+   * `traceparent` message attribute; each link carries `messaging.message.id`. Default true.
+   */
   messageLinks?: boolean;
+  /**
+   * wrapHandler only (middy has `timeoutEarlyInMillis` of its own): this many ms before the Lambda
+   * timeout, end the invocation span with `error.type=timeout`, flush it, signal done, and return a
+   * TimeoutError to the runtime, so a timed-out invocation still leaves its span. The handler keeps
+   * running until Lambda stops it; its late result is discarded. Default 0 (off).
+   */
+  timeoutEarlyInMillis?: number;
   /** Clock for deadlines (tests). Default `Date`. */
   clock?: Clock;
   /** Where warnings go (tests). Default stdout as JSON lines. */

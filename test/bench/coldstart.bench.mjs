@@ -26,9 +26,14 @@ const VARIANTS = [
     what: 'otel-relay (node registers)',
     command: launcher,
     args: [],
-    env: { OTEL_RELAY_LAUNCHER_NO_REGISTER: '1' },
+    env: { OTEL_RELAY_LAUNCHER_REGISTER: 'false' },
   },
 ];
+// BENCH_COLDSTART_BASELINE=<a dist/layer directory built from another commit>: its launcher runs as one
+// more row, alternated with this build's, for before/after numbers of one change.
+const baseline = process.env.BENCH_COLDSTART_BASELINE;
+if (baseline)
+  VARIANTS.push({ what: `baseline ${baseline}`, command: join(baseline, 'extensions/otel-relay'), args: [] });
 /** Flag rows for `BENCH_COLDSTART_FLAGS=1`: each against the same bundle without flags. */
 const FLAG_VARIANTS = [
   { what: 'node extension.js', command: process.execPath, args: [bundle] },

@@ -2,54 +2,11 @@
 // per flush strategy, with and without the middleware's "done" signal, measured by the local emulator
 // (PostRuntimeExtensionsDuration) running the built layer against the real OpenTelemetry Collector.
 // Exports `withRelayEnvironment` for batching.bench.mjs.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve as resolvePath } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { join } from 'node:path';
+import { benchCostModel, loadHelpers as load, root, runtimeBootstrap } from './harness.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 export const STRATEGIES = ['end', 'periodic:1000', 'continuous', 'adaptive'];
 const INVOCATIONS = Number(process.env.BENCH_POSTRUNTIME_INVOCATIONS ?? 150);
-
-let loaded;
-/** The emulator and collector helper are TypeScript: bundle them once into a temporary module. */
-async function load() {
-  if (loaded) return loaded;
-  const dir = mkdtempSync(join(tmpdir(), 'relay-bench-'));
-  const entry = join(dir, 'entry.ts');
-  const { writeFileSync } = await import('node:fs');
-  writeFileSync(
-    entry,
-    `export { LambdaEnvironment } from ${JSON.stringify(join(root, 'src/local/index.ts'))};
-     export { startCollector } from ${JSON.stringify(join(root, 'test/helpers/collector.ts'))};
-     export { freePort } from ${JSON.stringify(join(root, 'test/helpers/ports.ts'))};`,
-  );
-  const out = join(dir, 'entry.mjs');
-  // Plain .mjs helpers (test/setup/peers.mjs) find their files from their own location: keep them external.
-  const keepMjs = {
-    name: 'keep-mjs',
-    setup(b) {
-      b.onResolve({ filter: /\.mjs$/ }, (args) => ({
-        path: pathToFileURL(resolvePath(args.resolveDir, args.path)).href,
-        external: true,
-      }));
-    },
-  };
-  await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile: out,
-    packages: 'external',
-    logLevel: 'error',
-    plugins: [keepMjs],
-  });
-  loaded = await import(pathToFileURL(out).href);
-  rmSync(dir, { recursive: true, force: true });
-  return loaded;
-}
 
 /** Runs `fn(env)` in an emulated environment with the built layer, exporting to `collector`. */
 export async function withRelayEnvironment(collector, { flush, done = true, env = {} }, fn) {
@@ -60,8 +17,8 @@ export async function withRelayEnvironment(collector, { flush, done = true, env 
     layers: [join(root, 'dist/layer')],
     timeoutMs: 10_000,
     functionName: 'relay-bench',
-    // This module is bundled into a temporary directory: name the emulated runtime explicitly.
-    runtimeBootstrap: join(root, 'dist/local/runtime.mjs'),
+    runtimeBootstrap,
+    costModel: benchCostModel,
     env: {
       OTEL_RELAY_HTTP_PORT: String(await freePort()),
       OTEL_RELAY_GRPC_PORT: String(await freePort()),

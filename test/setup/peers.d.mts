@@ -32,12 +32,13 @@ export function preparePeers(opts?: {
 export interface PeerEntry {
   name: string;
   cpu: boolean;
-  prepare: () => Promise<string>;
+  prepare: () => Promise<string | { skipped: string }>;
 }
 export interface PeerOutcome {
   name: string;
   ms: number;
   ready?: string;
+  skipped?: string;
   error?: Error;
 }
 export const PEERS: PeerEntry[];

@@ -349,14 +349,24 @@ export async function ensureNodeBinary(major, { verbose = false } = {}) {
 // ---------------------------------------------------------------------------------------------------
 // The registry: every peer `npm test` prepares, one line each. `cpu: true` marks a build that keeps the
 // cores busy (Go, Maven); those run one at a time (LAMBDA_OTEL_RELAY_PEER_JOBS, default half the cores),
-// the others (downloads, pip) all at once beside them. `prepare` returns what to print as ready.
+// the others (downloads, pip) all at once beside them. `prepare` returns what to print as ready, or
+// `{ skipped: reason }` for the one peer allowed to be absent (the collector layer without its source
+// setting). A peer in test/setup/peers/<name>.mjs is imported lazily, so a broken one fails only itself.
 
-/** @type {Array<{ name: string, cpu: boolean, prepare: () => Promise<string> }>} */
+const lazy = (load, fn) => async () => (await load())[fn]({ verbose: true });
+
+/** @type {Array<{ name: string, cpu: boolean, prepare: () => Promise<string | { skipped: string }> }>} */
 export const PEERS = [
   { name: 'python-venv', cpu: false, prepare: async () => (await ensurePythonVenv({ verbose: true })).dir },
   { name: 'otelcol', cpu: true, prepare: () => ensureCollector({ verbose: true }) },
   { name: 'node-22', cpu: false, prepare: () => ensureNodeBinary(22, { verbose: true }) },
   { name: 'node-24', cpu: false, prepare: () => ensureNodeBinary(24, { verbose: true }) },
+  { name: 'rie', cpu: true, prepare: lazy(() => import('./peers/rie.mjs'), 'ensureRie') },
+  {
+    name: 'otel-collector-layer',
+    cpu: true,
+    prepare: lazy(() => import('./peers/collector-layer.mjs'), 'prepareCollectorLayer'),
+  },
 ];
 
 /** How many CPU-heavy builds may run at once. */
@@ -370,7 +380,7 @@ export function cpuJobs() {
  * Prepares the given peers (default: all of PEERS) concurrently, CPU-heavy ones `cpuJobs()` at a time.
  * Every peer is attempted even when another fails; then one error names every failure with its reason.
  * @param {{ peers?: typeof PEERS, log?: (line: string) => void }} [opts]
- * @returns {Promise<Array<{ name: string, ms: number, ready?: string, error?: Error }>>}
+ * @returns {Promise<Array<{ name: string, ms: number, ready?: string, skipped?: string, error?: Error }>>}
  */
 export async function preparePeers({ peers = PEERS, log = (line) => console.log(line) } = {}) {
   const started = Date.now();
@@ -392,6 +402,10 @@ export async function preparePeers({ peers = PEERS, log = (line) => console.log(
       try {
         const ready = await peer.prepare();
         const ms = Date.now() - t0;
+        if (typeof ready === 'object' && ready !== null) {
+          log(`peers: ${peer.name} skipped: ${ready.skipped}`);
+          return { name: peer.name, ms, skipped: ready.skipped };
+        }
         log(`peers: ${peer.name} ready in ${(ms / 1000).toFixed(1)} s (${ready})`);
         return { name: peer.name, ms, ready };
       } catch (error) {

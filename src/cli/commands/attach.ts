@@ -1,6 +1,6 @@
 // `lambda-otel-relay attach`: add the relay layer to functions, or upgrade the version they run,
 // and set its environment. Running it twice changes nothing the second time.
-import { type CommandDeps, parse, processIo } from '../lambda/cli.js';
+import { type CommandDeps, parse, processInterrupt, processIo } from '../lambda/cli.js';
 import { checkLayerVersion, DEFAULT_LAYER_NAME, latestLayerVersion } from '../lambda/layers.js';
 import { planAttach } from '../lambda/plan.js';
 import { openSession } from '../lambda/session.js';
@@ -19,6 +19,10 @@ const HELP = `usage: lambda-otel-relay attach [FUNCTION...] [options]
 
 Adds the relay layer to functions (or upgrades the version they have, in place), sets the relay's
 environment variables (other variables are kept), and waits until Lambda has applied the update.
+Each function's line is printed as it completes, then a summary; Ctrl-C starts no new update and
+says which functions were left as they were. Values attach replaces are recorded on the function
+(OTEL_RELAY_ATTACH_PREVIOUS) and put back by detach. A function that would have no endpoint, or
+runs Node.js older than 20, is refused with the fix.
 
 ${SELECTOR_HELP}
 
@@ -27,13 +31,16 @@ layer:
   --layer-name NAME    layer name used to find the newest version (default: ${DEFAULT_LAYER_NAME})
 
 settings (each optional; unset ones keep the function's current value):
-  --endpoint URL            OTEL_EXPORTER_OTLP_ENDPOINT, the collector the relay exports to
+  --endpoint URL            OTEL_EXPORTER_OTLP_ENDPOINT, the collector the relay exports to (required
+                            unless the function already has one)
   --headers K=V,...         OTEL_EXPORTER_OTLP_HEADERS, URL-encoded (visible in the console: prefer a secret)
   --headers-secret-arn ARN  OTEL_RELAY_HEADERS_SECRET_ARN: a secret (ARN or name) holding headers (K=V,... or JSON)
   --flush STRATEGY          OTEL_RELAY_FLUSH: adaptive | end | continuous | periodic:<ms> | periodic:<n>s
   --fallback-s3-uri URI     OTEL_RELAY_FALLBACK_S3_URI, s3://bucket/prefix/ for spilled data
 
   --dry-run            print what would change, change nothing
+  --concurrency N      functions updated at once (default 4, at most 20)
+  --json               one JSON line per function as it completes, then a summary line
   --any-runtime        allow non-Node.js runtimes (the function must ship Node.js itself)
   --timeout SECONDS    how long to wait for each update to apply (default 120)
   --region REGION      AWS region (default: AWS_REGION / profile)`;
@@ -54,7 +61,7 @@ export async function attach(argv: string[], deps: CommandDeps): Promise<number>
     deps.io.out(HELP);
     return 0;
   }
-  const { selector, apply } = updateRequest(values, positionals, HELP);
+  const { selector, apply, bulk } = updateRequest(values, positionals, HELP);
   if (values.headers !== undefined && values['headers-secret-arn'] !== undefined) {
     throw new UsageError('--headers and --headers-secret-arn are alternatives; pass one');
   }
@@ -87,9 +94,11 @@ export async function attach(argv: string[], deps: CommandDeps): Promise<number>
     (current) => planAttach(current, layerVersionArn, settings, { anyRuntime }),
     apply,
     deps.io,
+    bulk,
+    deps.interrupt,
   );
 }
 
 export function run(argv: string[]): Promise<number> {
-  return attach(argv, { io: processIo });
+  return attach(argv, { io: processIo, interrupt: processInterrupt() });
 }

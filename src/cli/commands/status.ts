@@ -13,13 +13,13 @@ import { hasSelector, selectFunctions } from '../lambda/functions.js';
 import { DEFAULT_LAYER_NAME } from '../lambda/layers.js';
 import { type FunctionState, relayLayerMatcher } from '../lambda/plan.js';
 import { openSession } from '../lambda/session.js';
-import { RELAY_ENV } from '../lambda/settings.js';
+import { displayValue, RELAY_ENV } from '../lambda/settings.js';
 import { UsageError } from '../usage.js';
 
 const HELP = `usage: lambda-otel-relay status [FUNCTION...] [options]
 
 A table of functions (default: every function in the region) with the relay layer version they run
-and the relay settings. Header values are never printed.
+and the relay settings. Header values are never printed, nor credentials inside endpoint URLs.
 
   FUNCTION, -f, --function NAME|ARN, --prefix PREFIX, --tag KEY=VALUE   narrow the list
   --attached           only functions that have the relay layer
@@ -51,12 +51,13 @@ export function describeFunction(fn: FunctionState, layerName: string): Function
   const isRelay = relayLayerMatcher({ name: layerName });
   const layer = fn.layers.find(isRelay) ?? null;
   const env = fn.environment;
+  const endpoint = env[RELAY_ENV.endpoint];
   return {
     function: fn.name,
     runtime: fn.packageType === 'Image' ? 'image' : (fn.runtime ?? '?'),
     layer,
     layerVersion: layer ? (parseLayerVersionArn(layer)?.version ?? null) : null,
-    endpoint: env[RELAY_ENV.endpoint] ?? null,
+    endpoint: endpoint === undefined ? null : displayValue(RELAY_ENV.endpoint, endpoint),
     flush: env[RELAY_ENV.flush] ?? null,
     fallback: env[RELAY_ENV.fallbackS3Uri] ?? null,
     headers: env[RELAY_ENV.headersSecretArn] ? 'secret' : env[RELAY_ENV.headers] ? 'inline' : null,

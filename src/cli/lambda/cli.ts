@@ -15,6 +15,28 @@ export interface CommandIo {
 export interface CommandDeps {
   io: CommandIo;
   clock?: Clock;
+  /** Aborted on Ctrl-C: bulk commands start no new function and say what was done. */
+  interrupt?: AbortSignal;
+}
+
+/**
+ * The process's Ctrl-C as an AbortSignal: the first SIGINT asks the command to stop after the
+ * updates in flight; a second one exits at once (the updates already sent may still apply).
+ */
+export function processInterrupt(): AbortSignal {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) {
+      process.stderr.write('interrupted again: exiting; updates already sent may still apply\n');
+      process.exit(130);
+    }
+    process.stderr.write(
+      'interrupted: finishing the updates in flight, starting no new one (Ctrl-C again to exit now)\n',
+    );
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return controller.signal;
 }
 
 export const processIo: CommandIo = {
@@ -66,23 +88,82 @@ export function parseTimeout(value: string | undefined, fallbackSeconds: number)
   return n * 1000;
 }
 
-/** Prints each function's outcome; returns the exit code (1 when any function failed). */
-export function report(
-  io: CommandIo,
-  outcomes: Outcome[],
-  problems: { target: string; error: Error }[],
-): number {
-  for (const o of outcomes) {
-    if (o.result === 'failed') {
-      io.err(`${o.name}: ${o.error.message}`);
-      continue;
-    }
-    const verb = { changed: 'updated', unchanged: 'unchanged', 'would-change': 'would change (dry run)' }[
-      o.result
-    ];
-    io.out(`${o.name}: ${verb}`);
-    for (const line of describeChanges(o.changes)) io.out(`  ${line}`);
+/** Prints one function's outcome as it completes: a line and its diff, or one JSON line. */
+export function printOutcome(io: CommandIo, o: Outcome, json: boolean): void {
+  if (json) {
+    const base = { function: o.name, result: o.result };
+    io.out(
+      JSON.stringify(
+        o.result === 'failed'
+          ? { ...base, error: o.error.message }
+          : o.result === 'skipped'
+            ? { ...base, reason: o.reason }
+            : { ...base, changes: describeChanges(o.changes) },
+      ),
+    );
+    return;
   }
-  for (const p of problems) io.err(`${p.target}: ${p.error.message}`);
-  return outcomes.some((o) => o.result === 'failed') || problems.length > 0 ? 1 : 0;
+  if (o.result === 'failed') {
+    io.err(`${o.name}: ${o.error.message}`);
+    return;
+  }
+  if (o.result === 'skipped') {
+    io.out(`${o.name}: skipped, ${o.reason}`);
+    return;
+  }
+  const verb = { changed: 'updated', unchanged: 'unchanged', 'would-change': 'would change (dry run)' }[
+    o.result
+  ];
+  io.out(`${o.name}: ${verb}`);
+  for (const line of describeChanges(o.changes)) io.out(`  ${line}`);
+}
+
+/** What a bulk run did, for the closing summary. */
+export interface RunSummary {
+  outcomes: Outcome[];
+  problems: { target: string; error: Error }[];
+  /** Selected functions never started because the run was interrupted. */
+  notStarted: string[];
+  interrupted: boolean;
+}
+
+/** The closing summary (a line, or a JSON line); returns the exit code (1 when anything failed). */
+export function printSummary(io: CommandIo, run: RunSummary, json: boolean): number {
+  const count = (r: Outcome['result']) => run.outcomes.filter((o) => o.result === r).length;
+  const counts = {
+    updated: count('changed'),
+    wouldChange: count('would-change'),
+    unchanged: count('unchanged'),
+    skipped: count('skipped'),
+    failed: count('failed') + run.problems.length,
+    notStarted: run.notStarted.length,
+  };
+  const failed = counts.failed > 0 || run.interrupted;
+  if (!json) for (const p of run.problems) io.err(`${p.target}: ${p.error.message}`);
+  if (json) {
+    for (const p of run.problems)
+      io.out(JSON.stringify({ function: p.target, result: 'failed', error: p.error.message }));
+    io.out(
+      JSON.stringify({
+        summary: { ...counts, interrupted: run.interrupted, notStartedFunctions: run.notStarted },
+      }),
+    );
+    return failed ? 1 : 0;
+  }
+  const parts = [
+    `${counts.updated} updated`,
+    ...(counts.wouldChange ? [`${counts.wouldChange} would change`] : []),
+    `${counts.unchanged} unchanged`,
+    ...(counts.skipped ? [`${counts.skipped} skipped`] : []),
+    `${counts.failed} failed`,
+  ];
+  if (run.interrupted) {
+    io.err(
+      `interrupted: ${parts.join(', ')}; ${counts.notStarted} not started and left as they were` +
+        (run.notStarted.length ? ` (${run.notStarted.join(', ')})` : ''),
+    );
+  } else {
+    io.out(`summary: ${parts.join(', ')}`);
+  }
+  return failed ? 1 : 0;
 }

@@ -198,6 +198,7 @@ export async function waitUntilUpdated(
 
 export type Outcome =
   | { name: string; result: 'changed' | 'unchanged' | 'would-change'; changes: Change[] }
+  | { name: string; result: 'skipped'; reason: string }
   | { name: string; result: 'failed'; error: Error };
 
 export interface ApplyOptions {
@@ -240,6 +241,7 @@ export async function applyPlan(
         fn = await readFunction(session, fnArn);
       }
       const plan = makePlan(fn);
+      if (plan.skip !== undefined) return { name, result: 'skipped', reason: plan.skip };
       if (plan.changes.length === 0) return { name, result: 'unchanged', changes: [] };
       if (options.dryRun) return { name, result: 'would-change', changes: plan.changes };
       try {

@@ -2,7 +2,16 @@
 // asked for, the configuration to write and a diff to show. No AWS calls here, so every rule
 // (order kept, upgrade in place, the 5-layer limit, idempotence) is unit-tested directly.
 import { parseLayerVersionArn } from './arn.js';
-import { isRelayVariable, RELAY_ENV, type RelaySettings, SECRET_ENV } from './settings.js';
+import { COMPATIBLE_RUNTIMES } from './layers.js';
+import {
+  displayValue,
+  hasExportTarget,
+  isRelayVariable,
+  PREVIOUS_ENV,
+  RELAY_ENV,
+  type RelaySettings,
+  readPrevious,
+} from './settings.js';
 
 /** Lambda refuses a function configuration with more layers than this. */
 export const MAX_LAYERS = 5;
@@ -32,6 +41,8 @@ export interface Plan {
   layers: string[];
   environment: Record<string, string>;
   changes: Change[];
+  /** Set when the function is left alone on purpose (not an error), with the reason. */
+  skip?: string;
 }
 
 /** A function attach/detach will not touch, and why, in words for the user. */
@@ -55,7 +66,20 @@ export function checkCanTakeLayers(fn: FunctionState, options: { anyRuntime?: bo
         'copy dist/layer/ into the image at /opt/ instead. Nothing was changed.',
     );
   }
-  if (!options.anyRuntime && !fn.runtime?.startsWith('nodejs')) {
+  const runtime = fn.runtime ?? '';
+  if (
+    !options.anyRuntime &&
+    runtime.startsWith('nodejs') &&
+    !COMPATIBLE_RUNTIMES.includes(runtime as never)
+  ) {
+    // The extension runs on the function's own node binary, and the bundle targets Node.js 20.
+    throw new RefusedError(
+      `${fn.name} runs ${runtime}, older than the Node.js 20 the relay extension needs; move it to a ` +
+        `supported runtime first (aws lambda update-function-configuration --function-name ${fn.name} ` +
+        '--runtime nodejs22.x), then attach. Nothing was changed.',
+    );
+  }
+  if (!options.anyRuntime && !runtime.startsWith('nodejs')) {
     throw new RefusedError(
       `${fn.name} runs ${fn.runtime ?? 'an unknown runtime'}, which has no Node.js for the relay extension ` +
         '(it supports nodejs20.x, nodejs22.x, nodejs24.x); pass --any-runtime if the function ships Node.js itself. ' +
@@ -132,6 +156,29 @@ export function planAttach(
     set(RELAY_ENV.headersSecretArn, settings.headersSecretArn);
     remove(RELAY_ENV.headers);
   }
+  if (!hasExportTarget(environment)) {
+    throw new RefusedError(
+      `${fn.name} would have no endpoint to export to (no OTEL_EXPORTER_OTLP_ENDPOINT), so the relay ` +
+        'would send to localhost, where nothing listens in Lambda; pass --endpoint ' +
+        'https://your-collector:4318. Nothing was changed.',
+    );
+  }
+  // First attach only: what it replaced, for detach to restore. A relay already there means the
+  // current values are the relay's own, and the record made then stays as it is.
+  const carried = fn.layers.some(isRelay);
+  if (!carried) {
+    const replaced: Record<string, string> = { ...readPrevious(fn.environment[PREVIOUS_ENV]) };
+    for (const c of changes) {
+      if (
+        (c.kind === 'env-set' || c.kind === 'env-remove') &&
+        c.from !== undefined &&
+        !(c.name in replaced)
+      ) {
+        replaced[c.name] = c.from;
+      }
+    }
+    if (Object.keys(replaced).length > 0) set(PREVIOUS_ENV, JSON.stringify(replaced));
+  }
   return { layers, environment, changes };
 }
 
@@ -142,6 +189,15 @@ export function planDetach(
 ): Plan {
   const isRelay = relayLayerMatcher(relay);
   const changes: Change[] = [];
+  if (!fn.layers.some(isRelay)) {
+    // Its OTEL_* variables belong to whatever instruments it (ADOT, a vendor layer): not ours to remove.
+    return {
+      layers: fn.layers,
+      environment: fn.environment,
+      changes,
+      skip: `does not carry the relay layer (${relay.name}); left alone`,
+    };
+  }
   const layers = fn.layers.filter((arn) => {
     if (!isRelay(arn)) return true;
     changes.push({ kind: 'layer-remove', from: arn });
@@ -149,17 +205,20 @@ export function planDetach(
   });
   const environment = { ...fn.environment };
   if (!options.keepEnv) {
+    const previous = readPrevious(fn.environment[PREVIOUS_ENV]);
     for (const [name, value] of Object.entries(fn.environment)) {
-      if (!isRelayVariable(name)) continue;
+      if (!isRelayVariable(name) || name in previous) continue;
       changes.push({ kind: 'env-remove', name, from: value });
       delete environment[name];
     }
+    // What attach replaced goes back as it was.
+    for (const [name, value] of Object.entries(previous)) {
+      if (environment[name] === value) continue;
+      changes.push({ kind: 'env-set', name, from: environment[name], to: value });
+      environment[name] = value;
+    }
   }
   return { layers, environment, changes };
-}
-
-function shown(name: string, value: string): string {
-  return SECRET_ENV.has(name) ? '<redacted>' : value;
 }
 
 /** One line per change, the way `--dry-run` prints it; credentials never appear. */
@@ -177,9 +236,9 @@ function describeChange(c: Change): string {
       return `- layer ${c.from}`;
     case 'env-set':
       return c.from === undefined
-        ? `+ env ${c.name}=${shown(c.name, c.to)}`
-        : `~ env ${c.name}=${shown(c.name, c.from)} -> ${shown(c.name, c.to)}`;
+        ? `+ env ${c.name}=${displayValue(c.name, c.to)}`
+        : `~ env ${c.name}=${displayValue(c.name, c.from)} -> ${displayValue(c.name, c.to)}`;
     case 'env-remove':
-      return `- env ${c.name}=${shown(c.name, c.from)}`;
+      return `- env ${c.name}=${displayValue(c.name, c.from)}`;
   }
 }

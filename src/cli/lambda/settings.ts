@@ -1,6 +1,7 @@
 // The relay's settings as they live on a function: environment variables read by the extension.
 // Names and accepted values are the extension's contract (see docs/configuration.md).
 import { parseS3Uri } from '../../extension/fallback/index.js';
+import { redactEndpoint } from '../../extension/redact.js';
 import { parseFlushStrategy, parseOtlpHeaders } from '../../extension/settings/index.js';
 import { UsageError } from '../usage.js';
 
@@ -17,8 +18,57 @@ export type RelaySettingName = keyof typeof RELAY_ENV;
 /** What `attach` sets; a missing field leaves the function's current value alone. */
 export type RelaySettings = Partial<Record<RelaySettingName, string>>;
 
-/** Variables whose values are credentials: never printed. */
-export const SECRET_ENV: ReadonlySet<string> = new Set([RELAY_ENV.headers]);
+/**
+ * What `attach` replaced on a function that did not carry the relay yet: a JSON object of variable
+ * name -> the value it had. `detach` puts those values back, so an endpoint another agent (ADOT, a
+ * vendor layer) had set survives an attach/detach round trip.
+ */
+export const PREVIOUS_ENV = 'OTEL_RELAY_ATTACH_PREVIOUS';
+
+/** Variables whose values are credentials: never printed (OTEL_EXPORTER_OTLP_HEADERS and per signal). */
+export function isSecretVariable(name: string): boolean {
+  return /^OTEL_EXPORTER_OTLP_(?:[A-Z]+_)?HEADERS$/.test(name);
+}
+
+/**
+ * A variable's value as the CLI prints it anywhere (diff, status table, JSON): header values never,
+ * URLs without the userinfo and query that often carry tokens, and the attach record by names only.
+ */
+export function displayValue(name: string, value: string): string {
+  if (isSecretVariable(name)) return '<redacted>';
+  if (name === PREVIOUS_ENV)
+    return `<previous values of ${Object.keys(readPrevious(value)).join(', ') || 'nothing'}>`;
+  if (/_ENDPOINT$/.test(name) || /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return redactEndpoint(value);
+  return value;
+}
+
+/** The attach record; a value that is not the JSON object attach writes counts as no record. */
+export function readPrevious(raw: string | undefined): Record<string, string> {
+  if (raw === undefined) return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+    return Object.fromEntries(
+      Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Whether the function names somewhere to send data: an OTLP endpoint (general or per signal) or a
+ * destination's own endpoint (OTEL_RELAY_<DESTINATION>_ENDPOINT). Without one the relay would export
+ * to localhost, where nothing listens in Lambda.
+ */
+export function hasExportTarget(env: Readonly<Record<string, string>>): boolean {
+  return Object.entries(env).some(
+    ([name, value]) =>
+      value.trim() !== '' &&
+      (/^OTEL_EXPORTER_OTLP_(?:(?:TRACES|METRICS|LOGS)_)?ENDPOINT$/.test(name) ||
+        /^OTEL_RELAY_[A-Z0-9]+_ENDPOINT$/.test(name)),
+  );
+}
 
 /** Everything `detach` removes: the variables above and any other OTEL_RELAY_* the user set. */
 export function isRelayVariable(name: string): boolean {

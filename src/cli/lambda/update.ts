@@ -3,12 +3,21 @@
 // the loop that applies one plan to each selected function and reports every outcome.
 import type { ParseArgsConfig } from 'node:util';
 import { UsageError } from '../usage.js';
-import { type CommandIo, parseTimeout, regionOption, report, selectorFrom, selectorOptions } from './cli.js';
+import {
+  type CommandIo,
+  parseTimeout,
+  printOutcome,
+  printSummary,
+  regionOption,
+  selectorFrom,
+  selectorOptions,
+} from './cli.js';
 import {
   type ApplyOptions,
   applyPlan,
   type FunctionSelector,
   hasSelector,
+  type Outcome,
   selectFunctions,
 } from './functions.js';
 import type { FunctionState, Plan } from './plan.js';
@@ -29,6 +38,8 @@ export const updateOptions = {
   'layer-name': { type: 'string' },
   'dry-run': { type: 'boolean' },
   timeout: { type: 'string' },
+  concurrency: { type: 'string' },
+  json: { type: 'boolean' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 interface UpdateValues {
@@ -37,6 +48,19 @@ interface UpdateValues {
   tag?: string[] | undefined;
   'dry-run'?: boolean | undefined;
   timeout?: string | undefined;
+  concurrency?: string | undefined;
+  json?: boolean | undefined;
+}
+
+/** Updates in flight at once by default; each is mostly waiting for Lambda to apply it. */
+export const DEFAULT_CONCURRENCY = 4;
+/** Above this, Lambda's control-plane rate limits answer with throttling instead of speed. */
+export const MAX_CONCURRENCY = 20;
+
+/** How a bulk run prints and how wide it goes. */
+export interface BulkOptions {
+  concurrency: number;
+  json: boolean;
 }
 
 /** The selector and apply options of a parsed updating command; a usage error without a selector. */
@@ -44,19 +68,27 @@ export function updateRequest(
   values: UpdateValues,
   positionals: string[],
   help: string,
-): { selector: FunctionSelector; apply: ApplyOptions } {
+): { selector: FunctionSelector; apply: ApplyOptions; bulk: BulkOptions } {
   const selector = selectorFrom(values, positionals);
   if (!hasSelector(selector))
     throw new UsageError(`name at least one function, --prefix or --tag\n\n${help}`);
+  const concurrency = values.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new UsageError(
+      `--concurrency ${values.concurrency} must be a whole number from 1 to ${MAX_CONCURRENCY}`,
+    );
+  }
   return {
     selector,
     apply: { dryRun: values['dry-run'] === true, timeoutMs: parseTimeout(values.timeout, 120) },
+    bulk: { concurrency, json: values.json === true },
   };
 }
 
 /**
- * Applies `makePlan` to every selected function, one after the other (each update is waited for, and
- * a failure stays with its function), prints each outcome and returns the exit code.
+ * Applies `makePlan` to the selected functions, `concurrency` at a time (each update is waited for,
+ * and a failure stays with its function). Each outcome is printed as it completes, then a summary.
+ * After `interrupt` no function is started; the ones in flight finish and the summary names the rest.
  */
 export async function updateFunctions(
   session: LambdaSession,
@@ -64,9 +96,25 @@ export async function updateFunctions(
   makePlan: (fn: FunctionState) => Plan,
   apply: ApplyOptions,
   io: CommandIo,
+  bulk: BulkOptions = { concurrency: DEFAULT_CONCURRENCY, json: false },
+  interrupt?: AbortSignal,
 ): Promise<number> {
   const { functions, problems } = await selectFunctions(session, selector);
-  const outcomes = [];
-  for (const fn of functions) outcomes.push(await applyPlan(session, fn.arn, makePlan, apply));
-  return report(io, outcomes, problems);
+  const outcomes: Outcome[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < functions.length && !interrupt?.aborted) {
+      const fn = functions[next++]!;
+      const outcome = await applyPlan(session, fn.arn, makePlan, apply);
+      outcomes.push(outcome);
+      printOutcome(io, outcome, bulk.json);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(bulk.concurrency, functions.length) }, worker));
+  const notStarted = functions.slice(next).map((f) => f.name);
+  return printSummary(
+    io,
+    { outcomes, problems, notStarted, interrupted: interrupt?.aborted === true },
+    bulk.json,
+  );
 }

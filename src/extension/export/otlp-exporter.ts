@@ -3,9 +3,9 @@
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import http2 from 'node:http2';
-import https from 'node:https';
-import { gzip } from 'node:zlib';
+// https (TLS), http2 and zlib are loaded by the first export that needs them, not at startup.
+import type http2 from 'node:http2';
+import type https from 'node:https';
 import { decodeExportResponse, type Signal } from '../../otlp/index.js';
 import { errorText } from '../log.js';
 import type { SignalEndpoint, TlsFiles } from '../settings/types.js';
@@ -89,7 +89,9 @@ const BUDGET_EXHAUSTED: ExportOutcome = {
 };
 
 function gzipAsync(body: Uint8Array): Promise<Buffer> {
-  return new Promise((resolve, reject) => gzip(body, (err, out) => (err ? reject(err) : resolve(out))));
+  return new Promise((resolve, reject) =>
+    process.getBuiltinModule('node:zlib').gzip(body, (err, out) => (err ? reject(err) : resolve(out))),
+  );
 }
 
 /** Retry-After: seconds or an HTTP date. */
@@ -154,7 +156,11 @@ class HttpTransport {
     if (existing) return existing;
     const material = this.tlsFiles.material(ep.tls);
     if ('error' in material) return material;
-    const agent = new https.Agent({ keepAlive: true, maxSockets: 8, ...material });
+    const agent = new (process.getBuiltinModule('node:https').Agent)({
+      keepAlive: true,
+      maxSockets: 8,
+      ...material,
+    });
     this.httpsAgents.set(key, agent);
     return agent;
   }
@@ -189,7 +195,7 @@ class HttpTransport {
         outcome: { kind: 'retryable', reason: `export of ${signal} to ${ep.url.host}: ${agent.error}` },
       });
     }
-    const mod = ep.url.protocol === 'https:' ? https : http;
+    const mod = ep.url.protocol === 'https:' ? process.getBuiltinModule('node:https') : http;
     return new Promise((resolve) => {
       let settled = false;
       const finish = (outcome: ExportOutcome, staleSocket = false) => {
@@ -295,7 +301,7 @@ class GrpcTransport {
     if (existing && !existing.closed && !existing.destroyed) return existing;
     const material = secure ? this.tlsFiles.material(ep.tls) : {};
     if ('error' in material) throw new Error(material.error);
-    const s = http2.connect(origin, material);
+    const s = process.getBuiltinModule('node:http2').connect(origin, material);
     s.on('error', () => this.sessions.delete(key));
     s.on('goaway', () => this.sessions.delete(key));
     s.on('close', () => {
@@ -347,7 +353,7 @@ class GrpcTransport {
         settled = true;
         clearTimeout(timer);
         budget.abort.removeEventListener('abort', onAbort);
-        if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+        if (!stream.destroyed) stream.close(process.getBuiltinModule('node:http2').constants.NGHTTP2_CANCEL);
         resolve(o);
       };
       const onAbort = () => finish({ kind: 'retryable', reason: 'flush budget ended (aborted before next)' });

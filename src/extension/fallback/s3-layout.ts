@@ -3,8 +3,8 @@
 // collector's awss3receiver (s3_partition: minute) and our `replay` read them back:
 //   <prefix>/year=YYYY/month=MM/day=DD/hour=HH/minute=mm/<file prefix><signal>_<unique id>.binpb.gz
 // The unique id is a UUIDv7 (the exporter's `unique_key_func_name: uuidv7`), so keys sort by time.
-import { randomBytes } from 'node:crypto';
 import type { Signal } from '../../otlp/index.js';
+import { randomBytes } from '../random.js';
 
 export interface S3Location {
   bucket: string;

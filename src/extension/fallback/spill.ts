@@ -2,7 +2,6 @@
 // then the /tmp spool (survives resets, replayed later). Each step is budgeted; a step that cannot
 // finish in time is skipped, never waited on past the deadline.
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import type { S3Client } from '../../aws/index.js';
 import type { BreakerStateChange, CircuitBreaker } from '../export/breaker.js';
 import type { Batch, Clock, Logger } from '../export/types.js';
@@ -11,7 +10,8 @@ import type { S3SpillConfig } from '../settings/types.js';
 import { objectKey } from './s3-layout.js';
 import { type Spool, SpoolError } from './spool.js';
 
-const gzipAsync = promisify(gzip);
+// zlib is loaded by the first spill, not at startup.
+const gzipAsync = (body: Uint8Array) => promisify(process.getBuiltinModule('node:zlib').gzip)(body);
 
 export { itemsText };
 

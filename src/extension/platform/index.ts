@@ -2,9 +2,9 @@
 // OpenTelemetry SDK: a SERVER span per invocation, an init span on a cold start, FaaS metrics from
 // platform.report, and the function's log lines as OTLP log records. Encoded by hand (no protobufjs)
 // and put into the same buffer as everything else.
-import { randomBytes } from 'node:crypto';
 import type { Signal } from '../../otlp/index.js';
 import type { TelemetryEvent } from '../lifecycle/telemetry-api.js';
+import { randomBytes } from '../random.js';
 import { ProtoWriter } from '../telemetry/index.js';
 
 export interface PlatformResource {

@@ -89,7 +89,7 @@ export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Rece
   };
 }
 
-export function listen(server: http.Server | import('node:http2').Http2Server, port: number, host: string) {
+export function listen(server: import('node:net').Server, port: number, host: string) {
   return new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);

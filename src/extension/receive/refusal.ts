@@ -3,7 +3,6 @@
 // HTTP status), a gunzip capped against gzip bombs, and handing the protobuf body to the Ingest with
 // an invalid body refused as a whole.
 import type { Readable } from 'node:stream';
-import { gunzip } from 'node:zlib';
 import { OtlpDecodeError, type Signal } from '../../otlp/index.js';
 import type { Clock } from '../export/types.js';
 import { errorText } from '../log.js';
@@ -179,7 +178,8 @@ class IdleWatch {
 /** Decompresses with a cap on the output, so a gzip bomb costs at most `max` bytes of memory. */
 export function gunzipCapped(body: Uint8Array, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    gunzip(body, { maxOutputLength: max }, (err, out) => {
+    // zlib is loaded by the first gzip body, not at startup.
+    process.getBuiltinModule('node:zlib').gunzip(body, { maxOutputLength: max }, (err, out) => {
       if (!err) return resolve(out);
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
         return reject(

@@ -1,7 +1,7 @@
 // Builds the typed configuration from the registry's entries. Only rules that tie several settings
 // together live here (batch <= buffer, SSE vs KMS key, ...); how one value is read is the registry's.
 import type { ServerSideEncryption } from '../../aws/index.js';
-import { regionFromEnv } from '../../aws/index.js';
+import { regionFromEnv } from '../../aws/region.js';
 import type { Signal } from '../../otlp/index.js';
 import { signalEndpoint } from '../destinations/otlp/config.js';
 import { HEADERS_SECRET_ARN } from '../destinations/otlp/settings.js';

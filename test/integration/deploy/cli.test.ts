@@ -30,6 +30,8 @@ import {
 } from './lambda-fixture.js';
 
 const execFileP = promisify(execFile);
+/** Every attach names a collector: without one it is refused (tested on its own below). */
+const ENDPOINT = ['--endpoint', 'https://collector.example.com:4318'];
 const UPDATE = /^\/2015-03-31\/functions\/[^/]+\/configuration$/;
 
 type Command = (argv: string[], deps: CommandDeps) => Promise<number>;
@@ -202,6 +204,7 @@ describe('attach', () => {
       OTEL_RELAY_FLUSH: 'adaptive',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example.com:4318',
       OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=s3cr3t',
+      OTEL_RELAY_ATTACH_PREVIOUS: '{"OTEL_RELAY_FLUSH":"end"}',
     });
     expect(out[0]).toBe('orders-api: updated');
     expect(out).toContain(`  + layer ${relayV2}`);
@@ -212,7 +215,7 @@ describe('attach', () => {
   it('changes nothing and sends no update when run a second time', async () => {
     // Prepare
     await createFunction(client, 'idempotent-fn');
-    const args = ['idempotent-fn', '--layer', relayV1, '--flush', 'end'];
+    const args = ['idempotent-fn', '--layer', relayV1, '--flush', 'end', ...ENDPOINT];
     await cli(attach, args);
     const before = await configuration(client, 'idempotent-fn');
     proxy.reset();
@@ -222,7 +225,7 @@ describe('attach', () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(out).toEqual(['idempotent-fn: unchanged']);
+    expect(out).toEqual(['idempotent-fn: unchanged', 'summary: 0 updated, 1 unchanged, 0 failed']);
     expect(proxy.count('PUT', UPDATE)).toBe(0);
     const after = await configuration(client, 'idempotent-fn');
     expect(after.RevisionId).toBe(before.RevisionId);
@@ -234,7 +237,14 @@ describe('attach', () => {
     await createFunction(client, 'seconds-fn');
 
     // Act
-    const { code } = await cli(attach, ['seconds-fn', '--layer', relayV1, '--flush', 'periodic:5s']);
+    const { code } = await cli(attach, [
+      'seconds-fn',
+      '--layer',
+      relayV1,
+      '--flush',
+      'periodic:5s',
+      ...ENDPOINT,
+    ]);
 
     // Assess
     expect(code).toBe(0);
@@ -250,7 +260,7 @@ describe('attach', () => {
     await createFunction(client, 'upgrade-fn', { Layers: [otherLayers[0]!, relayV1, otherLayers[1]!] });
 
     // Act
-    const { code, out } = await cli(attach, ['upgrade-fn', '--layer', relayV2]);
+    const { code, out } = await cli(attach, ['upgrade-fn', '--layer', relayV2, ...ENDPOINT]);
 
     // Assess
     expect(code).toBe(0);
@@ -264,17 +274,29 @@ describe('attach', () => {
     const arn = await createFunction(client, 'by-arn-fn');
 
     // Act
-    const { code, out } = await cli(attach, [arn, '--function', 'by-arn-fn', '--layer', relayV2]);
+    const { code, out } = await cli(attach, [
+      arn,
+      '--function',
+      'by-arn-fn',
+      '--layer',
+      relayV2,
+      ...ENDPOINT,
+    ]);
 
     // Assess
     expect(code).toBe(0);
-    expect(out.filter((l) => !l.startsWith(' '))).toEqual(['by-arn-fn: updated']);
+    expect(out.filter((l) => !l.startsWith(' '))).toEqual([
+      'by-arn-fn: updated',
+      'summary: 1 updated, 0 unchanged, 0 failed',
+    ]);
     expect(proxy.count('PUT', UPDATE)).toBe(1);
   });
 
   it('prints the diff and changes nothing with --dry-run', async () => {
     // Prepare
-    await createFunction(client, 'dry-fn', { Environment: { Variables: { KEEP: '1' } } });
+    await createFunction(client, 'dry-fn', {
+      Environment: { Variables: { KEEP: '1', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c.example:4318' } },
+    });
 
     // Act
     const { code, out } = await cli(attach, [
@@ -292,11 +314,15 @@ describe('attach', () => {
       'dry-fn: would change (dry run)',
       `  + layer ${relayV2}`,
       '  + env OTEL_RELAY_FALLBACK_S3_URI=s3://spill-bucket/relay/',
+      'summary: 0 updated, 1 would change, 0 unchanged, 0 failed',
     ]);
     expect(proxy.count('PUT', UPDATE)).toBe(0);
     const cfg = await configuration(client, 'dry-fn');
     expect(cfg.Layers ?? []).toEqual([]);
-    expect(cfg.Environment?.Variables).toEqual({ KEEP: '1' });
+    expect(cfg.Environment?.Variables).toEqual({
+      KEEP: '1',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c.example:4318',
+    });
   });
 
   it('selects functions by prefix, by tag, and by both together', async () => {
@@ -306,11 +332,11 @@ describe('attach', () => {
     await createFunction(client, 'ledger-a', { Tags: { team: 'payments' } });
     await createFunction(client, 'ledger-b', { Tags: { team: 'search' } });
     const run = async (args: string[]) => {
-      const { code, out } = await cli(attach, [...args, '--layer', relayV2, '--dry-run']);
+      const { code, out } = await cli(attach, [...args, '--layer', relayV2, '--dry-run', ...ENDPOINT]);
       return {
         code,
         selected: out
-          .filter((l) => !l.startsWith(' '))
+          .filter((l) => !l.startsWith(' ') && !l.startsWith('summary:'))
           .map((l) => l.split(':')[0])
           .sort(),
       };
@@ -334,7 +360,7 @@ describe('attach', () => {
     await createFunction(client, 'full-fn', { Layers: otherLayers });
 
     // Act
-    const { code, err } = await cli(attach, ['full-fn', '--layer', relayV2]);
+    const { code, err } = await cli(attach, ['full-fn', '--layer', relayV2, ...ENDPOINT]);
 
     // Assess
     expect(code).toBe(1);
@@ -368,7 +394,13 @@ describe('attach', () => {
     await createFunction(client, 'present-fn');
 
     // Act
-    const { code, out, err } = await cli(attach, ['no-such-fn', 'present-fn', '--layer', relayV2]);
+    const { code, out, err } = await cli(attach, [
+      'no-such-fn',
+      'present-fn',
+      '--layer',
+      relayV2,
+      ...ENDPOINT,
+    ]);
 
     // Assess
     expect(code).toBe(1);
@@ -424,7 +456,7 @@ describe('attach', () => {
     });
 
     // Act
-    const { code, err } = await cli(attach, ['denied-fn', '--layer', relayV2]);
+    const { code, err } = await cli(attach, ['denied-fn', '--layer', relayV2, ...ENDPOINT]);
 
     // Assess
     expect(code).toBe(1);
@@ -441,7 +473,7 @@ describe('attach', () => {
     const clock = virtualClock();
 
     // Act
-    const { code, out } = await cli(attach, ['busy-fn', '--layer', relayV2], clock);
+    const { code, out } = await cli(attach, ['busy-fn', '--layer', relayV2, ...ENDPOINT], clock);
 
     // Assess
     expect(code).toBe(0);
@@ -457,7 +489,7 @@ describe('attach', () => {
     injectConflicts(100);
 
     // Act
-    const { code, err } = await cli(attach, ['always-busy-fn', '--layer', relayV2]);
+    const { code, err } = await cli(attach, ['always-busy-fn', '--layer', relayV2, ...ENDPOINT]);
 
     // Assess
     expect(code).toBe(1);
@@ -478,7 +510,7 @@ describe('attach', () => {
     );
 
     // Act
-    const { code, out } = await cli(attach, ['slow-fn', '--layer', relayV2], clock);
+    const { code, out } = await cli(attach, ['slow-fn', '--layer', relayV2, ...ENDPOINT], clock);
 
     // Assess
     expect(code).toBe(0);
@@ -502,7 +534,7 @@ describe('attach', () => {
     const clock = virtualClock();
 
     // Act
-    const { code, out } = await cli(attach, ['others-update-fn', '--layer', relayV2], clock);
+    const { code, out } = await cli(attach, ['others-update-fn', '--layer', relayV2, ...ENDPOINT], clock);
 
     // Assess
     expect(code).toBe(0);
@@ -521,7 +553,7 @@ describe('attach', () => {
     );
 
     // Act
-    const { code, err } = await cli(attach, ['failing-fn', '--layer', relayV2]);
+    const { code, err } = await cli(attach, ['failing-fn', '--layer', relayV2, ...ENDPOINT]);
 
     // Assess
     expect(code).toBe(1);
@@ -534,7 +566,7 @@ describe('attach', () => {
     rewriteReads((body) => (updated() ? { ...body, LastUpdateStatus: 'InProgress' } : body));
 
     // Act
-    const { code, err } = await cli(attach, ['stuck-fn', '--layer', relayV2, '--timeout', '10']);
+    const { code, err } = await cli(attach, ['stuck-fn', '--layer', relayV2, '--timeout', '10', ...ENDPOINT]);
 
     // Assess
     expect(code).toBe(1);
@@ -564,7 +596,10 @@ describe('detach', () => {
     expect(cfg.Layers?.map((l) => l.Arn)).toEqual([otherLayers[0], otherLayers[1]]);
     expect(cfg.Environment?.Variables).toEqual({ TABLE: 't' });
     expect(first.out[0]).toBe('detach-fn: updated');
-    expect(second.out).toEqual(['detach-fn: unchanged']);
+    expect(second.out).toEqual([
+      'detach-fn: skipped, does not carry the relay layer (lambda-otel-relay); left alone',
+      'summary: 0 updated, 0 unchanged, 1 skipped, 0 failed',
+    ]);
   });
 
   it('keeps the variables with --keep-env', async () => {
@@ -655,7 +690,15 @@ describe('the built CLI', () => {
       '--region',
       'us-east-1',
     ]);
-    const ok = await runCli(['attach', 'process-fn', '--layer', relayV2, '--region', 'us-east-1']);
+    const ok = await runCli([
+      'attach',
+      'process-fn',
+      '--layer',
+      relayV2,
+      '--region',
+      'us-east-1',
+      ...ENDPOINT,
+    ]);
     const missing = await runCli([
       'attach',
       'process-fn-missing',
@@ -682,5 +725,192 @@ describe('the built CLI', () => {
     expect(noRegion.stderr).toMatch(/no AWS region: pass --region or set AWS_REGION/);
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toMatch(/--flush sometimes is not a flush strategy/);
+  });
+});
+
+describe('deployment defects found by a fleet run', () => {
+  it('detach leaves a function without the relay alone and restores what attach replaced', async () => {
+    // Prepare: one ADOT-instrumented function that never had the relay, one that had an endpoint
+    // before the relay was attached.
+    const adotEnv = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
+      OTEL_EXPORTER_OTLP_HEADERS: 'k=v',
+    };
+    await createFunction(client, 'fleet-adot', {
+      Layers: [otherLayers[2]!],
+      Environment: { Variables: adotEnv },
+    });
+    await createFunction(client, 'fleet-had-endpoint', {
+      Environment: { Variables: { TABLE: 't', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://old.example:4318' } },
+    });
+    expect((await cli(attach, ['fleet-had-endpoint', '--layer', relayV2, ...ENDPOINT])).code).toBe(0);
+    const adotBefore = await configuration(client, 'fleet-adot');
+    proxy.reset();
+
+    // Act
+    const { code, out } = await cli(detach, ['--prefix', 'fleet-']);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out).toContain(
+      'fleet-adot: skipped, does not carry the relay layer (lambda-otel-relay); left alone',
+    );
+    expect(out).toContain('summary: 1 updated, 0 unchanged, 1 skipped, 0 failed');
+    expect(proxy.count('PUT', /\/functions\/fleet-adot\//)).toBe(0);
+    expect((await configuration(client, 'fleet-adot')).RevisionId).toBe(adotBefore.RevisionId);
+    expect((await configuration(client, 'fleet-had-endpoint')).Environment?.Variables).toEqual({
+      TABLE: 't',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://old.example:4318',
+    });
+  });
+
+  it('attach refuses a function with no endpoint and one on nodejs18.x, with the fix, and changes neither', async () => {
+    // Prepare
+    await createFunction(client, 'refuse-no-endpoint');
+    await createFunction(client, 'refuse-node18', { Runtime: 'nodejs18.x' });
+
+    // Act
+    const { code, err } = await cli(attach, ['refuse-no-endpoint', 'refuse-node18', '--layer', relayV2]);
+
+    // Assess
+    expect(code).toBe(1);
+    const text = err.join('\n');
+    expect(text).toMatch(/refuse-no-endpoint would have no endpoint to export to .*pass --endpoint/);
+    expect(text).toMatch(
+      /refuse-node18 runs nodejs18\.x, older than the Node\.js 20 .*--runtime nodejs22\.x/,
+    );
+    expect(proxy.count('PUT', UPDATE)).toBe(0);
+  });
+
+  it('streams one line per function as it completes, at most --concurrency at once, then a summary', async () => {
+    // Prepare
+    const names = Array.from({ length: 24 }, (_, i) => `bulk-${String(i).padStart(2, '0')}`);
+    for (const name of names) await createFunction(client, name);
+    proxy.reset();
+    const putsWhenLinePrinted: number[] = [];
+    const out: string[] = [];
+    const io = {
+      out: (l: string) => {
+        if (/^bulk-\d+: updated$/.test(l)) putsWhenLinePrinted.push(proxy.count('PUT', UPDATE));
+        out.push(l);
+      },
+      err: (l: string) => out.push(l),
+    };
+
+    // Act
+    const code = await attach(['--prefix', 'bulk-', '--layer', relayV2, '--concurrency', '4', ...ENDPOINT], {
+      io,
+      clock: virtualClock(),
+    });
+
+    // Assess: the first line came after at most 4 updates were sent, long before the 24th.
+    expect(code).toBe(0);
+    expect(putsWhenLinePrinted).toHaveLength(24);
+    expect(putsWhenLinePrinted[0]).toBeGreaterThanOrEqual(1);
+    expect(putsWhenLinePrinted[0]).toBeLessThanOrEqual(4);
+    expect(proxy.count('PUT', UPDATE)).toBe(24);
+    expect(out.at(-1)).toBe('summary: 24 updated, 0 unchanged, 0 failed');
+  });
+
+  it('says what was done and what was left when interrupted, and starts nothing after', async () => {
+    // Prepare
+    const names = Array.from({ length: 8 }, (_, i) => `intr-${i}`);
+    for (const name of names) await createFunction(client, name);
+    proxy.reset();
+    const interrupt = new AbortController();
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = {
+      out: (l: string) => {
+        out.push(l);
+        // Ctrl-C right after the third function is reported.
+        if (out.filter((x) => x.endsWith(': updated')).length === 3) interrupt.abort();
+      },
+      err: (l: string) => err.push(l),
+    };
+
+    // Act
+    const code = await attach(['--prefix', 'intr-', '--layer', relayV2, '--concurrency', '1', ...ENDPOINT], {
+      io,
+      clock: virtualClock(),
+      interrupt: interrupt.signal,
+    });
+
+    // Assess
+    expect(code).toBe(1);
+    expect(proxy.count('PUT', UPDATE)).toBe(3);
+    expect(err.at(-1)).toMatch(
+      /^interrupted: 3 updated, 0 unchanged, 0 failed; 5 not started and left as they were \(intr-\d, intr-\d, intr-\d, intr-\d, intr-\d\)$/,
+    );
+    let untouched = 0;
+    for (const name of names)
+      if (((await configuration(client, name)).Layers ?? []).length === 0) untouched++;
+    expect(untouched).toBe(5);
+  });
+
+  it('prints one JSON line per function and a JSON summary with --json', async () => {
+    // Prepare
+    await createFunction(client, 'jsonl-a');
+    await createFunction(client, 'jsonl-b', { Runtime: 'python3.12', Handler: 'index.handler' });
+
+    // Act
+    const { code, out } = await cli(attach, [
+      '--prefix',
+      'jsonl-',
+      '--layer',
+      relayV2,
+      '--json',
+      ...ENDPOINT,
+    ]);
+
+    // Assess
+    expect(code).toBe(1);
+    const lines = out.map((l) => JSON.parse(l));
+    expect(lines).toContainEqual({
+      function: 'jsonl-a',
+      result: 'changed',
+      changes: [`+ layer ${relayV2}`, '+ env OTEL_EXPORTER_OTLP_ENDPOINT=https://collector.example.com:4318'],
+    });
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        function: 'jsonl-b',
+        result: 'failed',
+        error: expect.stringMatching(/python3\.12/),
+      }),
+    );
+    expect(lines.at(-1)).toEqual({
+      summary: {
+        updated: 1,
+        wouldChange: 0,
+        unchanged: 0,
+        skipped: 0,
+        failed: 1,
+        notStarted: 0,
+        interrupted: false,
+        notStartedFunctions: [],
+      },
+    });
+  });
+
+  it('redacts credentials in endpoint URLs in the diff and in status, table and JSON', async () => {
+    // Prepare
+    await createFunction(client, 'redact-fn');
+    const secretUrl = 'https://tenant:hunter2@otlp.example.com:4318/?api_key=abc123';
+
+    // Act
+    const attached = await cli(attach, ['redact-fn', '--layer', relayV2, '--endpoint', secretUrl]);
+    const table = await cli(status, ['redact-fn']);
+    const json = await cli(status, ['redact-fn', '--json']);
+
+    // Assess
+    expect(attached.code).toBe(0);
+    const everything = [...attached.out, ...attached.err, ...table.out, ...json.out].join('\n');
+    expect(everything).not.toMatch(/hunter2|abc123|tenant/);
+    expect(attached.out).toContain('  + env OTEL_EXPORTER_OTLP_ENDPOINT=https://***@otlp.example.com:4318/');
+    expect(JSON.parse(json.out.join('\n')).functions[0].endpoint).toBe('https://***@otlp.example.com:4318/');
+    // The function itself has the real value: only what is printed is redacted.
+    expect(
+      (await configuration(client, 'redact-fn')).Environment?.Variables?.OTEL_EXPORTER_OTLP_ENDPOINT,
+    ).toBe(secretUrl);
   });
 });

@@ -1,6 +1,5 @@
 // Functions and layers in moto for the CLI tests: an IAM role (moto checks it exists), functions
 // created with the real SDK, and a stand-in layer zip of the real layer's shape.
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import {
   LambdaClient,
   PublishLayerVersionCommand,
 } from '@aws-sdk/client-lambda';
+import { collectFiles, zipFiles } from '../../../layer/zip.mjs';
 
 export const ROLE_ARN = 'arn:aws:iam::123456789012:role/otel-relay-test';
 
@@ -95,6 +95,6 @@ export function standInLayerZip(): string {
   chmodSync(join(root, 'extensions/otel-relay'), 0o755);
   writeFileSync(join(root, 'otel-relay/extension.js'), '// stand-in for the built extension\n');
   const zip = join(dir, 'layer.zip');
-  execFileSync('zip', ['-q', '-r', '-X', zip, '.'], { cwd: root });
+  writeFileSync(zip, zipFiles(collectFiles(root)));
   return zip;
 }

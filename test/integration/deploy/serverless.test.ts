@@ -72,6 +72,11 @@ describe('serverless package', () => {
     expect(packageLog).toMatch(/bundled the example handler/);
   });
 
+  it('keeps earlier layer versions when a new one is deployed (retain)', () => {
+    const [, layer] = only('AWS::Lambda::LayerVersion');
+    expect(layer.DeletionPolicy).toBe('Retain');
+  });
+
   it('attaches the layer to the example function with the relay environment', () => {
     const [layerId] = only('AWS::Lambda::LayerVersion');
     const [, fn] = only('AWS::Lambda::Function');

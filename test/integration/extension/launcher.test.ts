@@ -109,12 +109,12 @@ describe('layer launcher', () => {
     const registers = calls.filter((c) => c.path.endsWith('/extension/register'));
     expect(registers).toHaveLength(1);
     expect(registers[0]!.cmdline).toMatch(/bash/);
-    expect(registers[0]!.cmdline).not.toMatch(/extension\.js/);
+    expect(registers[0]!.cmdline).not.toMatch(/(start|extension)\.js/);
     expect(registers[0]!.name).toBe('otel-relay');
     expect(JSON.parse(registers[0]!.body)).toEqual({ events: ['INVOKE', 'SHUTDOWN'] });
     const next = calls.find((c) => c.path.endsWith('/extension/event/next'));
     // Same pid (exec), now node, using the identifier the launcher was given.
-    expect(next?.cmdline).toMatch(/node .*extension\.js --extension-id=/);
+    expect(next?.cmdline).toMatch(/node .*otel-relay\/start\.js --extension-id=/);
     expect(next?.identifier).toBe(ID);
   });
 
@@ -128,7 +128,7 @@ describe('layer launcher', () => {
     // Assess
     expect(code).toBe(0);
     const registers = calls.filter((c) => c.path.endsWith('/extension/register'));
-    expect(registers.map((r) => /extension\.js/.test(r.cmdline))).toEqual([false, true]);
+    expect(registers.map((r) => /start\.js/.test(r.cmdline))).toEqual([false, true]);
     expect(calls.find((c) => c.path.endsWith('/event/next'))?.identifier).toBe(ID);
   });
 
@@ -139,7 +139,16 @@ describe('layer launcher', () => {
     expect(code).toBe(0);
     const registers = calls.filter((c) => c.path.endsWith('/extension/register'));
     expect(registers).toHaveLength(2);
-    expect(registers[1]!.cmdline).toMatch(/extension\.js\s*$/);
+    expect(registers[1]!.cmdline).toMatch(/start\.js\s*$/);
+  });
+
+  it('leaves registration to node when OTEL_RELAY_LAUNCHER_REGISTER=false', async () => {
+    // Act
+    const { code, calls } = await runLauncher(undefined, { OTEL_RELAY_LAUNCHER_REGISTER: 'false' });
+    // Assess
+    expect(code).toBe(0);
+    const registers = calls.filter((c) => c.path.endsWith('/extension/register'));
+    expect(registers.map((r) => /start\.js/.test(r.cmdline))).toEqual([true]);
   });
 
   it('leaves registration to node on Lambda Managed Instances (SHUTDOWN only)', async () => {
@@ -151,7 +160,7 @@ describe('layer launcher', () => {
     expect(code).toBe(0);
     const registers = calls.filter((c) => c.path.endsWith('/extension/register'));
     expect(registers).toHaveLength(1);
-    expect(registers[0]!.cmdline).toMatch(/extension\.js/);
+    expect(registers[0]!.cmdline).toMatch(/start\.js/);
     expect(JSON.parse(registers[0]!.body)).toEqual({ events: ['SHUTDOWN'] });
   });
 });

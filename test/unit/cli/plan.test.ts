@@ -18,7 +18,7 @@ function fn(overrides: Partial<FunctionState> = {}): FunctionState {
     runtime: 'nodejs22.x',
     packageType: 'Zip',
     layers: [],
-    environment: {},
+    environment: { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c.example:4318' },
     revisionId: 'r1',
     lastUpdateStatus: 'Successful',
     ...overrides,
@@ -49,7 +49,10 @@ describe('planAttach', () => {
   });
 
   it('plans no change when the version and settings are already there', () => {
-    const current = fn({ layers: [RELAY(4)], environment: { OTEL_RELAY_FLUSH: 'end' } });
+    const current = fn({
+      layers: [RELAY(4)],
+      environment: { OTEL_RELAY_FLUSH: 'end', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318' },
+    });
     const plan = planAttach(current, RELAY(4), { flush: 'end' });
     expect(plan.changes).toEqual([]);
     expect(plan.layers).toEqual([RELAY(4)]);
@@ -96,19 +99,24 @@ describe('planAttach', () => {
       OTEL_RELAY_FLUSH: 'adaptive',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318',
       OTEL_RELAY_FALLBACK_S3_URI: 's3://b/p/',
+      // The flush value attach replaced, for detach to put back.
+      OTEL_RELAY_ATTACH_PREVIOUS: '{"OTEL_RELAY_FLUSH":"end"}',
     });
   });
 
   it('retires inline headers when a headers secret is set, and the other way round', () => {
     const secret = 'arn:aws:secretsmanager:us-east-1:333333333333:secret:otlp-headers-AbCdEf';
-    const toSecret = planAttach(fn({ environment: { OTEL_EXPORTER_OTLP_HEADERS: 'k=v' } }), RELAY(4), {
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318' };
+    const attached = (env: Record<string, string>) =>
+      fn({ layers: [RELAY(4)], environment: { ...endpoint, ...env } });
+    const toSecret = planAttach(attached({ OTEL_EXPORTER_OTLP_HEADERS: 'k=v' }), RELAY(4), {
       headersSecretArn: secret,
     });
-    expect(toSecret.environment).toEqual({ OTEL_RELAY_HEADERS_SECRET_ARN: secret });
-    const toInline = planAttach(fn({ environment: { OTEL_RELAY_HEADERS_SECRET_ARN: secret } }), RELAY(4), {
+    expect(toSecret.environment).toEqual({ ...endpoint, OTEL_RELAY_HEADERS_SECRET_ARN: secret });
+    const toInline = planAttach(attached({ OTEL_RELAY_HEADERS_SECRET_ARN: secret }), RELAY(4), {
       headers: 'k=v',
     });
-    expect(toInline.environment).toEqual({ OTEL_EXPORTER_OTLP_HEADERS: 'k=v' });
+    expect(toInline.environment).toEqual({ ...endpoint, OTEL_EXPORTER_OTLP_HEADERS: 'k=v' });
   });
 });
 
@@ -150,5 +158,69 @@ describe('describeChanges', () => {
       '+ env OTEL_RELAY_FLUSH=end',
       '- env OTEL_EXPORTER_OTLP_HEADERS=<redacted>',
     ]);
+  });
+});
+
+describe('safe by default', () => {
+  const ADOT = 'arn:aws:lambda:us-east-1:901920570463:layer:aws-otel-nodejs-arm64-ver-1-30-1:1';
+
+  it('refuses an attach that leaves the function without an endpoint, with the flag that fixes it', () => {
+    const bare = fn({ environment: {} });
+    expect(() => planAttach(bare, RELAY(4), { flush: 'end' })).toThrow(
+      /orders would have no endpoint to export to .*pass --endpoint https:\/\/your-collector:4318\. Nothing was changed/,
+    );
+    expect(planAttach(bare, RELAY(4), { endpoint: 'https://c:4318' }).changes).toHaveLength(2);
+    // A destination's own endpoint is somewhere to send too.
+    const zipkin = fn({ environment: { OTEL_RELAY_ZIPKIN_ENDPOINT: 'http://z:9411' } });
+    expect(planAttach(zipkin, RELAY(4), {}).changes).toEqual([{ kind: 'layer-add', to: RELAY(4) }]);
+  });
+
+  it.each(['nodejs16.x', 'nodejs18.x'])('refuses %s with the runtime update that fixes it', (runtime) => {
+    expect(() => planAttach(fn({ runtime }), RELAY(4), {})).toThrow(
+      new RegExp(
+        `orders runs ${runtime.replace('.', '\\.')}, older than the Node.js 20 .*--runtime nodejs22\\.x\\), then attach`,
+      ),
+    );
+  });
+
+  it('records what attach replaced and detach puts it back (an ADOT-instrumented function)', () => {
+    const adot = fn({
+      layers: [ADOT],
+      environment: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-key=adot',
+        AWS_LAMBDA_EXEC_WRAPPER: '/opt/otel-handler',
+      },
+    });
+    const attached = planAttach(adot, RELAY(4), { endpoint: 'https://c:4318', headers: 'x-key=relay' });
+    const afterAttach = fn({ layers: attached.layers, environment: attached.environment });
+    // Attaching again records nothing new: the current values are the relay's own.
+    expect(
+      planAttach(afterAttach, RELAY(4), { endpoint: 'https://c:4318', headers: 'x-key=relay' }).changes,
+    ).toEqual([]);
+
+    const detached = planDetach(afterAttach, { name: 'lambda-otel-relay' });
+
+    expect(detached.layers).toEqual([ADOT]);
+    expect(detached.environment).toEqual(adot.environment);
+  });
+
+  it('leaves a function without the relay layer alone, whatever OTEL_* variables it has', () => {
+    const adot = fn({
+      layers: [ADOT],
+      environment: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318', OTEL_RELAY_FLUSH: 'end' },
+    });
+    const plan = planDetach(adot, { name: 'lambda-otel-relay' });
+    expect(plan.changes).toEqual([]);
+    expect(plan.skip).toMatch(/does not carry the relay layer \(lambda-otel-relay\); left alone/);
+  });
+
+  it('redacts credentials inside endpoint URLs in the diff', () => {
+    const plan = planAttach(fn({ environment: {} }), RELAY(4), {
+      endpoint: 'https://user:hunter2@c.example:4318/?api_key=abc123',
+    });
+    const lines = describeChanges(plan.changes).join('\n');
+    expect(lines).toContain('+ env OTEL_EXPORTER_OTLP_ENDPOINT=https://***@c.example:4318/');
+    expect(lines).not.toMatch(/hunter2|abc123/);
   });
 });

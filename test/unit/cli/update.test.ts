@@ -15,6 +15,7 @@ describe('updateRequest', () => {
     expect(r).toEqual({
       selector: { names: ['billing'], prefixes: ['orders-'], tags: {} },
       apply: { dryRun: false, timeoutMs: 120_000 },
+      bulk: { concurrency: 4, json: false },
     });
   });
 

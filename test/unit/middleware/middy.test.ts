@@ -90,22 +90,21 @@ describe('otelRelay (middy)', () => {
     for (const s of perMessage) expect(s.parentSpanContext?.spanId).toBe(batch.spanContext().spanId);
   });
 
-  it('links AWSTraceHeader senders only when xray is configured', async () => {
+  it('links AWSTraceHeader senders by default, and not with messageLinks: false', async () => {
     const xray = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
     const event = ev.sqs([{ awsTraceHeader: xray }]);
     await middy(async () => 'ok').use(otelRelay({ endpoint: harness.receiver.endpoint }))(
       event,
       ev.lambdaContext('a'),
     );
-    expect(tracing.byName('process orders-queue').links).toEqual([]);
-    tracing.exporter.reset();
-    await middy(async () => 'ok').use(otelRelay({ endpoint: harness.receiver.endpoint, xray: true }))(
-      event,
-      ev.lambdaContext('b'),
-    );
     expect(tracing.byName('process orders-queue').links[0]?.context.traceId).toBe(
       '5759e988bd862e3fe1be46a994272793',
     );
+    tracing.exporter.reset();
+    await middy(async () => 'ok').use(
+      otelRelay({ endpoint: harness.receiver.endpoint, messageLinks: false }),
+    )(event, ev.lambdaContext('b'));
+    expect(tracing.byName('process orders-queue').links).toEqual([]);
   });
 
   it('uses _X_AMZN_TRACE_ID as the parent only when xray is configured', async () => {

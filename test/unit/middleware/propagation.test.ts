@@ -94,17 +94,18 @@ describe('linksFromMessages', () => {
   const a = traceparentFor(1);
   const xray = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
 
-  it('links each message with a traceparent and skips the others', () => {
-    const links = linksFromMessages([{ traceparent: a.header }, {}, { awsTraceHeader: xray }], {
-      traceparent: true,
-      xray: false,
-    });
-    expect(links.map((l) => l.context.spanId)).toEqual([a.spanId]);
+  it('links each message that carries context, AWSTraceHeader included, and names the message', () => {
+    const links = linksFromMessages(
+      [{ traceparent: a.header, messageId: 'm-1' }, {}, { awsTraceHeader: xray, messageId: 'm-3' }],
+      true,
+    );
+    expect(links.map((l) => l.context.spanId)).toEqual([a.spanId, '53995c3f42cd8ad8']);
+    expect(links.map((l) => l.attributes?.['messaging.message.id'])).toEqual(['m-1', 'm-3']);
   });
 
-  it('uses AWSTraceHeader only when X-Ray is enabled', () => {
-    const links = linksFromMessages([{ awsTraceHeader: xray }], { traceparent: true, xray: true });
+  it('prefers the AWSTraceHeader system attribute over a traceparent message attribute', () => {
+    const links = linksFromMessages([{ awsTraceHeader: xray, traceparent: a.header }], true);
     expect(links.map((l) => l.context.traceId)).toEqual(['5759e988bd862e3fe1be46a994272793']);
-    expect(linksFromMessages([{ traceparent: a.header }], { traceparent: false, xray: false })).toEqual([]);
+    expect(linksFromMessages([{ traceparent: a.header }], false)).toEqual([]);
   });
 });

@@ -98,9 +98,24 @@ describe('detectTrigger', () => {
     // A message id names one message; a batch of three has none.
     expect(t.batch?.attributes['messaging.message.id']).toBeUndefined();
     expect(t.batch?.messages).toEqual([
-      { traceparent: ev.TRACEPARENT, tracestate: undefined, awsTraceHeader: undefined },
-      { traceparent: undefined, tracestate: undefined, awsTraceHeader: undefined },
-      { traceparent: undefined, tracestate: undefined, awsTraceHeader: 'Root=1-a-b' },
+      {
+        traceparent: ev.TRACEPARENT,
+        tracestate: undefined,
+        awsTraceHeader: undefined,
+        messageId: expect.any(String),
+      },
+      {
+        traceparent: undefined,
+        tracestate: undefined,
+        awsTraceHeader: undefined,
+        messageId: expect.any(String),
+      },
+      {
+        traceparent: undefined,
+        tracestate: undefined,
+        awsTraceHeader: 'Root=1-a-b',
+        messageId: expect.any(String),
+      },
     ]);
   });
 
