@@ -19,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { buildZeroCode } from './build-zero-code.mjs';
 import { writeCodeCaches } from './code-cache.mjs';
 import { collectFiles, zipFiles } from './zip.mjs';
 
@@ -137,6 +138,8 @@ for (const e of entries) {
   if (e.layer) writeFileSync(join(dirname(join(root, e.out)), 'package.json'), '{ "type": "commonjs" }\n');
   built.push(e.out);
 }
+
+built.push(...(await buildZeroCode({ root, build })));
 
 if (existsSync(join(dist, 'layer/otel-relay/extension.js'))) {
   const launcher = join(dist, 'layer/extensions/otel-relay');

@@ -5,7 +5,9 @@ import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { resolveConfig } from './config.js';
 import { type ContextCell, enterInvocationContext } from './context-manager.js';
 import { type InvocationScope, InvocationTracer } from './invocation.js';
+import { RelayLog } from './log.js';
 import type { MiddyMiddleware, MiddyRequest, OtelRelayOptions } from './types.js';
+import { zeroCodeActive } from './zero-code-mark.js';
 
 /** Key of the invocation scope in middy's `request.internal`. */
 export const MIDDY_INTERNAL_KEY = 'lambda-otel-relay:invocation';
@@ -37,6 +39,15 @@ export async function cleanupOtelRelay(request: { internal: Record<string, unkno
 export function otelRelay<TEvent = unknown, TResult = unknown>(
   options?: OtelRelayOptions,
 ): MiddyMiddleware<TEvent, TResult> {
+  if (zeroCodeActive()) {
+    // The zero-code wrapper already traces, flushes and hands off every invocation of this process.
+    new RelayLog(options?.log).write(
+      'info',
+      'otelRelay: the zero-code wrapper (AWS_LAMBDA_EXEC_WRAPPER=/opt/otel-relay-handler) traces this ' +
+        'function; the middleware steps aside and its options are not used',
+    );
+    return {};
+  }
   const config = resolveConfig(options);
   const core = new InvocationTracer(config);
   // Also keyed by the request object itself: middy lets `plugin.internal` be one object shared by

@@ -5,6 +5,7 @@
 import { context } from '@opentelemetry/api';
 import { resolveConfig } from './config.js';
 import { type InvocationScope, InvocationTracer, TIMEOUT_PACKAGE } from './invocation.js';
+import { RelayLog } from './log.js';
 import type {
   AsyncLambdaHandler,
   CallbackLambdaHandler,
@@ -13,6 +14,7 @@ import type {
   LambdaHandler,
   OtelRelayOptions,
 } from './types.js';
+import { zeroCodeActive } from './zero-code-mark.js';
 
 /**
  * Wraps a Lambda handler (async or callback-style) with the invocation span, local flush and
@@ -31,6 +33,26 @@ export function wrapHandler<TEvent, TResult>(
   options?: OtelRelayOptions,
 ): CallbackLambdaHandler<TEvent, TResult>;
 export function wrapHandler<TEvent, TResult>(
+  handler: LambdaHandler<TEvent, TResult>,
+  options?: OtelRelayOptions,
+): LambdaHandler<TEvent, TResult> {
+  if (zeroCodeActive()) {
+    // The zero-code wrapper already traces, flushes and hands off every invocation of this process.
+    if (typeof handler !== 'function') {
+      throw new TypeError('wrapHandler: expected the Lambda handler function as first argument');
+    }
+    new RelayLog(options?.log).write(
+      'info',
+      'wrapHandler: the zero-code wrapper (AWS_LAMBDA_EXEC_WRAPPER=/opt/otel-relay-handler) traces this ' +
+        'function; wrapHandler steps aside and its options are not used',
+    );
+    return handler;
+  }
+  return traceHandler(handler, options);
+}
+
+/** wrapHandler without the zero-code check: what the zero-code wrapper itself uses. */
+export function traceHandler<TEvent, TResult>(
   handler: LambdaHandler<TEvent, TResult>,
   options?: OtelRelayOptions,
 ): LambdaHandler<TEvent, TResult> {
