@@ -1,4 +1,4 @@
-// One HTTP server per environment on 127.0.0.1:0 serves the Runtime, Extensions and Telemetry APIs
+// One HTTP server per environment on 127.0.0.1:0 (an isolated network: its host address) serves the Runtime, Extensions and Telemetry APIs
 // (AWS_LAMBDA_RUNTIME_API). Long polls (`next`) are held as open Replies until an event is released.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -64,7 +64,12 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(handle: ApiHandler, now: () => number): Promise<ApiServer> {
+/** `host`: the address the environment's processes reach the emulator at (loopback, or an isolated network's host side). */
+export async function startApiServer(
+  handle: ApiHandler,
+  now: () => number,
+  host = '127.0.0.1',
+): Promise<ApiServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const isResponse = /\/runtime\/invocation\/[^/]+\/response$/.test(path);
@@ -114,7 +119,7 @@ export async function startApiServer(handle: ApiHandler, now: () => number): Pro
   server.timeout = 0;
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolveListen());
+    server.listen(0, host, () => resolveListen());
   });
   const port = (server.address() as AddressInfo).port;
   return {

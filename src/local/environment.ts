@@ -8,8 +8,8 @@
 // primitives), init.ts, invoke.ts, managed-instances.ts, snap-start.ts, freeze.ts, shutdown.ts (the
 // lifecycle), and runtime-api.ts, extensions-api.ts, telemetry-api.ts, routes.ts (the APIs' handlers).
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startApiServer } from './api-server.js';
 import { type Clock, systemClock } from './clock.js';
@@ -22,6 +22,7 @@ import { route } from './environment/routes.js';
 import { hex, REAP_MS, removeWorkDir, Sandbox } from './environment/sandbox.js';
 import { close, shutdownProcesses } from './environment/shutdown.js';
 import { takeSnapshot } from './environment/snap-start.js';
+import { Namespaces, NamespacesUnavailable } from './isolation.js';
 import { extensionVariables, logStreamName, mergeLayers, runtimeVariables } from './layout.js';
 import type {
   EnvironmentEvents,
@@ -53,6 +54,36 @@ export function defaultRuntimeBootstrap(): string {
   return found;
 }
 
+/**
+ * The environment's namespaces, unless switched off; where they cannot be made, one output line says
+ * so and the environment runs with host paths and network, as without them.
+ */
+async function makeNamespaces(s: Sandbox, config: LocalFunctionConfig): Promise<Namespaces | undefined> {
+  const network = config.network ?? 'host';
+  if (network === 'host' && config.mountNamespace === false) return undefined;
+  const keep = [s.cfg.codeDir, dirname(s.bootstrap), dirname(s.nodePath)];
+  // Paths the caller hands the environment in its variables stay where the caller sees them.
+  for (const value of Object.values(config.env ?? {})) {
+    if (!isAbsolute(value)) continue;
+    if (existsSync(value)) keep.push(statSync(value).isDirectory() ? value : dirname(value));
+    else if (existsSync(dirname(value))) keep.push(dirname(value));
+  }
+  try {
+    return await Namespaces.create({
+      network,
+      layers: (config.layers ?? []).map((l) => resolve(l)),
+      emptyDir: s.optDir,
+      tmpDir: s.tmpDir,
+      workDir: s.workDir,
+      keep,
+    });
+  } catch (err) {
+    if (!(err instanceof NamespacesUnavailable)) throw err;
+    s.note(`no namespaces (${err.message}): /opt, /tmp and the network are the host's`);
+    return undefined;
+  }
+}
+
 /** One emulated Lambda execution environment: real processes, real freeze. */
 export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
   readonly tmpDir: string;
@@ -79,9 +110,13 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     const s = env.s;
     try {
       mergeLayers(config.layers ?? [], s.optDir);
+      s.ns = await makeNamespaces(s, config);
+      if (s.ns) s.relay.sandboxHost = s.ns.sandboxAddress;
+      const emulatorHost = s.ns?.hostAddress ?? '127.0.0.1';
       s.server = await startApiServer(
         (req, reply) => route(s, req, reply),
         () => clock.now(),
+        emulatorHost,
       );
       s.runtimeEnv = runtimeVariables({
         functionName: s.cfg.functionName,
@@ -91,8 +126,8 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
         initializationType: s.initializationType,
         runtimeApi: env.runtimeApi,
         codeDir: s.cfg.codeDir,
-        optDir: s.optDir,
-        tmpDir: s.tmpDir,
+        optDir: s.inside(s.optDir),
+        tmpDir: s.inside(s.tmpDir),
         handler: s.cfg.handler,
         nodePath: s.nodePath,
         nodeMajor: s.nodeMajor,
@@ -100,6 +135,7 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
         maxConcurrency: s.mode === 'managed-instances' ? s.maxConcurrency : undefined,
         customer: config.env ?? {},
         logStreamName: logStreamName(s.cfg.functionVersion, clock.now(), hex(16)),
+        emulatorHost,
       });
       s.extensionEnv = extensionVariables(s.runtimeEnv);
       const result = await runInit(s, 'init', clock.now() + s.cfg.initTimeoutMs);
@@ -130,9 +166,28 @@ export class LambdaEnvironment extends EventEmitter<EnvironmentEvents> {
     return this.s.initResult;
   }
 
-  /** The port of this environment's Runtime/Extensions/Telemetry API (AWS_LAMBDA_RUNTIME_API). */
+  /** The host:port of this environment's Runtime/Extensions/Telemetry API (AWS_LAMBDA_RUNTIME_API). */
   get runtimeApi(): string {
-    return `127.0.0.1:${this.s.server?.port ?? 0}`;
+    return `${this.emulatorHost}:${this.s.server?.port ?? 0}`;
+  }
+
+  /**
+   * The host as the environment's processes reach it (OTEL_RELAY_EMULATOR_HOST inside): 127.0.0.1, or
+   * with network 'isolated' the host side of its link-local pair, where a peer it must reach listens.
+   */
+  get emulatorHost(): string {
+    return this.s.ns?.hostAddress ?? '127.0.0.1';
+  }
+
+  /** Where sandbox.localdomain resolves inside the environment. */
+  get sandboxAddress(): string {
+    return this.s.ns?.sandboxAddress ?? '127.0.0.1';
+  }
+
+  /** Whether the processes run in their own mount namespace (and, with network 'isolated', network). */
+  get isolation(): 'none' | 'mount' | 'mount+network' {
+    const ns = this.s.ns;
+    return !ns ? 'none' : ns.network === 'isolated' ? 'mount+network' : 'mount';
   }
 
   /**

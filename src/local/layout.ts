@@ -112,6 +112,8 @@ export interface VariableInputs {
   maxConcurrency?: number;
   customer: Record<string, string>;
   logStreamName: string;
+  /** The host as the environment reaches it (OTEL_RELAY_EMULATOR_HOST): where its peers listen. */
+  emulatorHost: string;
 }
 
 export function runtimeVariables(v: VariableInputs): Record<string, string> {
@@ -122,7 +124,7 @@ export function runtimeVariables(v: VariableInputs): Record<string, string> {
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
     LD_LIBRARY_PATH: [join(v.optDir, 'lib'), '/lib64', '/usr/lib64'].join(':'),
-    // No mount namespace here: /tmp is this directory, and os.tmpdir() (what the relay uses) reads TMPDIR.
+    // /tmp in a mount namespace, else the environment's own directory: os.tmpdir() reads TMPDIR.
     TMPDIR: v.tmpDir,
     HOME: v.tmpDir,
     NODE_PATH: [
@@ -146,6 +148,7 @@ export function runtimeVariables(v: VariableInputs): Record<string, string> {
     LAMBDA_TASK_ROOT: v.codeDir,
     LAMBDA_RUNTIME_DIR: v.runtimeDir,
     _HANDLER: v.handler,
+    OTEL_RELAY_EMULATOR_HOST: v.emulatorHost,
   };
   // The function's credentials: the caller's, when it has any (local runs talk to local peers).
   for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const) {

@@ -195,6 +195,8 @@ export interface TelemetryRelayOptions {
 
 export class TelemetryRelay {
   readonly records: TelemetryRecord[] = [];
+  /** Where sandbox.localdomain is from the emulator: loopback, or an isolated environment's address. */
+  sandboxHost = '127.0.0.1';
   private readonly subscribers = new Map<string, Subscriber>();
   private agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   private paused = false;
@@ -394,10 +396,9 @@ export class TelemetryRelay {
     if (dest.protocol === 'TCP') return this.deliverTcp(s, dest.port, batch);
     const body = JSON.stringify(batch);
     return new Promise<void>((resolveDone, reject) => {
-      // sandbox.localdomain is this machine's loopback in the emulator.
       const req = http.request(
         {
-          host: '127.0.0.1',
+          host: this.sandboxHost,
           port: dest.port,
           path: dest.path || '/',
           method: 'POST',
@@ -429,7 +430,7 @@ export class TelemetryRelay {
         write(s.tcp);
         return;
       }
-      const sock = net.connect({ host: '127.0.0.1', port });
+      const sock = net.connect({ host: this.sandboxHost, port });
       sock.on('error', (err) => {
         sock.destroy();
         if (s.tcp === sock) s.tcp = undefined;

@@ -16,6 +16,9 @@ export interface PeerProcessOptions {
   args: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Run as this user and group (a peer that refuses root, such as PostgreSQL). */
+  uid?: number;
+  gid?: number;
 }
 
 /**
@@ -37,6 +40,8 @@ export class PeerProcess {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.uid !== undefined && { uid: opts.uid }),
+      ...(opts.gid !== undefined && { gid: opts.gid }),
     });
     live.add(this.child);
     const append = (chunk: Buffer): void => {

@@ -367,6 +367,13 @@ export const PEERS = [
     cpu: true,
     prepare: lazy(() => import('./peers/collector-layer.mjs'), 'prepareCollectorLayer'),
   },
+  {
+    name: 'kafka',
+    cpu: true,
+    prepare: async () => (await (await import('./peers/kafka.mjs')).ensureKafka({ verbose: true })).dir,
+  },
+  { name: 'redis', cpu: false, prepare: lazy(() => import('./peers/redis.mjs'), 'ensureRedis') },
+  { name: 'postgres', cpu: false, prepare: lazy(() => import('./peers/postgres.mjs'), 'ensurePostgres') },
 ];
 
 /** How many CPU-heavy builds may run at once. */

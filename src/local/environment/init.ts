@@ -20,6 +20,7 @@ export async function runInit(env: Sandbox, phase: 'init' | 'invoke', deadline: 
   // Init is not held to the memory share; a new generation's Max Memory Used starts from here.
   env.cgroups?.enter('init');
   env.cgroups?.resetPeak();
+  env.markOomKills();
   const start = env.clock.now();
   const initializationType = env.initializationType;
   env.relay.markInitStart();

@@ -10,12 +10,16 @@ import { deliver } from './extensions-api.js';
 import { freeze, thaw } from './freeze.js';
 import { runInit } from './init.js';
 import { releaseToRuntime } from './runtime-api.js';
-import { type ExtensionSlot, type Failure, hex, type Invocation, type Sandbox } from './sandbox.js';
+import {
+  type ExtensionSlot,
+  type Failure,
+  hex,
+  type Invocation,
+  OUT_OF_MEMORY,
+  type Sandbox,
+} from './sandbox.js';
 import { resetIfPending, shutdownProcesses } from './shutdown.js';
 import { restoreSnapshot, takeSnapshot } from './snap-start.js';
-
-/** platform.report errorType of an invocation that went over the memory size. */
-export const OUT_OF_MEMORY = 'Runtime.OutOfMemory';
 
 /** A fresh request id, epoch deadline, ARN and X-Ray trace header for one invoke. */
 export function newInvocation(env: Sandbox, event: unknown, opts: InvokeOptions): Invocation {
@@ -60,7 +64,7 @@ export async function invokeOnDemand(
   // From here a crash fails this invoke (it no longer resets an idle environment).
   env.phase = 'invoke';
   env.failure = undefined;
-  const oomKillsBefore = env.cgroups?.oomKills() ?? 0;
+  env.markOomKills();
   const cpuBefore = env.cpuSnapshot();
   thaw(env);
   emitStart(env, inv);
@@ -129,7 +133,7 @@ export async function invokeOnDemand(
     errorType = inv.response?.errorType;
   }
   // Whichever process the kernel killed, going over the memory size is the function's error.
-  const outOfMemory = (env.cgroups?.oomKills() ?? 0) > oomKillsBefore;
+  const outOfMemory = env.outOfMemory();
   if (outOfMemory) {
     status = 'error';
     errorType = OUT_OF_MEMORY;
@@ -214,7 +218,10 @@ export async function invokeOnDemand(
   if (outOfMemory) {
     result.error = {
       errorType: OUT_OF_MEMORY,
-      errorMessage: `the environment went over its memory size (${env.cfg.memoryMb} MB) and the kernel killed ${failure ? `a process (${failure.message})` : 'a process'}; the environment was reset`,
+      errorMessage:
+        failure?.errorType === OUT_OF_MEMORY
+          ? failure.message
+          : `the environment went over its memory size (${env.cfg.memoryMb} MB): the kernel killed one of its processes`,
     };
   }
 

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import type { ApiServer, Reply } from '../api-server.js';
 import type { Clock } from '../clock.js';
 import { DEFAULT_CPU_PERIOD_MS, EnvironmentCgroups, hostCgroups } from '../cost-model.js';
+import { INSIDE_OPT, INSIDE_TMP, type Namespaces } from '../isolation.js';
 import { nodeMajorOf } from '../layout.js';
 import {
   cpuTimeMs,
@@ -48,6 +49,8 @@ export const DEFAULT_SNAPSHOT_MS = 1_000;
 export const SNAPSHOT_HOOK_TIMEOUT_MS = 60_000;
 /** How long freeze() waits for the kernel to show the processes stopped. */
 export const FREEZE_CONFIRM_MS = 500;
+/** platform.report errorType when the environment went over its memory size (under the cost model). */
+export const OUT_OF_MEMORY = 'Runtime.OutOfMemory';
 /** How long to wait for an already SIGKILLed process to be reaped before giving up on it. */
 export const REAP_MS = 2_000;
 
@@ -193,6 +196,10 @@ export class Sandbox {
   pendingRestoreMs: number | undefined;
   /** The cost model's groups; undefined when the model is off or cgroups are not usable. */
   readonly cgroups: EnvironmentCgroups | undefined;
+  /** The memory group's OOM kill count when the current Init or invoke began. */
+  oomKillsMark = 0;
+  /** The environment's namespaces; undefined without them (host paths and network, as before). */
+  ns: Namespaces | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly waiters = new Set<() => void>();
 
@@ -222,9 +229,6 @@ export class Sandbox {
     }
     if (config.network !== undefined && config.network !== 'host' && config.network !== 'isolated') {
       throw new Error(`network must be 'host' or 'isolated', got ${JSON.stringify(config.network)}`);
-    }
-    if (config.network === 'isolated') {
-      throw new Error("network 'isolated' is not available yet in this emulator build; use 'host'");
     }
     const timeoutMs = config.timeoutMs ?? 3_000;
     this.cfg = {
@@ -279,11 +283,38 @@ export class Sandbox {
     return new EnvironmentCgroups(host.own, this.cfg.memoryMb, periodMs);
   }
 
-  /** How a process of this environment is started: in its cgroups, when the cost model is on. */
+  /** Marks the start of an Init or invoke for outOfMemory(). */
+  markOomKills(): void {
+    this.oomKillsMark = this.cgroups?.oomKills() ?? 0;
+  }
+
+  /** Whether the kernel killed a process of the environment for memory since markOomKills(). */
+  outOfMemory(): boolean {
+    return this.cgroups !== undefined && this.cgroups.oomKills() > this.oomKillsMark;
+  }
+
+  /** A host path as the environment's processes see it (/opt and /tmp in a mount namespace). */
+  inside(hostPath: string): string {
+    if (!this.ns) return hostPath;
+    for (const [host, inner] of [
+      [this.optDir, INSIDE_OPT],
+      [this.tmpDir, INSIDE_TMP],
+    ] as const) {
+      if (hostPath === host) return inner;
+      if (hostPath.startsWith(`${host}/`)) return `${inner}${hostPath.slice(host.length)}`;
+    }
+    return hostPath;
+  }
+
+  /** How a process of this environment is started: in its namespaces and its cgroups, when on. */
   launcher(role: 'runtime' | 'extension', name: string): Launcher | undefined {
-    const groups = this.cgroups;
-    if (!groups) return undefined;
-    const files = groups.procsFiles(cpuLeaf(role, name));
+    const files = this.cgroups?.procsFiles(cpuLeaf(role, name)) ?? [];
+    const ns = this.ns;
+    if (ns) {
+      return (command, args, cwd) =>
+        ns.enter(joinAndExecArgs(files, this.inside(cwd), this.inside(command), args));
+    }
+    if (!files.length) return undefined;
     return (command, args, cwd) => ({
       command: '/bin/sh',
       args: joinAndExecArgs(files, cwd, command, args),

@@ -8,6 +8,7 @@ import { deliver } from './extensions-api.js';
 import { thaw } from './freeze.js';
 import {
   type Failure,
+  OUT_OF_MEMORY,
   REAP_MS,
   RUNTIME_SHUTDOWN_SHARE_MS,
   removeWorkDir,
@@ -16,7 +17,14 @@ import {
 } from './sandbox.js';
 
 /** A process died outside shutdown: fail what is running, or reset an idle environment. */
-export function onCrash(env: Sandbox, failure: Failure): void {
+export function onCrash(env: Sandbox, crash: Failure): void {
+  // Whichever process the kernel killed for memory, the environment went over its memory size.
+  const failure = env.outOfMemory()
+    ? {
+        errorType: OUT_OF_MEMORY,
+        message: `${crash.message}: the kernel killed it, the environment went over its memory size (${env.cfg.memoryMb} MB)`,
+      }
+    : crash;
   env.note(`${failure.errorType}: ${failure.message}`);
   if (env.mode === 'managed-instances') {
     // On Lambda Managed Instances a crash terminates the whole environment; there is no reset.
@@ -145,6 +153,7 @@ export async function close(env: Sandbox): Promise<void> {
   const server = env.server;
   env.server = undefined;
   if (server) await server.close();
+  await env.ns?.close();
   rmSync(env.optDir, { recursive: true, force: true });
   if (!env.ownsTmp) removeWorkDir(env.workDir);
   // The groups can go once the kernel has taken their last task out; SIGKILLed ones take a moment.

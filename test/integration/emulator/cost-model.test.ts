@@ -1,12 +1,12 @@
 // The cost model, checked through the cgroups' own settings and counters (quota, throttled periods,
 // peak, OOM kills), never through timings: Lambda's CPU share per memory size, Init without it, the
 // memory size enforced as Runtime.OutOfMemory.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cpuQuotaUs, MEMORY_MB_PER_VCPU } from '../../../src/local/cost-model.js';
 import type { LambdaEnvironment } from '../../../src/local/index.js';
-import { fn, probeLayer, startEnv } from './helpers.js';
+import { fn, probeLayer, startEnv, tempDir, writeExecutable } from './helpers.js';
 
 const COST = { codeDir: fn('cost'), handler: 'index.handler', costModel: 'lambda' } as const;
 
@@ -90,6 +90,37 @@ describe('cost model', () => {
     const next = await env.invoke({ action: 'cgroup' });
     expect(next.status).toBe('success');
     expect(next.initDurationMs).toBeGreaterThan(0);
+  });
+
+  it('reports Runtime.OutOfMemory when the kernel kills an extension instead of the runtime', async () => {
+    // An extension that allocates 400 MiB when it gets an INVOKE: the kernel kills it, not the function.
+    const dir = tempDir('hungry-');
+    mkdirSync(join(dir, 'extensions'));
+    writeExecutable(
+      join(dir, 'extensions', 'hungry'),
+      `#!/bin/sh
+exec node --input-type=module -e '
+const api = "http://" + process.env.AWS_LAMBDA_RUNTIME_API + "/2020-01-01/extension";
+const reg = await fetch(api + "/register", { method: "POST", headers: { "Lambda-Extension-Name": "hungry" }, body: JSON.stringify({ events: ["INVOKE"] }) });
+const id = reg.headers.get("lambda-extension-identifier");
+const kept = [];
+for (;;) {
+  await fetch(api + "/event/next", { headers: { "Lambda-Extension-Identifier": id } }).then((r) => r.json());
+  for (let i = 0; i < 400; i++) kept.push(Buffer.alloc(1024 * 1024, 1));
+}'
+`,
+    );
+    const env = await startEnv({ ...COST, memoryMb: 128, timeoutMs: 30_000, layers: [dir] });
+    const r = await env.invoke({ action: 'cgroup' });
+    expect(r).toMatchObject({ status: 'error', errorType: 'Runtime.OutOfMemory' });
+    expect(r.error?.errorMessage).toMatch(/extension hungry exited .*memory size \(128 MB\)/);
+    const shutdownOfReset = env.output();
+    expect(shutdownOfReset).toMatch(/shutdown \(failure\)/);
+  });
+
+  it('fails an Init that goes over the memory size with Runtime.OutOfMemory', async () => {
+    const env = await startEnv({ ...COST, memoryMb: 128, env: { COST_INIT_ALLOCATE_MB: '400' } });
+    expect(env.lastInit).toMatchObject({ status: 'error', errorType: 'Runtime.OutOfMemory' });
   });
 
   it('removes its groups when the environment is disposed', async () => {

@@ -217,7 +217,8 @@ describe('extension environment', () => {
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
       AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       AWS_REGION: 'us-east-1',
-      TMPDIR: env.tmpDir,
+      // In its mount namespace the environment's /tmp is at /tmp.
+      TMPDIR: env.isolation === 'none' ? env.tmpDir : '/tmp',
     });
     expect(vars.PATH?.split(':')[0]).toBe(join(process.execPath, '..'));
   });

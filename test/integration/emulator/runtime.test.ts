@@ -198,7 +198,8 @@ http.get({ host, port, path: '/2018-06-01/runtime/invocation/next' }, (res) => {
     const vars = ((await env.invoke({ action: 'env' })).response as { env: Record<string, string> }).env;
     expect(vars).toMatchObject({
       MY_SETTING: 'on',
-      TMPDIR: env.tmpDir,
+      // In its mount namespace the environment's /tmp is at /tmp.
+      TMPDIR: env.isolation === 'none' ? env.tmpDir : '/tmp',
       AWS_LAMBDA_FUNCTION_NAME: 'local-function',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
       AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',

@@ -81,6 +81,7 @@ describe('variables', () => {
     runtimeDir: '/rt',
     customer: { NODE_OPTIONS: '--enable-source-maps', _PRIVATE: 'x', AWS_LAMBDA_RUNTIME_API: 'evil' },
     logStreamName: '2026/01/01/[$LATEST]abc',
+    emulatorHost: '169.254.200.1',
   };
 
   it('puts the chosen node first on PATH and keeps the platform variables over customer ones', () => {
@@ -101,5 +102,6 @@ describe('variables', () => {
     expect(ext.AWS_LAMBDA_MAX_CONCURRENCY).toBeUndefined();
     expect(ext.NODE_OPTIONS).toBe('--enable-source-maps');
     expect(ext.AWS_LAMBDA_RUNTIME_API).toBe('127.0.0.1:1234');
+    expect(ext.OTEL_RELAY_EMULATOR_HOST).toBe('169.254.200.1');
   });
 });

@@ -1,0 +1,3 @@
+export const KAFKA_VERSION: string;
+export function kafkaDir(): string;
+export function ensureKafka(opts?: { verbose?: boolean }): Promise<{ dir: string; classpath: string }>;

@@ -1,0 +1,1 @@
+export function ensurePostgres(opts?: { verbose?: boolean }): Promise<string>;

@@ -1,0 +1,1 @@
+export function ensureRedis(opts?: { verbose?: boolean }): Promise<string>;
