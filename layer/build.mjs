@@ -19,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { buildDestinations, destinationsPlugin } from './build-destinations.mjs';
 import { buildZeroCode } from './build-zero-code.mjs';
 import { writeCodeCaches } from './code-cache.mjs';
 import { collectFiles, zipFiles } from './zip.mjs';
@@ -26,6 +27,8 @@ import { collectFiles, zipFiles } from './zip.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const wantZip = process.argv.includes('--layer');
+
+const CDK_PEERS = ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'];
 
 /** One bundle per entry. `layer` bundles run inside Lambda on Node 20, 22 and 24. */
 const entries = [
@@ -50,6 +53,18 @@ const entries = [
   // The function-side package, for ESM and CommonJS handlers.
   { src: 'src/middleware/index.ts', out: 'dist/middleware/index.mjs', format: 'esm', library: true },
   { src: 'src/middleware/index.ts', out: 'dist/middleware/index.cjs', format: 'cjs', library: true },
+  // `lambda-otel-relay/cdk`: the constructs, for ESM and CommonJS CDK apps. aws-cdk-lib and constructs
+  // are the app's own (peer dependencies): two copies of them would make two construct trees.
+  { src: 'infra/index.ts', out: 'dist/cdk/index.mjs', format: 'esm', external: CDK_PEERS },
+  { src: 'infra/index.ts', out: 'dist/cdk/index.cjs', format: 'cjs', external: CDK_PEERS },
+  // `lambda-otel-relay/serverless`: the framework require()s plugins, so CommonJS, and the class is the
+  // module itself (the footer) as the framework expects.
+  {
+    src: 'infra/serverless/plugin.ts',
+    out: 'dist/serverless/plugin.cjs',
+    format: 'cjs',
+    footer: 'module.exports = Object.assign(module.exports.default, module.exports);',
+  },
   // The demo's example function, bundled as a user would deploy it: middleware and SDK included. It
   // imports `lambda-otel-relay/middleware` (this package, by self-reference), so it comes after it.
   {
@@ -103,15 +118,66 @@ async function middlewareDeclarations() {
   return ['dist/middleware/esm/*.d.ts', 'dist/middleware/cjs/*.d.ts'];
 }
 
+/**
+ * Declarations for `lambda-otel-relay/cdk` (tsc from infra/index.ts; the tree keeps the source
+ * layout, so the entry is dist/cdk/types/infra/index.d.ts), copied for `require` like the
+ * middleware's; and the serverless plugin's, written by hand (one class). Skipped while no source under
+ * infra/ or src/ is newer than the last emit.
+ */
+async function cdkDeclarations() {
+  const entry = 'infra/index.ts';
+  if (!existsSync(join(root, entry))) return [];
+  const esm = join(dist, 'cdk/types');
+  const cjs = join(dist, 'cdk/types-cjs');
+  const done = join(cjs, 'package.json');
+  const inputs = [fileURLToPath(import.meta.url)];
+  for (const dir of ['infra', 'src']) {
+    for (const f of readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })) {
+      if (f.endsWith('.ts')) inputs.push(join(root, dir, f));
+    }
+  }
+  const newest = Math.max(...inputs.map((f) => statSync(f).mtimeMs));
+  if (existsSync(done) && statSync(done).mtimeMs >= newest) return ['dist/cdk/types*/ (up to date)'];
+  rmSync(esm, { recursive: true, force: true });
+  rmSync(cjs, { recursive: true, force: true });
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const flags = ['--declaration', '--emitDeclarationOnly', '--rootDir', '.', '--outDir', esm];
+  const target = ['--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022'];
+  const checks = ['--strict', '--skipLibCheck', '--types', 'node', '--lib', 'es2023'];
+  try {
+    await promisify(execFile)(process.execPath, [tsc, entry, ...flags, ...target, ...checks], { cwd: root });
+  } catch (err) {
+    const out = `${err.stdout ?? ''}${err.stderr ?? ''}`.trim();
+    throw new Error(`cdk declarations: tsc failed\n${out}`, { cause: err });
+  }
+  cpSync(esm, cjs, { recursive: true });
+  mkdirSync(join(dist, 'serverless'), { recursive: true });
+  writeFileSync(
+    join(dist, 'serverless/plugin.d.cts'),
+    [
+      '/** The lambda-otel-relay Serverless Framework plugin (v3 API); configure it under custom.otelRelay. */',
+      'declare class OtelRelayServerlessPlugin {',
+      '  constructor(serverless: unknown, options?: unknown);',
+      '  readonly hooks: Record<string, () => void>;',
+      '}',
+      'export = OtelRelayServerlessPlugin;',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(done, '{ "type": "commonjs" }\n');
+  return ['dist/cdk/types/**/*.d.ts', 'dist/cdk/types-cjs/**/*.d.ts', 'dist/serverless/plugin.d.cts'];
+}
+
 const started = Date.now();
 const built = [];
-const declarations = middlewareDeclarations();
+const declarations = Promise.all([middlewareDeclarations(), cdkDeclarations()]).then((l) => l.flat());
 // Settled here so a failing esbuild step does not leave an unhandled rejection behind.
 declarations.catch(() => {});
 // The layer directory is rebuilt from scratch: a file left by an earlier build (an old LEGAL.txt, a
 // renamed chunk) would otherwise ship in the zip.
 if (existsSync(join(root, 'src/extension/main.ts')))
   rmSync(join(dist, 'layer'), { recursive: true, force: true });
+const destinations = new Set();
 for (const e of entries) {
   if (!existsSync(join(root, e.src))) continue;
   await build({
@@ -128,10 +194,18 @@ for (const e of entries) {
     sourcemap: e.layer ? 'linked' : 'external',
     legalComments: e.layer ? 'external' : 'inline',
     // The middleware's peers stay with the user's function; everything else is bundled.
-    external: e.library ? ['@opentelemetry/*', '@middy/core'] : [],
+    external: e.library ? ['@opentelemetry/*', '@middy/core'] : (e.external ?? []),
     banner: e.banner ? { js: e.banner } : undefined,
+    plugins: e.layer ? [destinationsPlugin(destinations)] : [],
+    footer: e.footer ? { js: e.footer } : undefined,
+    // A CommonJS bundle has no import.meta; the package-root lookup starts from this file instead.
+    ...(e.format === 'cjs' && !e.layer
+      ? { define: { 'import.meta.url': '__bundleUrl' }, inject: [join(root, 'layer/bundle-url.mjs')] }
+      : {}),
     logLevel: 'warning',
   });
+  if (e.layer)
+    built.push(...(await buildDestinations({ root, build, extensionOut: e.out, names: destinations })));
   if (e.executable) chmodSync(join(root, e.out), 0o755);
   // The layer bundle is CommonJS in a .js file: pin that, or a package.json with "type": "module" in a
   // parent directory (this repo's, or one another layer puts in /opt) would make Node load it as ESM.

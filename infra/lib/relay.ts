@@ -77,11 +77,36 @@ export interface OtelRelayProps {
   flush?: FlushStrategy;
   /** S3 fallback for data the collector did not take: a created bucket (default), a given one, or off. */
   fallback?: OtelRelayFallbackProps | false;
+  /**
+   * Trace the functions without code changes: sets AWS_LAMBDA_EXEC_WRAPPER=/opt/otel-relay-handler.
+   * A function that already has another wrapper is refused at synth. Default false.
+   */
+  zeroCode?: boolean;
 }
 
 export interface AddToOptions {
   /** Per-function override of the relay's flush strategy. */
   flush?: FlushStrategy;
+  /** Per-function override of `zeroCode`. */
+  zeroCode?: boolean;
+}
+
+/** The exec wrapper the layer ships for zero-code tracing. */
+export const ZERO_CODE_WRAPPER = '/opt/otel-relay-handler';
+
+/** Sets the zero-code wrapper on `fn`, refusing one that already has another (Lambda runs one only). */
+function setZeroCodeWrapper(fn: LambdaFunction): void {
+  // Function keeps its variables in a private field (a map of name -> { value }); reading it is the
+  // only way to see a wrapper set earlier (addEnvironment would overwrite it silently).
+  const env = (fn as unknown as { environment?: { map?: Map<string, { value?: unknown }> } }).environment;
+  const current = env?.map?.get('AWS_LAMBDA_EXEC_WRAPPER')?.value;
+  if (current !== undefined && current !== ZERO_CODE_WRAPPER) {
+    throw new Error(
+      `OtelRelay: ${fn.node.path} already has AWS_LAMBDA_EXEC_WRAPPER=${String(current)}, and Lambda runs one ` +
+        `wrapper only; zero-code needs ${ZERO_CODE_WRAPPER}. Remove the other wrapper, or leave zeroCode off.`,
+    );
+  }
+  fn.addEnvironment('AWS_LAMBDA_EXEC_WRAPPER', ZERO_CODE_WRAPPER);
 }
 
 function checkFlush(flush: string | undefined): void {
@@ -169,6 +194,7 @@ export class OtelRelay extends Construct {
       );
     }
     const flush = options.flush ?? this.props.flush;
+    if (options.zeroCode ?? this.props.zeroCode) setZeroCodeWrapper(fn);
     const owner = relayOf.get(fn);
     if (owner !== undefined && owner !== this) {
       throw new Error(

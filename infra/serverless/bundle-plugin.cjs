@@ -27,24 +27,9 @@ async function bundleExampleHandler(root, outdir) {
   });
 }
 
-/**
- * A retained layer (`retain: true`) gets a content hash appended to its logical id, so a function's
- * `!Ref <Name>LambdaLayer` would name a resource that does not exist. Points such references at the
- * compiled, hashed id; runs after the layers are compiled and before the functions are.
- */
+/** The packaged plugin's fix for references to a retained layer (dist/ is built before packaging). */
 function pointAtRetainedLayers(serverless) {
-  const resources = serverless.service.provider.compiledCloudFormationTemplate.Resources;
-  const ids = Object.keys(resources);
-  for (const fn of Object.values(serverless.service.functions ?? {})) {
-    fn.layers = (fn.layers ?? []).map((layer) => {
-      const ref = layer && typeof layer === 'object' ? layer.Ref : undefined;
-      if (typeof ref !== 'string' || !ref.endsWith('LambdaLayer') || resources[ref]) return layer;
-      const hashed = ids.find(
-        (id) => id.startsWith(ref) && resources[id].Type === 'AWS::Lambda::LayerVersion',
-      );
-      return hashed ? { Ref: hashed } : layer;
-    });
-  }
+  require(join(serverless.serviceDir, 'dist/serverless/plugin.cjs')).pointAtRetainedLayers(serverless);
 }
 
 class OtelRelayBundlePlugin {
@@ -74,4 +59,3 @@ class OtelRelayBundlePlugin {
 
 module.exports = OtelRelayBundlePlugin;
 module.exports.bundleExampleHandler = bundleExampleHandler;
-module.exports.pointAtRetainedLayers = pointAtRetainedLayers;

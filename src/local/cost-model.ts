@@ -5,6 +5,7 @@
 // Runtime.OutOfMemory, and per-process CPU time from a cpuacct leaf per process.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { isProcessAlive } from './processes.js';
 
 export type CostModel = 'lambda' | 'none';
 
@@ -84,7 +85,7 @@ let probed: CgroupProbe | undefined;
 let sequence = 0;
 const live = new Set<EnvironmentCgroups>();
 
-/** The probe of this process, once; the first one also removes groups left by emulators that died. */
+/** The probe of this process, once. */
 export function hostCgroups(): CgroupProbe {
   if (probed) return probed;
   try {
@@ -105,7 +106,6 @@ export function hostCgroups(): CgroupProbe {
         return probed;
       }
     }
-    removeLeftovers(own);
     process.once('exit', () => {
       for (const g of live) g.remove();
     });
@@ -125,18 +125,9 @@ function removeLeftovers(own: CgroupHierarchies): void {
     }
     for (const name of entries) {
       const pid = Number(name.split('-')[0]);
-      if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+      if (!Number.isInteger(pid) || pid <= 0 || isProcessAlive(pid)) continue;
       removeGroup(join(base, name));
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -164,15 +155,28 @@ function removeGroup(dir: string): boolean {
       // No such group any more.
     }
   }
+  // A group with tasks cannot go: SIGKILLed ones leave it a moment later, so retry briefly.
   for (const d of [...leaves, dir]) {
-    try {
-      rmdirSync(d);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') ok = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        rmdirSync(d);
+        break;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') break;
+        if (code !== 'EBUSY' || attempt >= wait.attempts) {
+          ok = false;
+          break;
+        }
+        Atomics.wait(wait.cell, 0, 0, wait.stepMs);
+      }
     }
   }
   return ok;
 }
+
+/** How long removeGroup() waits, synchronously (it also runs at process exit), for tasks to leave. */
+const wait = { cell: new Int32Array(new SharedArrayBuffer(4)), stepMs: 10, attempts: 50 };
 
 const readNumber = (file: string): number => Number(readFileSync(file, 'utf8').trim());
 
@@ -194,6 +198,8 @@ export class EnvironmentCgroups {
       memory: join(own.memory, BASE, name),
     };
     this.periodUs = Math.round(periodMs * 1000);
+    // An emulator that was killed could not remove its groups (nor stop what ran in them): do it now.
+    removeLeftovers(own);
     for (const ctl of CONTROLLERS) mkdirSync(this.dirs[ctl], { recursive: true });
     live.add(this);
     try {

@@ -7,7 +7,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
-import type { Launch } from './processes.js';
+import { isProcessAlive, type Launch } from './processes.js';
 import type { NetworkMode } from './types.js';
 
 const run = promisify(execFile);
@@ -293,7 +293,7 @@ function claimSlot(): number {
       } catch {
         continue;
       }
-      if (owner > 0 && alive(owner)) continue;
+      if (owner > 0 && isProcessAlive(owner)) continue;
       rmSync(dir, { recursive: true, force: true });
       try {
         mkdirSync(dir);
@@ -311,13 +311,4 @@ function claimSlot(): number {
 function releaseSlot(slot: number): void {
   rmSync(join(SLOT_DIR, String(slot)), { recursive: true, force: true });
   claimed.delete(slot);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

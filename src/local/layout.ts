@@ -116,6 +116,21 @@ export interface VariableInputs {
   emulatorHost: string;
 }
 
+/**
+ * Customer values may name the host as `$OTEL_RELAY_EMULATOR_HOST` (or `${OTEL_RELAY_EMULATOR_HOST}`),
+ * e.g. an exporter endpoint: an isolated environment's host address is only known once it starts.
+ */
+export function expandEmulatorHost(customer: Record<string, string>, host: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, value] of Object.entries(customer)) {
+    out[k] = value.replace(
+      /\$\{OTEL_RELAY_EMULATOR_HOST\}|\$OTEL_RELAY_EMULATOR_HOST(?![A-Za-z0-9_])/g,
+      host,
+    );
+  }
+  return out;
+}
+
 export function runtimeVariables(v: VariableInputs): Record<string, string> {
   const major = v.nodeMajor;
   const host = process.env;
@@ -159,7 +174,7 @@ export function runtimeVariables(v: VariableInputs): Record<string, string> {
   // Customer variables win, except the few the platform itself depends on (reserved in Lambda).
   return {
     ...env,
-    ...v.customer,
+    ...expandEmulatorHost(v.customer, v.emulatorHost),
     AWS_LAMBDA_RUNTIME_API: v.runtimeApi,
     AWS_LAMBDA_INITIALIZATION_TYPE: v.initializationType,
     LAMBDA_TASK_ROOT: v.codeDir,

@@ -274,6 +274,16 @@ export function cpuTimeMs(pid: number): number {
   return ticks * 10;
 }
 
+/** Whether a process exists (one we may not signal counts too). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** True when /proc shows the process stopped (SIGSTOP) or gone. */
 export function isStopped(pid: number): boolean {
   try {

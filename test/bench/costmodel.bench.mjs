@@ -6,7 +6,7 @@
 // core too), while the throttled time is the model's own doing.
 // Run: `npm run bench -- --only=costmodel` (BENCH_COSTMODEL_CPU_MS of CPU per invocation, default 40;
 // BENCH_COSTMODEL_ROUNDS rounds, default 3, of BENCH_COSTMODEL_INVOKES invocations, default 5).
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { loadHelpers, root, runtimeBootstrap } from './harness.mjs';
@@ -46,6 +46,9 @@ async function measure(LambdaEnvironment, memoryMb, samples) {
   try {
     const groups = env.cgroups;
     if (!groups) throw new Error(`costmodel bench: the cost model is off here:\n${env.output()}`);
+    // Lambda reserves the share; on a shared machine the group must win its CPU from the others,
+    // or the full-CPU sizes measure the machine's load instead of the model (BENCH_COSTMODEL_SHARES=0: don't).
+    if (process.env.BENCH_COSTMODEL_SHARES !== '0') writeFileSync(join(groups.cpu, 'cpu.shares'), '262144');
     const s = samples[memoryMb];
     s.quotaUs = Number(readFileSync(join(groups.cpu, 'cpu.cfs_quota_us'), 'utf8'));
     s.periodUs = Number(readFileSync(join(groups.cpu, 'cpu.cfs_period_us'), 'utf8'));

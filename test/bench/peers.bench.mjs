@@ -76,7 +76,11 @@ async function variantSetup(variant, exportTo, helpers) {
       exportTo,
       pipeline: variant === 'otel-collector-batch' ? 'batch' : 'default',
     });
-    return { layers: layer.layers, env: { BENCH_OTLP_ENDPOINT: layer.endpoint }, dispose: layer.dispose };
+    return {
+      layers: layer.layers,
+      env: { ...layer.env, BENCH_OTLP_ENDPOINT: layer.endpoint },
+      dispose: layer.dispose,
+    };
   }
   if (variant === 'relay') {
     const http = await freePort();

@@ -27,17 +27,18 @@ export interface CollectorLayerOptions {
 }
 
 export interface CollectorLayer {
-  /**
-   * The layers to give the environment, in order: the built collector layer, then a small layer whose
-   * collector-config/config.yaml replaces the default one at /opt/collector-config/config.yaml, the
-   * path the layer reads when OPENTELEMETRY_COLLECTOR_CONFIG_URI is not set.
-   */
+  /** The layers to give the environment: the built collector layer. */
   layers: string[];
+  /**
+   * Function variables: OPENTELEMETRY_COLLECTOR_CONFIG_URI, the layer's documented way to use a
+   * configuration other than its default /opt/collector-config/config.yaml.
+   */
+  env: Record<string, string>;
   /** OTLP/HTTP base URL of the layer's receiver, for the function's exporter (append /v1/traces). */
   endpoint: string;
   /** The configuration written, for error messages. */
   config: string;
-  /** Removes the configuration layer. */
+  /** Removes the configuration file. */
   dispose(): void;
 }
 
@@ -70,23 +71,24 @@ service:
 
 /**
  * The OpenTelemetry Lambda collector layer (built on first use, see test/setup/peers/collector-layer.mjs),
- * unmodified, with a configuration layer for the given pipeline and a free receiver port. Throws when
+ * unmodified, with a configuration for the given pipeline and a free receiver port. Throws when
  * the source setting is absent: callers skip first with collectorLayerSkipReason().
  */
 export async function prepareCollectorLayer(opts: CollectorLayerOptions): Promise<CollectorLayer> {
   const layer = await ensureCollectorLayer();
   const receiver = `${opts.receiverHost ?? '127.0.0.1'}:${await freePort()}`;
   const config = collectorLayerConfig(opts.pipeline ?? 'default', receiver, opts.exportTo);
-  // Not under /tmp: an environment with a mount namespace has a private /tmp, and its /opt links here.
+  // Not under /tmp: an environment with a mount namespace has a private /tmp.
   const scratch = join(cacheDir(), 'scratch');
   mkdirSync(scratch, { recursive: true });
-  const configLayer = mkdtempSync(join(scratch, 'collector-config-'));
-  mkdirSync(join(configLayer, 'collector-config'));
-  writeFileSync(join(configLayer, 'collector-config/config.yaml'), config);
+  const dir = mkdtempSync(join(scratch, 'collector-config-'));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, config);
   return {
-    layers: [layer, configLayer],
+    layers: [layer],
+    env: { OPENTELEMETRY_COLLECTOR_CONFIG_URI: `file:${file}` },
     endpoint: `http://${receiver}`,
     config,
-    dispose: () => rmSync(configLayer, { recursive: true, force: true }),
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -368,12 +368,29 @@ export const PEERS = [
     prepare: lazy(() => import('./peers/collector-layer.mjs'), 'prepareCollectorLayer'),
   },
   {
+    name: 'otel-node-layer',
+    cpu: true,
+    prepare: lazy(() => import('./peers/otel-node-layer.mjs'), 'prepareOtelNodeLayer'),
+  },
+  {
     name: 'kafka',
     cpu: true,
     prepare: async () => (await (await import('./peers/kafka.mjs')).ensureKafka({ verbose: true })).dir,
   },
   { name: 'redis', cpu: false, prepare: lazy(() => import('./peers/redis.mjs'), 'ensureRedis') },
   { name: 'postgres', cpu: false, prepare: lazy(() => import('./peers/postgres.mjs'), 'ensurePostgres') },
+  { name: 'zipkin', cpu: false, prepare: lazy(() => import('./peers/zipkin.mjs'), 'ensureZipkin') },
+  {
+    name: 'prometheus',
+    cpu: true,
+    prepare: lazy(() => import('./peers/prometheus.mjs'), 'ensurePrometheus'),
+  },
+  {
+    name: 'pushgateway',
+    cpu: true,
+    prepare: lazy(() => import('./peers/pushgateway.mjs'), 'ensurePushgateway'),
+  },
+  { name: 'jaeger', cpu: true, prepare: lazy(() => import('./peers/jaeger.mjs'), 'ensureJaeger') },
 ];
 
 /** How many CPU-heavy builds may run at once. */

@@ -6,6 +6,7 @@ import { planAttach } from '../lambda/plan.js';
 import { openSession } from '../lambda/session.js';
 import {
   type RelaySettings,
+  requiredStatements,
   validateEndpoint,
   validateFlush,
   validateHeaders,
@@ -42,6 +43,8 @@ settings (each optional; unset ones keep the function's current value):
   --concurrency N      functions updated at once (default 4, at most 20)
   --json               one JSON line per function as it completes, then a summary line
   --any-runtime        allow non-Node.js runtimes (the function must ship Node.js itself)
+  --zero-code          also set AWS_LAMBDA_EXEC_WRAPPER=/opt/otel-relay-handler: trace the function without
+                       code changes (refused if it already has another wrapper; detach removes it)
   --timeout SECONDS    how long to wait for each update to apply (default 120)
   --region REGION      AWS region (default: AWS_REGION / profile)`;
 
@@ -53,6 +56,7 @@ const options = {
   flush: { type: 'string' },
   'fallback-s3-uri': { type: 'string' },
   'any-runtime': { type: 'boolean' },
+  'zero-code': { type: 'boolean' },
 } as const;
 
 export async function attach(argv: string[], deps: CommandDeps): Promise<number> {
@@ -88,10 +92,23 @@ export async function attach(argv: string[], deps: CommandDeps): Promise<number>
   await checkLayerVersion(session, layerVersionArn);
 
   const anyRuntime = values['any-runtime'] === true;
+  const statements = requiredStatements(settings);
+  if (statements.length > 0) {
+    // The role is the function's own: attach does not change it. Without these the relay runs but
+    // reads no headers (exports then fail auth) or cannot spill (data is kept in /tmp only).
+    deps.io.err(
+      `the roles of these functions must allow (add it if they do not):\n${JSON.stringify(
+        { Version: '2012-10-17', Statement: statements },
+        null,
+        2,
+      )}`,
+    );
+  }
   return updateFunctions(
     session,
     selector,
-    (current) => planAttach(current, layerVersionArn, settings, { anyRuntime }),
+    (current) =>
+      planAttach(current, layerVersionArn, settings, { anyRuntime, zeroCode: values['zero-code'] === true }),
     apply,
     deps.io,
     bulk,

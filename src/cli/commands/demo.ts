@@ -1,15 +1,18 @@
 // `lambda-otel-relay demo`: the quick start. Runs the example orders API (examples/orders-api, built to
 // dist/examples) with the built layer in the local emulator, sends its telemetry to an embedded
 // collector, and shows what arrived: one table row per invocation, then the batches, spans, metrics and
-// logs the collector received.
-import { existsSync } from 'node:fs';
+// logs the collector received, and a link to the run's timeline (an SVG in the temp directory).
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runLocal } from '../../local/index.js';
 import { startOtlpSink } from '../demo/sink.js';
 import { summarize, traceTree } from '../demo/summary.js';
 import { validateFlush } from '../lambda/settings.js';
+import { renderTimeline, TimelineRecorder } from '../timeline/index.js';
 import { UsageError } from '../usage.js';
 
 const USAGE = `usage: lambda-otel-relay demo [options]
@@ -111,8 +114,13 @@ export async function run(argv: string[]): Promise<number> {
           `${count} invocations ${intervalMs} ms apart, frozen in between; collector: embedded, ${sink.url}\n\n`,
       );
     }
+    // The run drawn on one time axis, linked from the summary.
+    const recorder = new TimelineRecorder();
+    const timeline = join(tmpdir(), `otel-relay-demo-${process.pid}.svg`);
     const exitCode = await runLocal(
       {
+        onOutput: recorder.onOutput,
+        onInvocation: recorder.onInvocation,
         codeDir: code,
         handler: 'index.handler',
         layers: [layer],
@@ -135,8 +143,12 @@ export async function run(argv: string[]): Promise<number> {
       { stdout: write, stderr: (t) => void (process.env.DEBUG ? process.stderr.write(t) : undefined) },
     );
     const summary = summarize(sink.requests);
+    writeFileSync(
+      timeline,
+      renderTimeline(recorder.model(), `lambda-otel-relay demo (OTEL_RELAY_FLUSH=${values.flush})`),
+    );
     if (values.json) {
-      write(`${JSON.stringify({ type: 'collector', ...summary, rejected: sink.rejected })}\n`);
+      write(`${JSON.stringify({ type: 'collector', ...summary, rejected: sink.rejected, timeline })}\n`);
     } else {
       const r = summary.requests;
       const names = Object.entries(summary.spanNames)
@@ -153,6 +165,8 @@ export async function run(argv: string[]): Promise<number> {
           '',
           'The last trace:',
           ...traceTree(sink.requests),
+          '',
+          `Timeline (phases, freezes, flushes, exports, spills): ${pathToFileURL(timeline).href}`,
           '',
         ].join('\n'),
       );

@@ -28,6 +28,9 @@ const USAGE = `usage: lambda-otel-relay local --code <dir> --handler <file.expor
   --network <mode>        host (default: the host's network, private /opt, /tmp and /etc/hosts) or
                           isolated (its own network; the host is $OTEL_RELAY_EMULATOR_HOST inside)
   --json                  one JSON object per line on stdout (invocations, then the shutdown)
+  --timeline <file.svg>   draw each invocation's phases (init, runtime, post-runtime, frozen) and the
+                          relay's flushes, exports and spills on one time axis (OTEL_RELAY_LOG_LEVEL=debug
+                          for every flush and export, not only the ones that log by default)
 
 Function and extension output goes to stderr, labelled; stdout carries only results.
 Exit code: 0 when every invocation succeeded, 1 otherwise, 2 for a usage error.`;
@@ -141,9 +144,18 @@ function parse(argv: string[]) {
       'cpu-period-ms': { type: 'string' },
       network: { type: 'string' },
       json: { type: 'boolean' },
+      timeline: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+}
+
+/** `--timeline <file.svg>`, checked before the run so a bad path fails before anything starts. */
+export function timelinePath(argv: string[]): string | undefined {
+  const path = parse(argv).values.timeline;
+  if (path === undefined) return undefined;
+  if (!path.endsWith('.svg')) throw new UsageError(`--timeline ${path} must name an .svg file`);
+  return path;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -152,8 +164,33 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  return runLocal(options, {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-  });
+  const timeline = timelinePath(argv);
+  // Loaded only when asked for: a plain run does not pay for the SVG writer.
+  const recorder = timeline ? new (await import('../timeline/index.js')).TimelineRecorder() : undefined;
+  const code = await runLocal(
+    recorder
+      ? {
+          ...options,
+          onOutput: (line) => {
+            recorder.onOutput(line);
+            options.onOutput?.(line);
+          },
+          onInvocation: (result, i) => {
+            recorder.onInvocation(result, i);
+            options.onInvocation?.(result, i);
+          },
+        }
+      : options,
+    {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    },
+  );
+  if (timeline && recorder) {
+    const { renderTimeline } = await import('../timeline/index.js');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(timeline, renderTimeline(recorder.model()));
+    process.stderr.write(`timeline: ${timeline}\n`);
+  }
+  return code;
 }

@@ -1,25 +1,29 @@
-// `lambda-otel-relay publish`: publish dist/layer.zip as a new layer version and print its ARN.
+// `lambda-otel-relay publish`: publish the packaged layer.zip as a new layer version, in one region
+// or several, and print each version's ARN.
 import { resolve } from 'node:path';
-import { type CommandDeps, parse, processIo, regionOption } from '../lambda/cli.js';
+import { type CommandDeps, parse, processIo } from '../lambda/cli.js';
 import { DEFAULT_LAYER_NAME, type LayerGrant, publishLayer } from '../lambda/layers.js';
 import { openSession } from '../lambda/session.js';
+import { packagedLayerZip } from '../package/index.js';
 import { UsageError } from '../usage.js';
 
 const HELP = `usage: lambda-otel-relay publish [options]
 
-Publishes the built layer (npm run build:layer) as a new version of a Lambda layer, compatible with
-nodejs20.x, nodejs22.x and nodejs24.x on x86_64 and arm64, and prints the version ARN on stdout.
+Publishes the layer this package ships (its dist/layer.zip, wherever the package is installed) as a
+new version of a Lambda layer, compatible with nodejs20.x, nodejs22.x and nodejs24.x on x86_64 and
+arm64, and prints the version ARN on stdout, one line per region.
 
-  --zip PATH              the layer zip (default: dist/layer.zip)
+  --zip PATH              another layer zip (default: the package's dist/layer.zip)
   --layer-name NAME       the layer (default: ${DEFAULT_LAYER_NAME})
   --description TEXT      the version's description
   --grant-account ID      let this AWS account use the version (repeatable)
   --grant-organization ID let every account of this AWS Organization (o-...) use it (repeatable)
   --public                let every AWS account use it
-  --region REGION         AWS region (default: AWS_REGION / profile)`;
+  --region REGION         AWS region (default: AWS_REGION / profile); repeat, or give a comma-separated
+                          list, to publish the same zip to several regions in one run`;
 
 const options = {
-  ...regionOption,
+  region: { type: 'string', multiple: true },
   zip: { type: 'string' },
   'layer-name': { type: 'string' },
   description: { type: 'string' },
@@ -53,14 +57,15 @@ export async function publish(argv: string[], deps: CommandDeps): Promise<number
   }
   if (values.public) grants.push({ public: true });
 
-  const session = await openSession({ region: values.region, clock: deps.clock });
-  const zipPath = resolve(values.zip ?? 'dist/layer.zip');
-  const published = await publishLayer(session, {
-    zipPath,
-    layerName,
-    description: values.description,
-    grants,
-  });
+  const regions = (values.region ?? [])
+    .flatMap((r) => r.split(','))
+    .map((r) => r.trim())
+    .filter(Boolean);
+  for (const region of regions) {
+    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+      throw new UsageError(`--region ${region} is not an AWS region`);
+  }
+  const zipPath = resolve(values.zip ?? packagedLayerZip());
   const shared = grants.map((g) =>
     'account' in g
       ? `account ${g.account}`
@@ -68,12 +73,22 @@ export async function publish(argv: string[], deps: CommandDeps): Promise<number
         ? `organization ${g.organization}`
         : 'everyone',
   );
-  deps.io.err(
-    `published ${zipPath} (${published.codeSize} bytes) as ${layerName} version ${published.version} in ` +
-      `${session.region}${shared.length ? `, usable by ${shared.join(', ')}` : ''}`,
-  );
-  // Only the ARN on stdout, so `ARN=$(lambda-otel-relay publish)` works.
-  deps.io.out(published.layerVersionArn);
+  // One region after the other: a failure names its region, and the ARNs printed before it stand.
+  for (const region of regions.length > 0 ? [...new Set(regions)] : [undefined]) {
+    const session = await openSession({ region, clock: deps.clock });
+    const published = await publishLayer(session, {
+      zipPath,
+      layerName,
+      description: values.description,
+      grants,
+    });
+    deps.io.err(
+      `published ${zipPath} (${published.codeSize} bytes) as ${layerName} version ${published.version} in ` +
+        `${session.region}${shared.length ? `, usable by ${shared.join(', ')}` : ''}`,
+    );
+    // Only ARNs on stdout, so `ARN=$(lambda-otel-relay publish)` works.
+    deps.io.out(published.layerVersionArn);
+  }
   return 0;
 }
 

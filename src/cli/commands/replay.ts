@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { regionFromEnv, S3Client } from '../../aws/index.js';
 import { itemsText, parseS3Uri } from '../../extension/fallback/index.js';
 import { otlpJsonToProtobuf, SIGNALS, type Signal, validateExportRequest } from '../../otlp/index.js';
+import { ReplayProgress } from '../replay/progress.js';
 import { createSender, type ReplayProtocol, resolveTarget } from '../replay/send.js';
 import { listS3, listSpool, type ReplayItem, type ReplayListing, type TimeRange } from '../replay/sources.js';
 import { UsageError } from '../usage.js';
@@ -75,16 +76,6 @@ export interface ReplaySummary {
   bytes: number;
   items: Record<string, number>;
   failures: Array<{ id: string; reason: string }>;
-}
-
-function progress(done: number, total: number, label: string): void {
-  if (!process.stderr.isTTY || total === 0) return;
-  const width = 30;
-  const filled = Math.round((done / total) * width);
-  process.stderr.write(
-    `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${label}`.padEnd(80),
-  );
-  if (done === total) process.stderr.write('\n');
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -192,12 +183,18 @@ export async function run(argv: string[]): Promise<number> {
     if (item.items !== undefined) summary.items[item.signal] = (summary.items[item.signal] ?? 0) + item.items;
   };
 
-  let done = 0;
+  // Objects, bytes, items, rate and ETA on stderr: a line redrawn on a terminal, JSON lines otherwise.
+  const progress = new ReplayProgress({
+    totalObjects: listing.items.length,
+    totalBytes: listing.items.reduce((n, item) => n + item.bytes, 0),
+    tty: process.stderr.isTTY === true,
+    write: (text) => process.stderr.write(text),
+  });
   if (values['dry-run']) {
     summary.listed = [];
     for (const item of listing.items) {
-      progress(done++, listing.items.length, 'listed');
       const listed = await listItem(item);
+      progress.advance(item.bytes, listed.items ?? 0);
       summary.listed.push(listed);
       summary.bytes += item.bytes;
       if (listed.items !== null)
@@ -207,17 +204,21 @@ export async function run(argv: string[]): Promise<number> {
     const sender = createSender({ ...target, headers, timeoutMs });
     try {
       for (const item of listing.items) {
-        progress(done++, listing.items.length, 'sent');
+        let counted = false;
         try {
           const body = await item.load();
           const out = await sender.send(item.signal, body, item.contentType);
           if (!out.delivered) {
             summary.failed++;
             summary.failures.push({ id: item.id, reason: `${out.reason} (kept)` });
+            counted = true;
+            progress.advance(item.bytes);
             continue;
           }
           summary.sent++;
           count(item);
+          counted = true;
+          progress.advance(item.bytes, item.items ?? 0);
           if (!values.keep) {
             await item.remove();
             summary.deleted++;
@@ -225,13 +226,14 @@ export async function run(argv: string[]): Promise<number> {
         } catch (err) {
           summary.failed++;
           summary.failures.push({ id: item.id, reason: `${(err as Error).message} (kept)` });
+          if (!counted) progress.advance(item.bytes);
         }
       }
     } finally {
       sender.close();
     }
   }
-  progress(done, listing.items.length, values['dry-run'] ? 'listed' : 'sent');
+  progress.finish();
 
   if (values.json) console.log(JSON.stringify(summary, null, 2));
   else printSummary(summary);

@@ -12,6 +12,7 @@ import {
   type RelaySettings,
   readPrevious,
 } from './settings.js';
+import { checkExecWrapper, EXEC_WRAPPER_ENV, isZeroCodeWrapper, ZERO_CODE_WRAPPER } from './zero-code.js';
 
 /** Lambda refuses a function configuration with more layers than this. */
 export const MAX_LAYERS = 5;
@@ -92,9 +93,10 @@ export function planAttach(
   fn: FunctionState,
   layerVersionArn: string,
   settings: RelaySettings,
-  options: { anyRuntime?: boolean } = {},
+  options: { anyRuntime?: boolean; zeroCode?: boolean } = {},
 ): Plan {
   checkCanTakeLayers(fn, options);
+  if (options.zeroCode) checkExecWrapper(fn.name, fn.environment, (m) => new RefusedError(m));
   const target = parseLayerVersionArn(layerVersionArn);
   if (!target) throw new RefusedError(`${layerVersionArn} is not a layer version ARN`);
   if (target.region !== fn.region) {
@@ -144,6 +146,7 @@ export function planAttach(
     changes.push({ kind: 'env-remove', name, from });
     delete environment[name];
   };
+  if (options.zeroCode) set(EXEC_WRAPPER_ENV, ZERO_CODE_WRAPPER);
   set(RELAY_ENV.endpoint, settings.endpoint);
   set(RELAY_ENV.flush, settings.flush);
   set(RELAY_ENV.fallbackS3Uri, settings.fallbackS3Uri);
@@ -207,7 +210,7 @@ export function planDetach(
   if (!options.keepEnv) {
     const previous = readPrevious(fn.environment[PREVIOUS_ENV]);
     for (const [name, value] of Object.entries(fn.environment)) {
-      if (!isRelayVariable(name) || name in previous) continue;
+      if (!(isRelayVariable(name) || isZeroCodeWrapper(name, value)) || name in previous) continue;
       changes.push({ kind: 'env-remove', name, from: value });
       delete environment[name];
     }

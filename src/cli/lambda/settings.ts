@@ -140,3 +140,41 @@ export function validateS3Uri(value: string): string {
   }
   return value;
 }
+
+/** An IAM policy statement as it goes into a role policy document. */
+export interface IamStatement {
+  Effect: 'Allow';
+  Action: string;
+  Resource: string;
+}
+
+/** A secret as a policy must name it: a name or a partial ARN matches nothing without `-??????`. */
+export function secretPolicyArn(arnOrName: string): string {
+  if (!arnOrName.startsWith('arn:')) return `arn:aws:secretsmanager:*:*:secret:${arnOrName}-??????`;
+  return /-[A-Za-z0-9]{6}$/.test(arnOrName) ? arnOrName : `${arnOrName}-??????`;
+}
+
+/**
+ * What the function's role must allow for these settings: GetSecretValue on the headers secret and
+ * PutObject under the fallback prefix (write-only). A KMS-encrypted secret or bucket also needs
+ * kms:Decrypt / kms:GenerateDataKey on its key, which the settings do not name.
+ */
+export function requiredStatements(settings: RelaySettings): IamStatement[] {
+  const out: IamStatement[] = [];
+  if (settings.headersSecretArn !== undefined) {
+    out.push({
+      Effect: 'Allow',
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: secretPolicyArn(settings.headersSecretArn),
+    });
+  }
+  if (settings.fallbackS3Uri !== undefined) {
+    const { bucket, prefix } = parseS3Uri(settings.fallbackS3Uri);
+    out.push({
+      Effect: 'Allow',
+      Action: 's3:PutObject',
+      Resource: `arn:aws:s3:::${bucket}/${prefix === '' ? '*' : `${prefix}/*`}`,
+    });
+  }
+  return out;
+}

@@ -171,6 +171,33 @@ describe('publish', () => {
     expect(statement).toMatchObject({ Sid: 'public', Principal: '*', Action: 'lambda:GetLayerVersion' });
   });
 
+  it('publishes the same zip to several regions in one run, one ARN per line', async () => {
+    // Act
+    const { code, out } = await cli(publish, [
+      '--zip',
+      zip,
+      '--layer-name',
+      'relay-multi-region',
+      '--region',
+      'eu-west-1,ap-southeast-2',
+      '--region',
+      'us-east-1',
+    ]);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out).toEqual([
+      'arn:aws:lambda:eu-west-1:123456789012:layer:relay-multi-region:1',
+      'arn:aws:lambda:ap-southeast-2:123456789012:layer:relay-multi-region:1',
+      'arn:aws:lambda:us-east-1:123456789012:layer:relay-multi-region:1',
+    ]);
+    const sydney = lambdaClient(moto.endpoint, 'ap-southeast-2');
+    const layer = await sydney.send(
+      new GetLayerVersionCommand({ LayerName: 'relay-multi-region', VersionNumber: 1 }),
+    );
+    expect(layer.Content?.CodeSize).toBe(statSync(zip).size);
+  });
+
   it('says how to build the zip when it does not exist', async () => {
     await expect(cli(publish, ['--zip', '/nonexistent/layer.zip'])).rejects.toThrow(/npm run build:layer/);
   });
@@ -890,6 +917,36 @@ describe('deployment defects found by a fleet run', () => {
         notStartedFunctions: [],
       },
     });
+  });
+
+  it('prints the IAM statement the roles need for a headers secret named without its suffix and a fallback', async () => {
+    // Prepare
+    await createFunction(client, 'iam-fn');
+
+    // Act
+    const { code, err } = await cli(attach, [
+      'iam-fn',
+      '--layer',
+      relayV2,
+      '--headers-secret-arn',
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:otlp-headers',
+      '--fallback-s3-uri',
+      's3://spill-bucket/relay/',
+      ...ENDPOINT,
+    ]);
+
+    // Assess
+    expect(code).toBe(0);
+    const text = err.join('\n');
+    const policy = JSON.parse(text.slice(text.indexOf('{')));
+    expect(policy.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:otlp-headers-??????',
+      },
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::spill-bucket/relay/*' },
+    ]);
   });
 
   it('redacts credentials in endpoint URLs in the diff and in status, table and JSON', async () => {

@@ -1,12 +1,21 @@
 // The cost model, checked through the cgroups' own settings and counters (quota, throttled periods,
 // peak, OOM kills), never through timings: Lambda's CPU share per memory size, Init without it, the
 // memory size enforced as Runtime.OutOfMemory.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cpuQuotaUs, MEMORY_MB_PER_VCPU } from '../../../src/local/cost-model.js';
 import type { LambdaEnvironment } from '../../../src/local/index.js';
-import { fn, probeLayer, startEnv, tempDir, writeExecutable } from './helpers.js';
+import { fn, probeLayer, sleep, startEnv, tempDir, writeExecutable } from './helpers.js';
+
+const stateOf = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] ?? '?';
+  } catch {
+    return 'gone';
+  }
+};
 
 const COST = { codeDir: fn('cost'), handler: 'index.handler', costModel: 'lambda' } as const;
 
@@ -121,6 +130,40 @@ for (;;) {
   it('fails an Init that goes over the memory size with Runtime.OutOfMemory', async () => {
     const env = await startEnv({ ...COST, memoryMb: 128, env: { COST_INIT_ALLOCATE_MB: '400' } });
     expect(env.lastInit).toMatchObject({ status: 'error', errorType: 'Runtime.OutOfMemory' });
+  });
+
+  it('removes the groups an emulator left when it was killed, and stops what ran in them', async () => {
+    // A CLI run (cost model on by default) is SIGKILLed mid-invocation: it cannot clean up.
+    const dir = tempDir('killed-');
+    writeFileSync(join(dir, 'event.json'), JSON.stringify({ action: 'sleep', ms: 60_000 }));
+    const cli = spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, '../../../dist/cli.mjs'),
+        'local',
+        ...['--code', fn('esm'), '--handler', 'index.handler', '--event', join(dir, 'event.json')],
+        ...['--timeout-ms', '90000', '--memory-mb', '256'],
+      ],
+      { stdio: 'ignore' },
+    );
+    const env = await startEnv({ ...COST, memoryMb: 128 });
+    const base = dirname(groups(env).memory);
+    const left = join(base, `${cli.pid}-1`);
+    let pids: number[] = [];
+    for (let i = 0; i < 300 && pids.length === 0; i++) {
+      await sleep(100);
+      if (existsSync(left)) pids = read(left, 'cgroup.procs').split('\n').filter(Boolean).map(Number);
+    }
+    expect(pids.length, 'the CLI run never put a process in its group').toBeGreaterThan(0);
+    const exited = new Promise((r) => cli.once('exit', r));
+    cli.kill('SIGKILL');
+    await exited;
+    expect(existsSync(left)).toBe(true);
+    // The next environment made anywhere removes it, and kills what was still in it.
+    const next = await startEnv({ ...COST, memoryMb: 128 });
+    expect(next.cgroups).toBeDefined();
+    expect(existsSync(left)).toBe(false);
+    for (const pid of pids) expect(['gone', 'Z']).toContain(stateOf(pid));
   });
 
   it('removes its groups when the environment is disposed', async () => {

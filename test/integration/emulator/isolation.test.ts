@@ -3,10 +3,13 @@
 // host reached over a link-local pair).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LambdaEnvironment } from '../../../src/local/index.js';
+import { startCollector } from '../../helpers/collector.js';
+import { freePort } from '../../helpers/ports.js';
+import { collect, emptyIds, expectExactlyOnce, type RelayEnv, startRelayEnv } from '../extension/harness.js';
 import { fn, probeLayer, startEnv, tempDir, writeExecutable } from './helpers.js';
 
 const COST = { codeDir: fn('cost'), handler: 'index.handler' } as const;
@@ -126,6 +129,49 @@ describe("network 'isolated'", () => {
       }
     } finally {
       await peer.close();
+    }
+  });
+
+  it('runs the relay layer unchanged: telemetry reaches it at sandbox.localdomain, and it exports to a host peer', async () => {
+    const collector = await startCollector();
+    // The collector listens on loopback; a relay on the environment's host address forwards to it.
+    const relayPort = await freePort();
+    const forward = net.createServer((s) => {
+      const upstream = net.connect(Number(new URL(collector.httpEndpoint).port), '127.0.0.1');
+      s.pipe(upstream).pipe(s);
+      s.on('error', () => upstream.destroy());
+      upstream.on('error', () => s.destroy());
+    });
+    let relay: RelayEnv | undefined;
+    try {
+      relay = await startRelayEnv(collector, {
+        flush: 'end',
+        config: { network: 'isolated' },
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://$OTEL_RELAY_EMULATOR_HOST:${relayPort}` },
+      });
+      const env = relay.env;
+      await new Promise<void>((r) => forward.listen(relayPort, env.emulatorHost, r));
+      expect(env.isolation).toBe('mount+network');
+      expect(env.variables('extension').OTEL_EXPORTER_OTLP_ENDPOINT).toBe(
+        `http://${env.emulatorHost}:${relayPort}`,
+      );
+      const subscription = await env.waitForRecord((t) => t.type === 'platform.telemetrySubscription');
+      expect(subscription.record).toMatchObject({ name: 'otel-relay' });
+      const sent = emptyIds();
+      for (let i = 0; i < 3; i++) {
+        const r = await env.invoke({ tag: `isolated-${i}-${Date.now()}`, spans: 2, logs: 1, points: 1 });
+        expect(r.status, env.output()).toBe('success');
+        collect(sent, r.response);
+      }
+      const shutdown = await env.shutdown();
+      expect(shutdown.extensions).toEqual([expect.objectContaining({ name: 'otel-relay', state: 'Exited' })]);
+      await expectExactlyOnce(collector, sent);
+      // The platform's deliveries to the relay's Telemetry API listener all went through.
+      expect(env.output()).not.toMatch(/telemetry delivery to otel-relay failed/);
+    } finally {
+      await relay?.env.dispose();
+      forward.close();
+      await collector.stop();
     }
   });
 

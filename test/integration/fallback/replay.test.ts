@@ -70,6 +70,14 @@ afterAll(async () => {
   await Promise.all([s3?.stop(), collector?.stop()]);
 });
 
+/** The last JSON progress line replay wrote to stderr; every stderr line must be one. */
+function lastProgress(stderr: string): Record<string, unknown> {
+  const lines = stderr.trim().split('\n');
+  const parsed = lines.map((l) => JSON.parse(l) as { progress: Record<string, unknown> });
+  for (const p of parsed) expect(p.progress).toBeDefined();
+  return parsed.at(-1)!.progress;
+}
+
 describe('replay', () => {
   it('re-sends S3 objects in the time range to the collector and deletes them, and a second run finds nothing', async () => {
     const inRange = await tracesRequest(['a1', 'a2', 'a3']);
@@ -83,7 +91,12 @@ describe('replay', () => {
     const inLastDay = ['--from', 's3://replay-src/fb', '--to', collector.httpEndpoint, '--since', '1d'];
 
     const dry = await cli([...inLastDay, '--dry-run']);
-    expect(dry.stderr).toBe('');
+    // Not a terminal: progress goes to stderr as JSON lines, the last one for the whole run.
+    expect(lastProgress(dry.stderr)).toMatchObject({
+      objects: { done: 1, total: 1 },
+      items: 3,
+      etaSeconds: 0,
+    });
     expect(dry.code).toBe(0);
     // The list names each object with its signal, items and stored bytes, then the summary.
     const stored = (await s3.listObjects('replay-src', 'fb/')).find((o) => o.key === k1);
@@ -219,7 +232,7 @@ describe('replay', () => {
     const grpcTarget = collector.grpcEndpoint.replace(/^http:/, 'grpc:');
 
     const res = await cli(['--from', 's3://replay-src/grpc', '--to', grpcTarget, '--json']);
-    expect(res.stderr).toBe('');
+    expect(lastProgress(res.stderr)).toMatchObject({ objects: { done: 2, total: 2 }, etaSeconds: 0 });
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({
       protocol: 'grpc',

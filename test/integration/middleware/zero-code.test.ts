@@ -16,6 +16,7 @@ import { type MotoServer, startMotoServer } from '../../helpers/moto.js';
 import { NODE_MAJORS, nodeBinary } from '../../helpers/node-versions.js';
 import { printLogsOnFailure } from '../../helpers/peer-logs.js';
 import { freePort } from '../../helpers/ports.js';
+import { type PostgresServer, startPostgres } from '../../helpers/postgres.js';
 
 const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CLIENT = 3;
@@ -29,12 +30,13 @@ const variants = [
 describe('zero-code wrapper in the emulator: plain handlers get invocation and CLIENT spans', () => {
   let collector: CollectorPeer;
   let moto: MotoServer;
+  let postgres: PostgresServer;
   let target: Server;
   let targetUrl: string;
   let env: LambdaEnvironment | undefined;
 
   beforeAll(async () => {
-    [collector, moto] = await Promise.all([startCollector(), startMotoServer()]);
+    [collector, moto, postgres] = await Promise.all([startCollector(), startMotoServer(), startPostgres()]);
     target = createServer((req, res) => res.writeHead(req.url === '/fetch' ? 202 : 200).end('ok'));
     target.listen(0, '127.0.0.1');
     await once(target, 'listening');
@@ -42,7 +44,7 @@ describe('zero-code wrapper in the emulator: plain handlers get invocation and C
   }, 120_000);
   afterAll(async () => {
     target?.close();
-    await Promise.all([collector?.stop(), moto?.stop()]);
+    await Promise.all([collector?.stop(), moto?.stop(), postgres?.remove()]);
   });
   afterEach(async () => {
     await env?.dispose();
@@ -106,5 +108,49 @@ describe('zero-code wrapper in the emulator: plain handlers get invocation and C
         expect(clients).toHaveLength(3);
       }, 90_000);
     }
+  }
+
+  for (const major of NODE_MAJORS) {
+    it(`Node ${major}, pg (opt-in) against a real PostgreSQL: the query is a CLIENT span of the invocation`, async () => {
+      const functionName = `zc-pg-${major}-${randomUUID().slice(0, 8)}`;
+      env = await LambdaEnvironment.start({
+        codeDir: resolve(fixtures, 'pg'),
+        handler: 'index.handler',
+        layers: [resolve(repoRoot, 'dist/layer')],
+        functionName,
+        timeoutMs: 15_000,
+        nodePath: await nodeBinary(major),
+        env: {
+          AWS_LAMBDA_EXEC_WRAPPER: resolve(repoRoot, 'dist/layer/otel-relay-handler'),
+          OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,undici,aws-sdk,pg',
+          OTEL_RELAY_HTTP_PORT: String(await freePort()),
+          OTEL_RELAY_GRPC_PORT: String(await freePort()),
+          OTEL_EXPORTER_OTLP_ENDPOINT: collector.httpEndpoint,
+          OTEL_RELAY_FLUSH: 'end',
+        },
+      });
+      const r = await env.invoke({ databaseUrl: postgres.url });
+      expect(r.status, env.output()).toBe('success');
+      expect(r.response).toEqual({ answer: 42 });
+      await env.shutdown();
+
+      const received = await collector.waitFor(
+        (x) =>
+          x.spans().some((s) => s.resource['faas.name'] === functionName && s.raw.kind === SPAN_KIND_CLIENT),
+        20_000,
+      );
+      const mine = received.spans().filter((s) => s.resource['faas.name'] === functionName);
+      const server = mine.find((s) => s.raw.kind === SPAN_KIND_SERVER);
+      const query = mine.find(
+        (s) =>
+          s.raw.kind === SPAN_KIND_CLIENT &&
+          String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? '').includes(
+            'SELECT 40 + 2',
+          ),
+      );
+      expect(query, mine.map((s) => s.name).join(', ')).toBeDefined();
+      expect(query?.parentSpanId).toBe(server?.spanId);
+      expect(query?.traceId).toBe(server?.traceId);
+    }, 90_000);
   }
 });

@@ -41,7 +41,7 @@ describe.skipIf(skipReason !== undefined)(
             layers: layer.layers,
             functionName,
             timeoutMs: 10_000,
-            env: { BENCH_OTLP_ENDPOINT: layer.endpoint },
+            env: { ...layer.env, BENCH_OTLP_ENDPOINT: layer.endpoint },
           });
 
           // Act: three invocations, then the end of the environment.

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   discoverExtensions,
   EXTENSION_EXCLUDED_VARIABLES,
+  expandEmulatorHost,
   extensionVariables,
   mergeLayers,
   runtimeVariables,
@@ -103,5 +104,25 @@ describe('variables', () => {
     expect(ext.NODE_OPTIONS).toBe('--enable-source-maps');
     expect(ext.AWS_LAMBDA_RUNTIME_API).toBe('127.0.0.1:1234');
     expect(ext.OTEL_RELAY_EMULATOR_HOST).toBe('169.254.200.1');
+  });
+});
+
+describe('expandEmulatorHost', () => {
+  it('puts the host address where a customer value names OTEL_RELAY_EMULATOR_HOST', () => {
+    expect(
+      expandEmulatorHost(
+        {
+          OTEL_EXPORTER_OTLP_ENDPOINT: 'http://$OTEL_RELAY_EMULATOR_HOST:4318',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell-like form, on purpose
+          B: '${OTEL_RELAY_EMULATOR_HOST}/$OTEL_RELAY_EMULATOR_HOSTNAME',
+          C: 'plain',
+        },
+        '169.254.200.1',
+      ),
+    ).toEqual({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://169.254.200.1:4318',
+      B: '169.254.200.1/$OTEL_RELAY_EMULATOR_HOSTNAME',
+      C: 'plain',
+    });
   });
 });

@@ -1,0 +1,2 @@
+export const PROMETHEUS_VERSION: string;
+export function ensurePrometheus(opts?: { verbose?: boolean }): Promise<string>;
