@@ -15,6 +15,9 @@ const ALL: readonly Signal[] = ['traces', 'metrics', 'logs'];
 
 export const DESTINATIONS: Readonly<Record<string, DestinationEntry>> = {
   otlp: { signals: ALL },
+  kafka: { signals: ALL, load: () => import('./kafka/index.js') },
+  redis: { signals: ALL, load: () => import('./redis/index.js') },
+  postgres: { signals: ALL, load: () => import('./postgres/index.js') },
 };
 
 /** The names a signal may be routed to (its OTEL_RELAY_<SIGNAL>_EXPORTER values, besides `none`). */
