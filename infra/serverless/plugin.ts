@@ -11,6 +11,7 @@
 //       fallbackS3Uri: s3://bucket/otel-relay/      # optional, granted s3:PutObject on the prefix
 //       functions: [ordersApi]                      # optional; default every Node.js function
 //       layerArn: arn:aws:lambda:…:layer:…:3        # optional; a published version instead of the zip
+//       zeroCode: true                              # optional; AWS_LAMBDA_EXEC_WRAPPER=/opt/otel-relay-handler
 import { COMPATIBLE_ARCHITECTURES, COMPATIBLE_RUNTIMES } from '../../src/cli/lambda/layers.js';
 import {
   RELAY_ENV,
@@ -20,6 +21,7 @@ import {
   validateS3Uri,
   validateSecretArn,
 } from '../../src/cli/lambda/settings.js';
+import { checkExecWrapper, EXEC_WRAPPER_ENV, ZERO_CODE_WRAPPER } from '../../src/cli/lambda/zero-code.js';
 import { packagedLayerZip } from '../../src/cli/package/index.js';
 
 /** The layer's key under `layers:`; the framework names its resource OtelRelayLambdaLayer. */
@@ -33,6 +35,7 @@ interface RelayCustom {
   fallbackS3Uri?: string;
   functions?: string[];
   layerArn?: string;
+  zeroCode?: boolean;
 }
 
 interface FunctionConfig {
@@ -148,6 +151,11 @@ class OtelRelayServerlessPlugin {
       fn.layers = present ? layers : [...layers, layer];
       // The function's own values win: a per-function flush override stays.
       fn.environment = { ...env, ...(fn.environment ?? {}) };
+      if (custom.zeroCode) {
+        const own = Object.fromEntries(Object.entries(fn.environment).map(([k, v]) => [k, String(v)]));
+        checkExecWrapper(name, own, (m) => new this.serverless.classes.Error(`lambda-otel-relay: ${m}`));
+        fn.environment[EXEC_WRAPPER_ENV] = ZERO_CODE_WRAPPER;
+      }
     }
 
     const statements = requiredStatements({
