@@ -318,7 +318,7 @@ describe('chaos: a full buffer', () => {
     const where = await account(prefix, relay);
     expect(await exactlyOnce(relay, sent, where)).toEqual([]);
     expect(only(where.collector, sent).length + where.spool.length).toBe(sent.length);
-    expect(relay.env.output()).toMatch(/"dropped":0\b/);
+    expect(relay.env.output()).toContain('"dropped":{"traces":0,"metrics":0,"logs":0}');
     expect(relay.env.output()).not.toMatch(/spans dropped/);
   });
 });
@@ -394,7 +394,7 @@ describe('chaos: collector faults', () => {
     });
   }
 
-  it('drops and counts batches the collector rejects with 400, without retrying or spilling them', async () => {
+  it('counts batches the collector rejects with 400 as rejected, without retrying or spilling them', async () => {
     const prefix = `s${++scenario}`;
     const p = await proxy(collector.httpEndpoint, { kind: 'status', status: 400, body: 'bad data' });
     relay = await startRelayEnv({
@@ -408,11 +408,12 @@ describe('chaos: collector faults', () => {
     expect(where.spool).toEqual([]);
     expect(p.requests).toHaveLength(2);
     expect(relay.env.output()).toMatch(
-      /3 spans dropped: the collector rejected them as invalid \(collector answered 400/,
+      /3 spans rejected: the collector rejected them as invalid \(collector answered 400/,
     );
-    // One line per dropped batch, not one from the Delivery and another from the flush pipeline.
-    expect(relay.env.output().match(/spans dropped/g)).toHaveLength(2);
-    expect(relay.env.output()).toMatch(/"dropped":6/);
+    // One line per rejected batch, not one from the Delivery and another from the flush pipeline.
+    expect(relay.env.output().match(/spans rejected:/g)).toHaveLength(2);
+    // Refused data is `rejected` in the ledger, not `dropped`.
+    expect(relay.env.output()).toMatch(/"rejected":\{"traces":6,/);
   });
 
   it('honours Retry-After on 429: no retry inside the budget, S3 instead, and the collector left alone', async () => {
@@ -512,7 +513,7 @@ describe('chaos: S3 faults', () => {
     expectCleanShutdown(await relay.env.shutdown());
     expect(await spanIdsInSpool(relay.spoolDir)).toEqual([]);
     expect(relay.env.output()).toMatch(new RegExp(`${ids.length} spans dropped: .*does not fit`));
-    expect(relay.env.output()).toMatch(new RegExp(`"dropped":${ids.length}`));
+    expect(relay.env.output()).toMatch(new RegExp(`"dropped":\\{"traces":${ids.length},`));
   });
 });
 

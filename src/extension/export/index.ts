@@ -1,12 +1,11 @@
-// Public surface of export/: the seam types, the exporters, the default Delivery.
+// Public surface of export/: the seam types, the exporters, the refusal classification.
 
+export { createOtlpExporter, GRPC_EXPORT_PATHS, parseRetryAfter } from './otlp-exporter.js';
 export {
   classifyRefusal,
-  createSingleAttemptDelivery,
   type RefusalClass,
   refusalMeaning,
-} from './delivery.js';
-export { createOtlpExporter, GRPC_EXPORT_PATHS, parseRetryAfter } from './otlp-exporter.js';
+} from './refusal.js';
 export {
   createSecretHeadersExporter,
   type HeaderMap,

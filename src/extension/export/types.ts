@@ -79,6 +79,22 @@ export type DeliveryResult =
    */
   | { kind: 'dropped'; items: number; reason: string; detail?: string }
   /**
+   * Refused for good by the destination (it judged the data: HTTP 400/413/415/422, gRPC
+   * INVALID_ARGUMENT): re-sending cannot succeed. Counted as `rejected` in the ledger; `detail` is logged.
+   */
+  | { kind: 'rejected'; items: number; reason: string; detail?: string }
+  /**
+   * Processors removed `filtered` items on purpose (counted as `filtered`, by `reason`); what was left,
+   * if anything, went on as `rest`.
+   */
+  | {
+      kind: 'filtered';
+      items: number;
+      filtered: number;
+      reason: string;
+      rest?: { batch: Batch; result: DeliveryResult };
+    }
+  /**
    * The collector refused the batch as too large (413), so it was sent again in parts, split between
    * its top-level entries; each part is accounted for by its own result (a `retained` part goes back
    * to the buffer as its own batch).
@@ -112,15 +128,21 @@ export interface DeliveryContext {
   env: Readonly<Record<string, string | undefined>>;
   clock: Clock;
   log: Logger;
+  /**
+   * The destination this chain serves, when it is not the default OTLP one: its breaker is named after
+   * it, and what it spills is marked with it (spool subdirectory `<dir>/<name>`, S3 key prefix
+   * `<prefix>/destination=<name>`), so that replay sends it back to the same destination.
+   */
+  destination?: string;
   /** The fallback's settings, read with the rest of the config; when absent the Delivery reads them. */
   fallback?: FallbackConfig;
   /** Counts an invalid setting the Delivery read (it logs the line itself) in self-telemetry. Optional. */
   onConfigProblem?: (problem: string) => void;
   /**
-   * Counts items dropped outside a DeliveryResult (e.g. a spooled batch the collector rejects when it
-   * is replayed) in self-telemetry; the Delivery logs the line itself. Optional.
+   * A spilled batch was settled later (replayed: `exported`; refused on replay: `rejected`): the ledger
+   * moves its items out of `spilled`. Optional.
    */
-  onDropped?: (signal: Signal, reason: string, items: number) => void;
+  onSpilledSettled?: (signal: Signal, state: 'exported' | 'rejected', items: number) => void;
 }
 
 export type DeliveryFactory = (ctx: DeliveryContext) => Delivery;

@@ -2,6 +2,7 @@
 // breaker; what the collector does not take goes to S3, then to the /tmp spool; spooled batches are
 // re-sent, oldest first, ahead of new data once the collector answers again. Every item ends up in
 // exactly one DeliveryResult, and the counters below say where.
+import { join } from 'node:path';
 import type { S3Client } from '../../aws/index.js';
 import { joinRequests, type RequestEntry, validateAndSplit } from '../../otlp/index.js';
 import { CircuitBreaker } from '../export/breaker.js';
@@ -21,6 +22,8 @@ export interface FallbackCounters {
   spoolFiles: number;
   replayedItems: number;
   replayedFiles: number;
+  /** Refused for good by the destination (partial_success rejections are counted by the flush). */
+  rejectedItems: number;
   droppedItems: Record<string, number>;
 }
 
@@ -68,6 +71,18 @@ export function splitInHalves(batch: Batch): [Batch, Batch] | undefined {
   return [part(entries.slice(0, at)), part(entries.slice(at))];
 }
 
+/** The fallback config of one named destination: its own spool directory and S3 key prefix. */
+export function markedFor(config: FallbackConfig, destination: string): FallbackConfig {
+  const marked: FallbackConfig = { ...config, spoolDir: join(config.spoolDir, destination) };
+  if (config.s3) {
+    const prefix = config.s3.prefix
+      ? `${config.s3.prefix}/destination=${destination}`
+      : `destination=${destination}`;
+    marked.s3 = { ...config.s3, prefix };
+  }
+  return marked;
+}
+
 export function createFallbackDelivery(
   ctx: DeliveryContext,
   options: FallbackDeliveryOptions = {},
@@ -86,9 +101,10 @@ export function createFallbackDelivery(
   }
   const now = () => clock.now();
   const sleep = options.sleep ?? abortableSleep;
+  if (ctx.destination) config = markedFor(config, ctx.destination);
 
   const collectorBreaker = new CircuitBreaker({
-    name: 'collector',
+    name: ctx.destination ?? 'collector',
     failureThreshold: config.breakerThreshold,
     openMs: config.breakerOpenMs,
     maxOpenMs: config.breakerMaxOpenMs,
@@ -139,6 +155,7 @@ export function createFallbackDelivery(
     spoolFiles: 0,
     replayedItems: 0,
     replayedFiles: 0,
+    rejectedItems: 0,
     droppedItems: {},
   };
   // Counted here; the flush pipeline logs the one line that says so, with `detail`.
@@ -231,6 +248,7 @@ export function createFallbackDelivery(
         spoolBacklog = Math.max(0, (spoolBacklog ?? 0) - 1);
         counters.replayedItems += entry.items;
         counters.replayedFiles++;
+        ctx.onSpilledSettled?.(entry.signal, 'exported', entry.items);
         run.files++;
         run.items += entry.items;
         log.debug(`${itemsText(entry.signal, entry.items)} replayed from ${entry.path}`, {
@@ -256,11 +274,10 @@ export function createFallbackDelivery(
         }
         await spool.remove(entry);
         spoolBacklog = Math.max(0, (spoolBacklog ?? 0) - 1);
-        counters.droppedItems['rejected-by-collector'] =
-          (counters.droppedItems['rejected-by-collector'] ?? 0) + entry.items;
-        ctx.onDropped?.(entry.signal, 'rejected-by-collector', entry.items);
+        counters.rejectedItems += entry.items;
+        ctx.onSpilledSettled?.(entry.signal, 'rejected', entry.items);
         log.error(
-          `${itemsText(entry.signal, entry.items)} from ${entry.path} dropped: ${refusalMeaning(outcome.status)} (${outcome.reason})`,
+          `${itemsText(entry.signal, entry.items)} from ${entry.path} rejected: ${refusalMeaning(outcome.status)} (${outcome.reason})`,
         );
         continue;
       }
@@ -327,13 +344,16 @@ export function createFallbackDelivery(
                 parts.push({ batch: half, result: await delivery.deliver(half, budget) });
               return { kind: 'split', items: batch.items, parts };
             }
-            return drop(
-              batch,
-              'rejected-by-collector',
-              out.status === 413
-                ? `${meaning}; it is one resource's data and cannot be split further`
-                : meaning,
-            );
+            counters.rejectedItems += batch.items;
+            return {
+              kind: 'rejected',
+              items: batch.items,
+              reason: 'rejected-by-destination',
+              detail:
+                out.status === 413
+                  ? `${meaning}; it is one resource's data and cannot be split further`
+                  : meaning,
+            };
           }
           if (refusal === 'unavailable') {
             // Credentials, path or proxy: nothing will get through until the configuration changes, so

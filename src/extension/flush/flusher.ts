@@ -186,9 +186,22 @@ export class Flusher {
     switch (result.kind) {
       case 'exported':
         this.stats.exported[signal] += result.items - result.rejected;
-        this.stats.rejectedByCollector[signal] += result.rejected;
+        this.stats.rejected[signal] += result.rejected;
         sum.exported += result.items;
         return 'next';
+      case 'rejected':
+        this.stats.rejected[signal] += result.items;
+        sum.dropped += result.items;
+        this.log.error(`${itemsText(signal, result.items)} rejected: ${result.detail ?? result.reason}`, {
+          signal,
+          items: result.items,
+          reason: result.reason,
+        });
+        return 'next';
+      case 'filtered':
+        this.stats.filter(result.reason, signal, result.filtered);
+        if (!result.rest) return 'next';
+        return this.account(signal, result.rest.batch, result.rest.result, budget, sum, from);
       case 'spilled':
         this.stats.spilled[signal] += result.items;
         sum.spilled += result.items;

@@ -15,7 +15,6 @@ import {
   secretsManagerFetch,
   withHeaders,
 } from '../export/index.js';
-import { createDelivery as createFallbackDelivery } from '../fallback/index.js';
 import {
   ArrivalPredictor,
   decideAtInvocationEnd,
@@ -25,6 +24,7 @@ import {
   invokeFlushDeadline,
 } from '../flush/index.js';
 import { itemsText } from '../log.js';
+import { buildDelivery } from '../pipeline/index.js';
 import { PlatformTelemetry } from '../platform/index.js';
 import {
   InflightBodies,
@@ -136,14 +136,15 @@ export class RelayCore {
         makeExporter({ ...config, exporters: withHeaders(config.exporters, headers) }, clock),
       );
     } else exporter = makeExporter(config, clock);
-    const delivery = (opts.createDelivery ?? createFallbackDelivery)({
+    const delivery = await buildDelivery({
+      config,
       exporter,
       env: opts.env,
-      fallback: config.fallback,
       clock,
       log,
+      stats,
+      createDelivery: opts.createDelivery,
       onConfigProblem: configProblem,
-      onDropped: (signal, reason, items) => stats.drop(reason, signal, items),
     });
     const flusher = new Flusher(buffer, delivery, stats, clock, log);
     const core = new RelayCore(
@@ -293,11 +294,7 @@ export class RelayCore {
           this.stats.drop('invalid_platform_telemetry', signal, items);
           return;
         }
-        const res = this.buffer.add(signal, [{ body, items }]);
-        this.stats.received[signal] += items - res.rejectedOwn;
-        for (const [s, n] of Object.entries(res.dropped) as [Signal, number][])
-          this.stats.drop('buffer_full', s, n);
-        this.stats.drop('buffer_full', signal, res.rejectedOwn);
+        this.admitOwn(signal, body, items);
       },
       this.config.platformLogs,
     );
@@ -488,13 +485,8 @@ export class RelayCore {
         `shutdown (${ev.shutdownReason}): ${lost.map(([s, n]) => itemsText(s, n)).join(', ')} could not be delivered or spilled before the deadline and are lost`,
       );
     }
-    log.info('otel-relay shut down', {
-      reason: ev.shutdownReason,
-      received: this.stats.received,
-      exported: this.stats.exported,
-      spilled: this.stats.spilled,
-      dropped: this.stats.droppedTotal(),
-    });
+    // The ledger: its shape is a documented contract (docs/failure-handling.md).
+    log.info('otel-relay shut down', { reason: ev.shutdownReason, ...this.stats.ledger() });
     await this.close();
   }
 
@@ -560,6 +552,18 @@ export class RelayCore {
     };
   }
 
+  /**
+   * Data the relay makes itself (platform telemetry, self-telemetry) enters the buffer and the ledger
+   * here: received, and what a full buffer evicts or refuses counted as dropped, like ingest does.
+   */
+  private admitOwn(signal: Signal, body: Uint8Array, items: number): void {
+    const res = this.buffer.add(signal, [{ body, items }]);
+    this.stats.received[signal] += items;
+    for (const [s, n] of Object.entries(res.dropped) as [Signal, number][])
+      this.stats.drop('buffer_full', s, n);
+    this.stats.drop('buffer_full', signal, res.rejectedOwn);
+  }
+
   private maybeEmitSelfTelemetry(force: boolean): void {
     if (!this.config.selfTelemetry || this.loop) return;
     const now = this.opts.clock.now();
@@ -581,7 +585,7 @@ export class RelayCore {
       );
       // Walked like any request: nothing unvalidated reaches a batch, our own encoding included.
       validateExportRequest('metrics', body);
-      this.buffer.add('metrics', [{ body, items: points }]);
+      this.admitOwn('metrics', body, points);
       this.stats.flushDurationsMs.length = 0;
       this.stats.postRuntimeMs.length = 0;
     } catch (err) {

@@ -48,6 +48,11 @@ export function loadConfig(env: Env): LoadedConfig {
     managedInstances: isManagedInstances(env, problems),
     exporters,
     fallback: readFallback(env, problems),
+    routes: {
+      traces: read(env, S.TRACES_EXPORTER, problems),
+      metrics: read(env, S.METRICS_EXPORTER, problems),
+      logs: read(env, S.LOGS_EXPORTER, problems),
+    },
   };
   const secretArn = read(env, HEADERS_SECRET_ARN, problems);
   if (secretArn !== undefined) config.headersSecretArn = secretArn;

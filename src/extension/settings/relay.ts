@@ -2,7 +2,18 @@
 // per variable; the loaders (load.ts) read only through these entries.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { boolean, integer, optionalText, type Parser, port, type Setting, setting } from './registry.js';
+import { destinationNames } from '../destinations/index.js';
+import type { Signal } from '../export/types.js';
+import {
+  boolean,
+  integer,
+  nameList,
+  optionalText,
+  type Parser,
+  port,
+  type Setting,
+  setting,
+} from './registry.js';
 import type { FlushStrategy } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -153,6 +164,25 @@ export const PLATFORM_LOGS = setting({
   description: "With layer-only mode: the function's log lines as OTLP logs.",
 });
 
+// ---- destinations ----
+function exporterSelection(signal: Signal) {
+  return setting<readonly string[]>({
+    name: `OTEL_RELAY_${signal.toUpperCase()}_EXPORTER`,
+    group: 'destinations',
+    default: ['otlp'],
+    parse: nameList(destinationNames(signal)),
+    description: `Where ${signal} go: a comma-separated list of destinations (each gets every batch, with its own retry, breaker and fallback), or \`none\` to discard them (counted as \`filtered\`).`,
+  });
+}
+export const TRACES_EXPORTER = exporterSelection('traces');
+export const METRICS_EXPORTER = exporterSelection('metrics');
+export const LOGS_EXPORTER = exporterSelection('logs');
+export const EXPORTER_SELECTION: Readonly<Record<Signal, Setting<readonly string[]>>> = {
+  traces: TRACES_EXPORTER,
+  metrics: METRICS_EXPORTER,
+  logs: LOGS_EXPORTER,
+};
+
 // ---- fallback ----
 export const FALLBACK_S3_URI = setting({
   name: 'OTEL_RELAY_FALLBACK_S3_URI',
@@ -269,6 +299,9 @@ export const RELAY_SETTINGS: readonly Setting[] = [
   SELF_TELEMETRY,
   PLATFORM_TELEMETRY,
   PLATFORM_LOGS,
+  TRACES_EXPORTER,
+  METRICS_EXPORTER,
+  LOGS_EXPORTER,
 ];
 
 export const FALLBACK_SETTINGS: readonly Setting[] = [

@@ -105,6 +105,8 @@ export interface RelayConfig {
    */
   headersSecretArn?: string;
   fallback: FallbackConfig;
+  /** Per signal, the destinations each batch goes to, by name (empty: `none`). */
+  routes: Record<Signal, readonly string[]>;
 }
 
 export interface LoadedConfig {

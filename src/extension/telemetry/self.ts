@@ -97,18 +97,54 @@ export function encodeSelfMetrics(
         'Items written to the fallback (S3 or /tmp)',
         perSignal(stats.spilled),
       );
-      const dropped: { attrs: Attr[]; value: number }[] = [];
-      for (const [reason, per] of Object.entries(stats.dropped)) {
-        for (const s of SIGNALS)
-          dropped.push({
+      sum(
+        'otel_relay.items.rejected',
+        '{item}',
+        'Items a destination refused for good (partial success, invalid data)',
+        perSignal(stats.rejected),
+      );
+      sum(
+        'otel_relay.items.replayed',
+        '{item}',
+        'Spilled items a replay delivered (moved from spilled to exported)',
+        perSignal(stats.replayed),
+      );
+      const byReason = (counts: Record<string, Record<Signal, number>>) =>
+        Object.entries(counts).flatMap(([reason, per]) =>
+          SIGNALS.map((s) => ({
             attrs: [
               ['signal', s],
               ['reason', reason],
-            ],
+            ] as Attr[],
             value: per[s],
-          });
-      }
+          })),
+        );
+      const dropped = byReason(stats.dropped);
       if (dropped.length > 0) sum('otel_relay.items.dropped', '{item}', 'Items lost, by reason', dropped);
+      const filtered = byReason(stats.filtered);
+      if (filtered.length > 0)
+        sum('otel_relay.items.filtered', '{item}', 'Items removed on purpose, by reason', filtered);
+      const lines = Object.entries(stats.destinations);
+      if (lines.length > 1) {
+        const states = ['offered', 'exported', 'spilled', 'rejected', 'dropped', 'replayed'] as const;
+        sum(
+          'otel_relay.destination.items',
+          '{item}',
+          'Per destination: items offered to it and the state each ended in',
+          lines.flatMap(([name, line]) =>
+            states.flatMap((state) =>
+              SIGNALS.map((s) => ({
+                attrs: [
+                  ['destination', name],
+                  ['signal', s],
+                  ['state', state],
+                ] as Attr[],
+                value: line[state][s],
+              })),
+            ),
+          ),
+        );
+      }
       sum(
         'otel_relay.export.requests',
         '{request}',

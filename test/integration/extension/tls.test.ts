@@ -106,7 +106,7 @@ describe('TLS to the collector', () => {
       // Assess
       await expectExactlyOnce(suite.collector, sent);
       expect(relay.env.output()).not.toMatch(/spooled to|spilled to/);
-      expect(relay.env.output()).toContain('"dropped":0');
+      expect(relay.env.output()).toContain('"dropped":{"traces":0,"metrics":0,"logs":0}');
     });
   }
 

@@ -122,11 +122,11 @@ describe('a platform that is silent or answers garbage', () => {
       const summary = JSON.parse((await run.waitForOutput(/^.*"otel-relay shut down".*$/m))[0]) as {
         received: { traces: number };
         spilled: { traces: number };
-        dropped: number;
+        dropped: { traces: number };
       };
       expect(summary.received.traces).toBe(4);
       expect(summary.spilled.traces).toBe(4);
-      expect(summary.dropped).toBe(0);
+      expect(summary.dropped.traces).toBe(0);
     } finally {
       await collector.close();
     }
@@ -223,14 +223,14 @@ describe('a flood faster than export', () => {
         received: { traces: number };
         exported: { traces: number };
         spilled: { traces: number };
-        dropped: number;
+        dropped: { traces: number };
       };
       expect(summary.received.traces).toBe(4000);
       // The buffer and its eviction queue hold far fewer than 4,000 spans: some were dropped, what was
       // evicted in time was spilled, and every one is counted.
-      expect(summary.dropped).toBeGreaterThan(0);
+      expect(summary.dropped.traces).toBeGreaterThan(0);
       expect(summary.spilled.traces).toBeGreaterThan(0);
-      expect(summary.exported.traces + summary.spilled.traces + summary.dropped).toBe(4000);
+      expect(summary.exported.traces + summary.spilled.traces + summary.dropped.traces).toBe(4000);
     } finally {
       await collector.close();
     }

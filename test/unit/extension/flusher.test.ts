@@ -20,19 +20,20 @@ function setup(deliver: (batch: Batch) => DeliveryResult) {
 }
 
 describe('Flusher accounting', () => {
-  it('logs a dropped batch once, saying what it was and what happened to it', async () => {
+  it('logs a rejected batch once, saying what it was and what happened to it, and counts it as rejected', async () => {
     const t = setup((b) => ({
-      kind: 'dropped',
+      kind: 'rejected',
       items: b.items,
-      reason: 'rejected-by-collector',
+      reason: 'rejected-by-destination',
       detail: 'the collector rejected them as invalid (collector answered 400 for traces: bad)',
     }));
     t.buffer.add('traces', [{ body: await traceRequest(3), items: 3 }]);
     await t.flusher.flush(t.clock.now() + 1000, 'invoke');
     expect(t.log.lines.filter((l) => l.level !== 'debug').map((l) => `${l.level} ${l.msg}`)).toEqual([
-      'error 3 spans dropped: the collector rejected them as invalid (collector answered 400 for traces: bad)',
+      'error 3 spans rejected: the collector rejected them as invalid (collector answered 400 for traces: bad)',
     ]);
-    expect(t.stats.droppedTotal()).toBe(3);
+    expect(t.stats.rejected.traces).toBe(3);
+    expect(t.stats.droppedTotal()).toBe(0);
   });
 
   it('accounts for each part of a split batch, and puts a retained part back as its own batch', async () => {

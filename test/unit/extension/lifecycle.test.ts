@@ -97,6 +97,45 @@ describe('extension lifecycle', () => {
     expect(collector.requests).toHaveLength(1);
   });
 
+  it('ends with a "shut down" line whose ledger counts partial_success rejections as rejected, and balances', async () => {
+    // Regression: rejected items were counted nowhere the final line showed (received 40 = exported +
+    // spilled + dropped did not hold). The collector rejects one span per request.
+    collector.respond = () => ({
+      status: 200,
+      headers: { 'content-type': 'application/x-protobuf' },
+      // ExportTraceServiceResponse { partial_success { rejected_spans: 1, error_message: "no" } }
+      body: new Uint8Array([0x0a, 0x06, 0x08, 0x01, 0x12, 0x02, 0x6e, 0x6f]),
+    });
+    const ext = start({ OTEL_RELAY_FLUSH: 'end', OTEL_RELAY_SELF_TELEMETRY: 'true' });
+    await api.waitForNext(1);
+    const port = ext.core().httpPort!;
+    for (let i = 1; i <= 8; i++) {
+      api.push(invoke(`p${i}`));
+      await eventually(() => ext.core().stats.invocationsSeen() === i, 'INVOKE handled');
+      expect(await post(port, '/v1/traces', await traceRequest(5, `i${i}`))).toBe(200);
+      expect(await post(port, `/relay/v1/invocations/p${i}/done`, new Uint8Array())).toBe(204);
+      await api.waitForNext(i + 1);
+    }
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+    const line = ext.log.lines.find((l) => l.msg === 'otel-relay shut down');
+    const f = line?.fields as Record<string, Record<string, number>>;
+    expect(f.received?.traces).toBe(40);
+    expect(f.rejected?.traces).toBe(8);
+    expect(f.exported?.traces).toBe(32);
+    for (const state of ['received', 'exported', 'spilled', 'rejected', 'dropped', 'filtered'])
+      expect(Object.keys(f[state] ?? {}), state).toEqual(['traces', 'metrics', 'logs']);
+    for (const s of ['traces', 'metrics', 'logs']) {
+      const settled = ['exported', 'spilled', 'rejected', 'dropped', 'filtered'].reduce(
+        (n, k) => n + (f[k]?.[s] ?? 0),
+        0,
+      );
+      expect(settled, s).toBe(f.received?.[s]);
+    }
+    // Self-telemetry points are received like any data, and settled too.
+    expect(f.received?.metrics).toBeGreaterThan(0);
+  });
+
   it('waits for platform.runtimeDone of this request when there is no done signal', async () => {
     const ext = start({ OTEL_RELAY_FLUSH: 'end' });
     await api.waitForNext(1);

@@ -44,7 +44,7 @@ function harness(script: (call: number) => ExportOutcome, config: Partial<Fallba
       env: {},
       clock: { now: () => t, monotonic: () => t },
       log,
-      onDropped: (signal, reason, items) => dropped.push(`${items} ${signal} ${reason}`),
+      onSpilledSettled: (signal, state, items) => dropped.push(`${items} ${signal} ${state}`),
     },
     {
       config: {
@@ -167,14 +167,15 @@ describe('fallback Delivery', () => {
     expect(await h.delivery.spool.list()).toHaveLength(1);
   });
 
-  it('drops and counts a batch the collector rejects as bad data, saying what that means, without logging it twice', async () => {
+  it('counts a batch the collector rejects as bad data as rejected, saying what that means, without logging it twice', async () => {
     for (const status of [400, 413, 415, 3]) {
       const h = harness(() => ({ kind: 'failed', reason: `collector answered ${status}`, status }));
       const res = await h.delivery.deliver(batch(5), h.budget(1000));
-      expect(res).toMatchObject({ kind: 'dropped', items: 5, reason: 'rejected-by-collector' });
-      expect(res.kind === 'dropped' && res.detail).toMatch(/^the collector (rejected them|does not accept)/);
+      expect(res).toMatchObject({ kind: 'rejected', items: 5, reason: 'rejected-by-destination' });
+      expect(res.kind === 'rejected' && res.detail).toMatch(/^the collector (rejected them|does not accept)/);
       expect(h.calls).toHaveLength(1);
-      expect(h.delivery.counters.droppedItems).toEqual({ 'rejected-by-collector': 5 });
+      expect(h.delivery.counters.rejectedItems).toBe(5);
+      expect(h.delivery.counters.droppedItems).toEqual({});
       expect(h.delivery.collectorBreaker.state).toBe('closed');
       // The flush pipeline logs the drop, once; the Delivery only counts it.
       expect(h.lines.filter((l) => l.includes('dropped'))).toEqual([]);
@@ -205,10 +206,10 @@ describe('fallback Delivery', () => {
     expect(flat(res)).toEqual([
       ['exported', 2],
       ['exported', 3],
-      ['dropped', 40],
+      ['rejected', 40],
     ]);
     expect(h.delivery.counters.exportedItems).toBe(5);
-    expect(h.delivery.counters.droppedItems).toEqual({ 'rejected-by-collector': 40 });
+    expect(h.delivery.counters.rejectedItems).toBe(40);
   });
 
   it('replaces a spooled batch the collector finds too large by its halves, which a later replay sends', async () => {
@@ -237,16 +238,16 @@ describe('fallback Delivery', () => {
     expect(h.delivery.counters.droppedItems).toEqual({});
   });
 
-  it('drops a spooled batch the collector rejects as invalid when replayed, counted for self-telemetry and logged once', async () => {
+  it('settles a spooled batch the collector rejects as invalid when replayed as rejected, for the ledger, logged once', async () => {
     let answer: ExportOutcome = down;
     const h = harness(() => answer, { breakerThreshold: 100 });
     await h.delivery.deliver(batch(4), h.budget(1000));
     answer = { kind: 'failed', reason: 'collector answered 400 for traces: bad', status: 400 };
     await h.delivery.replay?.(h.budget(1000));
     expect(await h.delivery.spool.list()).toEqual([]);
-    expect(h.dropped).toEqual(['4 traces rejected-by-collector']);
-    expect(h.lines.filter((l) => l.includes('dropped'))).toEqual([
-      expect.stringMatching(/^error 4 spans from .* dropped: the collector rejected them as invalid/),
+    expect(h.dropped).toEqual(['4 traces rejected']);
+    expect(h.lines.filter((l) => l.includes('rejected:'))).toEqual([
+      expect.stringMatching(/^error 4 spans from .* rejected: the collector rejected them as invalid/),
     ]);
   });
 

@@ -1,5 +1,4 @@
-import { itemsText } from '../log.js';
-import type { Batch, Delivery, DeliveryContext, DeliveryResult, FlushBudget } from './types.js';
+// The one classification of a destination's refusals: what a non-retryable answer means for the data.
 
 /**
  * What a non-retryable answer of the collector means for the batch it refused:
@@ -60,39 +59,4 @@ export function refusalMeaning(status: number | undefined): string {
         ? 'the collector failed'
         : 'the collector refused them';
   }
-}
-
-/**
- * The simplest Delivery: one export attempt; what the collector did not take stays buffered for the
- * next flush. Only what the collector calls bad data (see `classifyRefusal`) is dropped, because
- * re-sending it forever would block every batch behind it.
- */
-export function createSingleAttemptDelivery(ctx: DeliveryContext): Delivery {
-  return {
-    async deliver(batch: Batch, budget: FlushBudget): Promise<DeliveryResult> {
-      const outcome = await ctx.exporter.export(batch.signal, batch.body, budget);
-      switch (outcome.kind) {
-        case 'success':
-          return { kind: 'exported', items: batch.items, rejected: 0 };
-        case 'partial':
-          ctx.log.warn(
-            `the collector accepted ${batch.items - outcome.rejected} and rejected ${itemsText(batch.signal, outcome.rejected)}`,
-            { message: outcome.message },
-          );
-          return { kind: 'exported', items: batch.items, rejected: outcome.rejected };
-        case 'retryable':
-          return { kind: 'retained', items: batch.items, reason: outcome.reason };
-        case 'failed':
-          if (classifyRefusal(outcome.status) === 'bad-data') {
-            return {
-              kind: 'dropped',
-              items: batch.items,
-              reason: 'rejected-by-collector',
-              detail: `${refusalMeaning(outcome.status)} (${outcome.reason})`,
-            };
-          }
-          return { kind: 'retained', items: batch.items, reason: outcome.reason };
-      }
-    },
-  };
 }
