@@ -15,6 +15,14 @@ const ALL: readonly Signal[] = ['traces', 'metrics', 'logs'];
 
 export const DESTINATIONS: Readonly<Record<string, DestinationEntry>> = {
   otlp: { signals: ALL },
+  console: { signals: ALL, load: () => import('./console/index.js') },
+  file: { signals: ALL, load: () => import('./file/index.js') },
+  zipkin: { signals: ['traces'], load: () => import('./zipkin/index.js') },
+  awsxray: { signals: ['traces'], load: () => import('./awsxray/index.js') },
+  prometheusremotewrite: { signals: ['metrics'], load: () => import('./prometheusremotewrite/index.js') },
+  pushgateway: { signals: ['metrics'], load: () => import('./pushgateway/index.js') },
+  emf: { signals: ['metrics'], load: () => import('./emf/index.js') },
+  awslogs: { signals: ['logs'], load: () => import('./awslogs/index.js') },
 };
 
 /** The names a signal may be routed to (its OTEL_RELAY_<SIGNAL>_EXPORTER values, besides `none`). */
