@@ -14,3 +14,4 @@ export {
   type OtelRelayProps,
   RELAY_ENVIRONMENT,
 } from './lib/relay.js';
+export { OtelRelayReplayer, type OtelRelayReplayerProps } from './lib/replayer.js';

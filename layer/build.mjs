@@ -65,6 +65,8 @@ const entries = [
     format: 'cjs',
     footer: 'module.exports = Object.assign(module.exports.default, module.exports);',
   },
+  // The replay function the OtelRelayReplayer construct deploys (handler: index.handler).
+  { src: 'src/cli/replay/lambda.ts', out: 'dist/replayer/index.mjs', format: 'esm' },
   // The demo's example function, bundled as a user would deploy it: middleware and SDK included. It
   // imports `lambda-otel-relay/middleware` (this package, by self-reference), so it comes after it.
   {

@@ -7,6 +7,7 @@ import { regionFromEnv, S3Client } from '../../aws/index.js';
 import { itemsText, parseS3Uri } from '../../extension/fallback/index.js';
 import { otlpJsonToProtobuf, SIGNALS, type Signal, validateExportRequest } from '../../otlp/index.js';
 import { ReplayProgress } from '../replay/progress.js';
+import { replayItems } from '../replay/run.js';
 import { createSender, type ReplayProtocol, resolveTarget } from '../replay/send.js';
 import { listS3, listSpool, type ReplayItem, type ReplayListing, type TimeRange } from '../replay/sources.js';
 import { UsageError } from '../usage.js';
@@ -178,11 +179,6 @@ export async function run(argv: string[]): Promise<number> {
     items: {},
     failures: [],
   };
-  const count = (item: ReplayItem) => {
-    summary.bytes += item.bytes;
-    if (item.items !== undefined) summary.items[item.signal] = (summary.items[item.signal] ?? 0) + item.items;
-  };
-
   // Objects, bytes, items, rate and ETA on stderr: a line redrawn on a terminal, JSON lines otherwise.
   const progress = new ReplayProgress({
     totalObjects: listing.items.length,
@@ -203,32 +199,12 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     const sender = createSender({ ...target, headers, timeoutMs });
     try {
-      for (const item of listing.items) {
-        let counted = false;
-        try {
-          const body = await item.load();
-          const out = await sender.send(item.signal, body, item.contentType);
-          if (!out.delivered) {
-            summary.failed++;
-            summary.failures.push({ id: item.id, reason: `${out.reason} (kept)` });
-            counted = true;
-            progress.advance(item.bytes);
-            continue;
-          }
-          summary.sent++;
-          count(item);
-          counted = true;
-          progress.advance(item.bytes, item.items ?? 0);
-          if (!values.keep) {
-            await item.remove();
-            summary.deleted++;
-          }
-        } catch (err) {
-          summary.failed++;
-          summary.failures.push({ id: item.id, reason: `${(err as Error).message} (kept)` });
-          if (!counted) progress.advance(item.bytes);
-        }
-      }
+      const tally = await replayItems(listing.items, sender, {
+        keep: values.keep === true,
+        onItem: (item, delivered) => progress.advance(item.bytes, delivered ? (item.items ?? 0) : 0),
+      });
+      const { gone: _gone, ...counts } = tally;
+      Object.assign(summary, counts);
     } finally {
       sender.close();
     }

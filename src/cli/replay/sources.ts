@@ -46,6 +46,43 @@ export interface TimeRange {
 const inRange = (t: number, r: TimeRange) =>
   (r.since === undefined || t >= r.since) && (r.until === undefined || t < r.until);
 
+/**
+ * One object in the layout (see parseObjectKey) as a replay item: loaded (and gunzipped) only when
+ * sent, deleted only after the collector took it. Used by `replay` and by the replay function that
+ * S3 events invoke, so both send exactly alike.
+ */
+export function s3ObjectItem(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  size: number,
+  parsed: NonNullable<ReturnType<typeof parseObjectKey>>,
+): ReplayItem {
+  const id = `s3://${bucket}/${key}`;
+  const item: ReplayItem = {
+    id,
+    signal: parsed.signal,
+    contentType: parsed.format === 'json' ? 'application/json' : 'application/x-protobuf',
+    bytes: size,
+    async load() {
+      const { body, metadata } = await client.getObjectWithMetadata({ bucket, key });
+      const n = Number(metadata['otel-items']);
+      if (Number.isInteger(n) && n >= 0) item.items = n;
+      if (!parsed.gzip) return body;
+      try {
+        return new Uint8Array(await gunzipAsync(body, { maxOutputLength: MAX_REPLAY_OBJECT_BYTES }));
+      } catch (cause) {
+        throw new Error(
+          `${id} does not gunzip to at most ${MAX_REPLAY_OBJECT_BYTES} bytes; it was not sent and stays in S3`,
+          { cause },
+        );
+      }
+    },
+    remove: () => client.deleteObject({ bucket, key }),
+  };
+  return item;
+}
+
 export async function listS3(
   client: S3Client,
   location: S3Location,
@@ -73,32 +110,7 @@ export async function listS3(
       skipped++;
       continue;
     }
-    const id = `s3://${location.bucket}/${obj.key}`;
-    const item: ReplayItem = {
-      id,
-      signal: parsed.signal,
-      contentType: parsed.format === 'json' ? 'application/json' : 'application/x-protobuf',
-      bytes: obj.size,
-      async load() {
-        const { body, metadata } = await client.getObjectWithMetadata({
-          bucket: location.bucket,
-          key: obj.key,
-        });
-        const n = Number(metadata['otel-items']);
-        if (Number.isInteger(n) && n >= 0) item.items = n;
-        if (!parsed.gzip) return body;
-        try {
-          return new Uint8Array(await gunzipAsync(body, { maxOutputLength: MAX_REPLAY_OBJECT_BYTES }));
-        } catch (cause) {
-          throw new Error(
-            `${id} does not gunzip to at most ${MAX_REPLAY_OBJECT_BYTES} bytes; it was not sent and stays in S3`,
-            { cause },
-          );
-        }
-      },
-      remove: () => client.deleteObject({ bucket: location.bucket, key: obj.key }),
-    };
-    items.push(item);
+    items.push(s3ObjectItem(client, location.bucket, obj.key, obj.size, parsed));
   }
   // Keys hold a UUIDv7 after the partition, so key order is time order; oldest first.
   items.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

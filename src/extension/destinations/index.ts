@@ -19,10 +19,13 @@ export const DESTINATIONS: Readonly<Record<string, DestinationEntry>> = {
   file: { signals: ALL, load: () => import('./file/index.js') },
   zipkin: { signals: ['traces'], load: () => import('./zipkin/index.js') },
   awsxray: { signals: ['traces'], load: () => import('./awsxray/index.js') },
+  awslogs: { signals: ['logs'], load: () => import('./awslogs/index.js') },
+  emf: { signals: ['metrics'], load: () => import('./emf/index.js') },
   prometheusremotewrite: { signals: ['metrics'], load: () => import('./prometheusremotewrite/index.js') },
   pushgateway: { signals: ['metrics'], load: () => import('./pushgateway/index.js') },
-  emf: { signals: ['metrics'], load: () => import('./emf/index.js') },
-  awslogs: { signals: ['logs'], load: () => import('./awslogs/index.js') },
+  kafka: { signals: ALL, load: () => import('./kafka/index.js') },
+  redis: { signals: ALL, load: () => import('./redis/index.js') },
+  postgres: { signals: ALL, load: () => import('./postgres/index.js') },
 };
 
 /** The names a signal may be routed to (its OTEL_RELAY_<SIGNAL>_EXPORTER values, besides `none`). */

@@ -94,6 +94,7 @@ describe('the packed tarball', () => {
         'dist/cdk/types-cjs/infra/index.d.ts',
         'dist/serverless/plugin.cjs',
         'dist/serverless/plugin.d.cts',
+        'dist/replayer/index.mjs',
         'dist/middleware/index.mjs',
         'dist/middleware/esm/index.d.ts',
       ]),
