@@ -3,42 +3,36 @@
 // client library inside. Inlined, kafkajs alone would add ~260 KB that every cold start parses.
 // The plugin turns each `import('./<name>/index.js')` in src/extension/destinations/index.ts into a
 // require of that file; `buildDestinations` then bundles the files it saw.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 
 const LOADER = `${sep}src${sep}extension${sep}destinations${sep}index.ts`;
 const DYNAMIC = /^\.\/([a-z0-9]+)\/index\.js$/;
 
-/** An esbuild plugin for the extension bundle; `seen` collects the destination names it externalised. */
+/**
+ * An esbuild plugin for the extension bundle; `seen` collects the destination names it separated.
+ * The dynamic import becomes a `require` of the file (through a one-line stub module), not an
+ * `import()`: the layer runs extension.js through vm.Script with a code cache, where `import()` has
+ * no loader. `require` there is the launcher's, which resolves from the same directory.
+ */
 export function destinationsPlugin(seen) {
   return {
     name: 'separate-destinations',
     setup(b) {
-      // The extension runs through vm.Script (start.js, for the code cache), where import() has no
-      // loader; a require of the file beside extension.js works there and in plain Node alike.
-      b.onLoad({ filter: /destinations[\\/]index\.ts$/ }, (args) => {
-        if (!args.path.endsWith(LOADER)) return undefined;
-        const contents = readFileSync(args.path, 'utf8').replace(
-          /import\((['"])\.\/([a-z0-9]+)\/index\.js\1\)/g,
-          (_, _q, name) => {
-            seen.add(name);
-            return `Promise.resolve().then(() => require('./destinations/${name}.js'))`;
-          },
-        );
-        return { contents, loader: 'ts' };
-      });
-      b.onResolve({ filter: /^\.\/destinations\/[a-z0-9]+\.js$/ }, (args) => {
-        if (!args.importer.endsWith(LOADER)) return undefined;
-        // Resolved at run time relative to extension.js (start.js passes its own require).
-        return { path: args.path, external: true };
-      });
       b.onResolve({ filter: DYNAMIC }, (args) => {
         if (args.kind !== 'dynamic-import' || !args.importer.endsWith(LOADER)) return undefined;
         const name = DYNAMIC.exec(args.path)?.[1];
         if (!name) return undefined;
         seen.add(name);
-        return { path: `./destinations/${name}.js`, external: true };
+        return { path: name, namespace: 'relay-destination' };
       });
+      b.onLoad({ filter: /.*/, namespace: 'relay-destination' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(`./destinations/${args.path}.js`)});`,
+        loader: 'js',
+      }));
+      b.onResolve({ filter: /^\.\/destinations\/[a-z0-9]+\.js$/ }, (args) =>
+        args.namespace === 'relay-destination' ? { path: args.path, external: true } : undefined,
+      );
     },
   };
 }
