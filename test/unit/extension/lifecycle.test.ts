@@ -434,6 +434,21 @@ describe('extension lifecycle', () => {
     ]);
   });
 
+  it('turns itself off for an endpoint that spells its own receiver as ::ffff:127.0.0.1', async () => {
+    const port = await freePort();
+    const ext = start({
+      OTEL_RELAY_HTTP_PORT: String(port),
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://[::ffff:127.0.0.1]:${port}`,
+    });
+    await api.waitForNext(1);
+    expect(ext.core().httpPort).toBeUndefined();
+    expect(
+      ext.log.lines.some((l) => l.level === 'error' && /points at this relay's own receiver/.test(l.msg)),
+    ).toBe(true);
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+  });
+
   it('logs a taken port clearly and keeps running', async () => {
     const blocker = http.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
