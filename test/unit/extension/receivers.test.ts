@@ -129,6 +129,17 @@ describe('OTLP/HTTP receiver', () => {
     expect(JSON.parse(r.body.toString())).toMatchObject({ code: 3, message: expect.stringMatching(/gzip/) });
   });
 
+  it('answers 404 for an unknown path without echoing it back', async () => {
+    // Regression: a 10 KB path came back in the error message.
+    const path = `/${'x'.repeat(10_000)}`;
+    for (const type of ['application/x-protobuf', 'application/json']) {
+      const r = await post(path, new Uint8Array(), { 'content-type': type });
+      expect(r.status).toBe(404);
+      expect(r.body.length).toBeLessThan(200);
+      expect(r.body.toString('latin1')).not.toContain('xxxx');
+    }
+  });
+
   it('answers 404 for an unknown path and 204 for the invocation done signal', async () => {
     expect(
       (await post('/v1/profiles', new Uint8Array(), { 'content-type': 'application/x-protobuf' })).status,
