@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createDestination } from '../../../src/extension/destinations/kafka/index.js';
 import { decodeExportRequest } from '../../../src/otlp/index.js';
 import { startCollector } from '../../helpers/collector.js';
-import { KAFKA_SCRAM, type KafkaBroker, sharedKafka } from '../../helpers/kafka.js';
+import { KAFKA_SCRAM, type KafkaBroker, sharedKafka, startKafka } from '../../helpers/kafka.js';
 import { clock, hex, logsRequest, memoryLog, metricsRequest, send, tracesRequest } from './data-fixtures.js';
 
 let broker: KafkaBroker;
@@ -250,4 +250,25 @@ describe('kafka destination', () => {
       unknown.close();
     }
   });
+
+  it('a broker stopped mid-run makes the batch retryable within its budget', async () => {
+    // Prepare
+    const own = await startKafka();
+    const d = await createDestination({
+      env: { OTEL_RELAY_KAFKA_BROKERS: own.bootstrap, OTEL_RELAY_KAFKA_TRACES_TOPIC: `down_${hex(4)}` },
+      clock,
+      log: memoryLog(),
+    });
+    try {
+      expect(await send(d, 'traces', tracesRequest('before').body)).toEqual({ kind: 'success' });
+      await own.stop();
+      // Act
+      const during = await send(d, 'traces', tracesRequest('during').body, 8_000);
+      // Assess
+      expect(during.kind).toBe('retryable');
+    } finally {
+      d.close();
+      await own.stop();
+    }
+  }, 180_000);
 });
