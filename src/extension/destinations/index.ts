@@ -36,3 +36,10 @@ export function destinationNames(signal: Signal): string[] {
 }
 
 export type { Destination, DestinationContext, DestinationModule } from './types.js';
+
+/**
+ * The processors (not a destination): loaded only when one is configured, and shipped by the layer
+ * build as a separate file like a destination.
+ */
+export const loadProcessors = (): Promise<typeof import('./processors/index.js')> =>
+  import('./processors/index.js');

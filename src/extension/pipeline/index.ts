@@ -3,7 +3,7 @@
 // destination code is loaded and nothing is decoded. Any other selection loads each named destination
 // lazily and fans batches out to them (fanout.ts).
 import type { Signal } from '../../otlp/index.js';
-import { DESTINATIONS } from '../destinations/index.js';
+import { DESTINATIONS, loadProcessors } from '../destinations/index.js';
 import type {
   Clock,
   Delivery,
@@ -44,10 +44,7 @@ export async function buildDelivery(ctx: PipelineContext): Promise<Delivery> {
   if (!processorsConfigured(ctx.env)) return delivery;
   // Loaded only when a processor is configured: without one no batch is ever decoded.
   try {
-    const [{ createProcessors }, { withProcessors }] = await Promise.all([
-      import('../processors/index.js'),
-      import('../processors/delivery.js'),
-    ]);
+    const { createProcessors, withProcessors } = await loadProcessors();
     return withProcessors(delivery, createProcessors(ctx), ctx.log);
   } catch (err) {
     ctx.log.error('the processors could not be set up; batches go to their destinations unprocessed', {
