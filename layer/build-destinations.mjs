@@ -9,7 +9,12 @@ import { dirname, join, sep } from 'node:path';
 const LOADER = `${sep}src${sep}extension${sep}destinations${sep}index.ts`;
 const DYNAMIC = /^\.\/([a-z0-9]+)\/index\.js$/;
 
-/** An esbuild plugin for the extension bundle; `seen` collects the destination names it externalised. */
+/**
+ * An esbuild plugin for the extension bundle; `seen` collects the destination names it separated.
+ * The dynamic import becomes a `require` of the file (through a one-line stub module), not an
+ * `import()`: the layer runs extension.js through vm.Script with a code cache, where `import()` has
+ * no loader. `require` there is the launcher's, which resolves from the same directory.
+ */
 export function destinationsPlugin(seen) {
   return {
     name: 'separate-destinations',
@@ -19,9 +24,15 @@ export function destinationsPlugin(seen) {
         const name = DYNAMIC.exec(args.path)?.[1];
         if (!name) return undefined;
         seen.add(name);
-        // Resolved at run time relative to extension.js, which esbuild's require keeps as written.
-        return { path: `./destinations/${name}.js`, external: true };
+        return { path: name, namespace: 'relay-destination' };
       });
+      b.onLoad({ filter: /.*/, namespace: 'relay-destination' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(`./destinations/${args.path}.js`)});`,
+        loader: 'js',
+      }));
+      b.onResolve({ filter: /^\.\/destinations\/[a-z0-9]+\.js$/ }, (args) =>
+        args.namespace === 'relay-destination' ? { path: args.path, external: true } : undefined,
+      );
     },
   };
 }

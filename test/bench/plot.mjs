@@ -77,6 +77,7 @@ export function sweepSvg(points, xKey, xLabel, caption) {
   const height = 2 * H + 60;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<title>${esc(`extension CPU, memory, duration and collector requests against ${xLabel}`)}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
   ];
   PANELS.forEach(([key, title], i) => {

@@ -15,6 +15,17 @@ const ALL: readonly Signal[] = ['traces', 'metrics', 'logs'];
 
 export const DESTINATIONS: Readonly<Record<string, DestinationEntry>> = {
   otlp: { signals: ALL },
+  console: { signals: ALL, load: () => import('./console/index.js') },
+  file: { signals: ALL, load: () => import('./file/index.js') },
+  zipkin: { signals: ['traces'], load: () => import('./zipkin/index.js') },
+  awsxray: { signals: ['traces'], load: () => import('./awsxray/index.js') },
+  awslogs: { signals: ['logs'], load: () => import('./awslogs/index.js') },
+  emf: { signals: ['metrics'], load: () => import('./emf/index.js') },
+  prometheusremotewrite: { signals: ['metrics'], load: () => import('./prometheusremotewrite/index.js') },
+  pushgateway: { signals: ['metrics'], load: () => import('./pushgateway/index.js') },
+  kafka: { signals: ALL, load: () => import('./kafka/index.js') },
+  redis: { signals: ALL, load: () => import('./redis/index.js') },
+  postgres: { signals: ALL, load: () => import('./postgres/index.js') },
 };
 
 /** The names a signal may be routed to (its OTEL_RELAY_<SIGNAL>_EXPORTER values, besides `none`). */
@@ -25,3 +36,10 @@ export function destinationNames(signal: Signal): string[] {
 }
 
 export type { Destination, DestinationContext, DestinationModule } from './types.js';
+
+/**
+ * The processors (not a destination): loaded only when one is configured, and shipped by the layer
+ * build as a separate file like a destination.
+ */
+export const loadProcessors = (): Promise<typeof import('./processors/index.js')> =>
+  import('./processors/index.js');

@@ -38,6 +38,7 @@ import { formatFlushStrategy } from '../settings/relay.js';
 import type { RelayConfig } from '../settings/types.js';
 import { breakerReadings, encodeSelfMetrics, RelayStats } from '../telemetry/index.js';
 import type { InvokeEvent, ShutdownEvent } from './extensions-api.js';
+import { isLoopbackHost } from './loopback.js';
 import { flushBeforeSnapshot, InitRuntimeDoneWatch, type SnapshotFlushOutcome } from './snap-start.js';
 import {
   startTelemetryListener,
@@ -236,8 +237,7 @@ export class RelayCore {
     const own = new Set([config.httpPort, config.grpcPort].filter((p): p is number => !!p));
     for (const s of SIGNALS) {
       const u = config.exporters[s].url;
-      const host = u.hostname.replace(/^\[|\]$/g, '');
-      const local = host === 'localhost' || host.startsWith('127.') || host === '::1' || host === '0.0.0.0';
+      const local = isLoopbackHost(u.hostname);
       const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
       if (!local || !own.has(port)) continue;
       const set = ['', `${s.toUpperCase()}_`].some((x) => env[`OTEL_EXPORTER_OTLP_${x}ENDPOINT`]);

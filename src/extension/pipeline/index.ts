@@ -3,7 +3,7 @@
 // destination code is loaded and nothing is decoded. Any other selection loads each named destination
 // lazily and fans batches out to them (fanout.ts).
 import type { Signal } from '../../otlp/index.js';
-import { DESTINATIONS } from '../destinations/index.js';
+import { DESTINATIONS, loadProcessors } from '../destinations/index.js';
 import type {
   Clock,
   Delivery,
@@ -13,6 +13,7 @@ import type {
   SignalExporter,
 } from '../export/types.js';
 import { createDelivery as createFallbackDelivery } from '../fallback/index.js';
+import { processorsConfigured } from '../processors/settings.js';
 import type { RelayConfig } from '../settings/types.js';
 import type { RelayStats } from '../telemetry/stats.js';
 import { createFanOut, type Route } from './fanout.js';
@@ -39,6 +40,21 @@ export function isDefaultSelection(routes: RelayConfig['routes']): boolean {
 }
 
 export async function buildDelivery(ctx: PipelineContext): Promise<Delivery> {
+  const delivery = await buildDestinations(ctx);
+  if (!processorsConfigured(ctx.env)) return delivery;
+  // Loaded only when a processor is configured: without one no batch is ever decoded.
+  try {
+    const { createProcessors, withProcessors } = await loadProcessors();
+    return withProcessors(delivery, createProcessors(ctx), ctx.log);
+  } catch (err) {
+    ctx.log.error('the processors could not be set up; batches go to their destinations unprocessed', {
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return delivery;
+  }
+}
+
+async function buildDestinations(ctx: PipelineContext): Promise<Delivery> {
   const { config, stats, log } = ctx;
   const factory = ctx.createDelivery ?? createFallbackDelivery;
   const chain = (exporter: SignalExporter, destination?: string): Delivery => {

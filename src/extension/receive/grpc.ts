@@ -99,15 +99,24 @@ async function handle(
 ): Promise<void> {
   const path = headers[':path'] ?? '';
   const signal = SIGNAL_BY_PATH.get(path);
+  // The gRPC spec: a request that is not gRPC gets HTTP 415, not a gRPC error inside a 200 (an OTLP/HTTP
+  // client sending over h2c would read that 200 as success). `+proto` only: grpc-web or +json are other
+  // encodings this receiver cannot read.
+  const ct = String(headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
+  if (ct !== 'application/grpc' && ct !== 'application/grpc+proto') {
+    try {
+      stream.respond({ ':status': 415, 'content-type': 'text/plain' });
+      stream.end(`content-type ${ct || '(none)'} is not application/grpc or application/grpc+proto\n`);
+    } catch {
+      // The client went away; nothing to answer.
+    }
+    return;
+  }
   try {
     if (!signal) throw new RequestRefused(GRPC_CODE.UNIMPLEMENTED, `unknown method ${path}`);
-    const ct = String(headers['content-type'] ?? '');
-    if (!ct.startsWith('application/grpc')) {
-      throw new RequestRefused(
-        GRPC_CODE.INVALID_ARGUMENT,
-        `content-type ${ct || '(none)'} is not application/grpc`,
-      );
-    }
     const raw = await readStream(stream, opts.maxRequestBytes + 5, limits);
     const { compressed, message } = singleFrame(raw);
     let body = message;

@@ -131,7 +131,8 @@ async function handle(
       json,
       new RequestRefused(
         GRPC_CODE.UNIMPLEMENTED,
-        `no OTLP endpoint at ${path}; use /v1/traces, /v1/metrics or /v1/logs`,
+        // The path is not echoed: a caller controls it (it may be kilobytes long, or hold anything).
+        'no OTLP endpoint at this path; use /v1/traces, /v1/metrics or /v1/logs',
       ),
     );
   }

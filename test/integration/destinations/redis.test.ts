@@ -208,4 +208,30 @@ describe('redis destination', () => {
       await restarted?.stop();
     }
   });
+
+  it('speaks TLS to a rediss:// server whose certificate a CA file vouches for, and refuses it without', async () => {
+    // Prepare
+    const tls = await startRedis({ tls: true });
+    const stream = `tls_${hex(4)}`;
+    const env = { OTEL_RELAY_REDIS_URL: tls.url, OTEL_RELAY_REDIS_TRACES_STREAM: stream };
+    const trusted = createDestination({
+      env: { ...env, OTEL_RELAY_REDIS_TLS_CA_FILE: tls.caFile as string },
+      clock,
+      log: memoryLog(),
+    });
+    const untrusted = createDestination({ env, clock, log: memoryLog() });
+    try {
+      // Act
+      const ok = await send(trusted, 'traces', tracesRequest('tls').body);
+      const refused = await send(untrusted, 'traces', tracesRequest('tls').body);
+      // Assess
+      expect(ok).toEqual({ kind: 'success' });
+      expect(refused.kind).not.toBe('success');
+      expect(refused).toMatchObject({ reason: expect.stringMatching(/certificate/i) });
+    } finally {
+      trusted.close();
+      untrusted.close();
+      await tls.stop();
+    }
+  });
 });

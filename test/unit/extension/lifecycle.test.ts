@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,6 +134,43 @@ describe('extension lifecycle', () => {
     }
     // Self-telemetry points are received like any data, and settled too.
     expect(f.received?.metrics).toBeGreaterThan(0);
+  });
+
+  it('fans out to otlp and file: a dead collector loses the file destination nothing, and each ledger line balances', async () => {
+    collector.respond = () => ({ status: 503 });
+    const dir = mkdtempSync(join(tmpdir(), 'fanout-file-'));
+    const ext = start({
+      OTEL_RELAY_FLUSH: 'end',
+      OTEL_RELAY_TRACES_EXPORTER: 'otlp,file',
+      OTEL_RELAY_FILE_PATH: join(dir, '{signal}.jsonl'),
+    });
+    await api.waitForNext(1);
+    const port = ext.core().httpPort!;
+    for (let i = 1; i <= 3; i++) {
+      api.push(invoke(`f${i}`));
+      await eventually(() => ext.core().stats.invocationsSeen() === i, 'INVOKE handled');
+      expect(await post(port, '/v1/traces', await traceRequest(4, `f${i}`))).toBe(200);
+      expect(await post(port, `/relay/v1/invocations/f${i}/done`, new Uint8Array())).toBe(204);
+      await api.waitForNext(i + 1);
+    }
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
+    const written = readFileSync(join(dir, 'traces.jsonl'), 'utf8');
+    expect(written.match(/"spanId"/g)).toHaveLength(12);
+    const f = ext.log.lines.find((l) => l.msg === 'otel-relay shut down')?.fields as {
+      received: Record<string, number>;
+      destinations: Record<string, Record<string, Record<string, number>>>;
+    };
+    expect(f.received.traces).toBe(12);
+    expect(f.destinations.file?.exported?.traces).toBe(12);
+    expect(f.destinations.otlp?.spilled?.traces).toBe(12);
+    for (const line of Object.values(f.destinations)) {
+      const settled = ['exported', 'spilled', 'rejected', 'dropped'].reduce(
+        (n, k) => n + (line[k]?.traces ?? 0),
+        0,
+      );
+      expect(settled).toBe(line.offered?.traces);
+    }
   });
 
   it('waits for platform.runtimeDone of this request when there is no done signal', async () => {
@@ -395,6 +432,21 @@ describe('extension lifecycle', () => {
     expect(log.lines.filter((l) => l.level === 'error' || l.level === 'warn').map((l) => l.msg)).toEqual([
       `config: OTEL_EXPORTER_OTLP_ENDPOINT (traces: localhost:${port}) points at this relay's own receiver; set it to your collector. The relay is off: no telemetry is accepted, produced or exported`,
     ]);
+  });
+
+  it('turns itself off for an endpoint that spells its own receiver as ::ffff:127.0.0.1', async () => {
+    const port = await freePort();
+    const ext = start({
+      OTEL_RELAY_HTTP_PORT: String(port),
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://[::ffff:127.0.0.1]:${port}`,
+    });
+    await api.waitForNext(1);
+    expect(ext.core().httpPort).toBeUndefined();
+    expect(
+      ext.log.lines.some((l) => l.level === 'error' && /points at this relay's own receiver/.test(l.msg)),
+    ).toBe(true);
+    api.push(shutdown());
+    expect(await ext.exit).toBe(0);
   });
 
   it('logs a taken port clearly and keeps running', async () => {

@@ -129,6 +129,42 @@ describe('OTLP/HTTP receiver', () => {
     expect(JSON.parse(r.body.toString())).toMatchObject({ code: 3, message: expect.stringMatching(/gzip/) });
   });
 
+  it('answers HTTP 415 on the gRPC port to a request that is not gRPC+proto, never a 200', async () => {
+    // Regression: OTLP/HTTP over h2c got 200 (with a gRPC error status), which its client reads as success;
+    // and the prefix match took application/grpc-web+proto and application/grpc+json for protobuf.
+    const { connect } = await import('node:http2');
+    const session = connect(`http://127.0.0.1:${grpcR.port}`);
+    try {
+      for (const type of ['application/x-protobuf', 'application/grpc-web+proto', 'application/grpc+json']) {
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = session.request({
+            ':method': 'POST',
+            ':path': '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+            'content-type': type,
+          });
+          req.on('response', (h) => resolve(Number(h[':status'])));
+          req.on('error', reject);
+          req.end(Buffer.from([0, 0, 0, 0, 0]));
+        });
+        expect(status, type).toBe(415);
+      }
+      expect(buffer.items()).toBe(0);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('answers 404 for an unknown path without echoing it back', async () => {
+    // Regression: a 10 KB path came back in the error message.
+    const path = `/${'x'.repeat(10_000)}`;
+    for (const type of ['application/x-protobuf', 'application/json']) {
+      const r = await post(path, new Uint8Array(), { 'content-type': type });
+      expect(r.status).toBe(404);
+      expect(r.body.length).toBeLessThan(200);
+      expect(r.body.toString('latin1')).not.toContain('xxxx');
+    }
+  });
+
   it('answers 404 for an unknown path and 204 for the invocation done signal', async () => {
     expect(
       (await post('/v1/profiles', new Uint8Array(), { 'content-type': 'application/x-protobuf' })).status,

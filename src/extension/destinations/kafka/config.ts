@@ -33,13 +33,11 @@ export function readKafkaConfig(env: Env, problems: string[]): KafkaConfig {
     .map((b) => b.trim())
     .filter(Boolean);
   if (brokers.length === 0)
-    throw new KafkaSettingError(
-      `${S.KAFKA_BROKERS.name} is not set: the kafka destination cannot start, its batches go to the fallback`,
-    );
+    throw new KafkaSettingError(`${S.KAFKA_BROKERS.name} is not set: the kafka destination cannot start`);
   const bad = brokers.filter((b) => !BROKER.test(b));
   if (bad.length > 0)
     throw new KafkaSettingError(
-      `${S.KAFKA_BROKERS.name}: ${bad.join(', ')} is not host:port; the kafka destination cannot start, its batches go to the fallback`,
+      `${S.KAFKA_BROKERS.name}: ${bad.join(', ')} is not host:port; the kafka destination cannot start`,
     );
   const acks = readSetting(env, S.KAFKA_ACKS, problems) === 'all' ? -1 : 1;
   let tls: KafkaConfig['tls'] = readSetting(env, S.KAFKA_TLS, problems);
@@ -49,7 +47,7 @@ export function readKafkaConfig(env: Env, problems: string[]): KafkaConfig {
       tls = { ca: readFileSync(caFile, 'utf8') };
     } catch (err) {
       throw new KafkaSettingError(
-        `${S.KAFKA_TLS_CA_FILE.name}=${caFile} cannot be read (${(err as Error).message}); the kafka destination cannot start, its batches go to the fallback`,
+        `${S.KAFKA_TLS_CA_FILE.name}=${caFile} cannot be read (${(err as Error).message}); the kafka destination cannot start`,
         { cause: err },
       );
     }
@@ -74,7 +72,7 @@ export function readKafkaConfig(env: Env, problems: string[]): KafkaConfig {
     const password = readSetting(env, S.KAFKA_SASL_PASSWORD, problems);
     if (mechanism !== 'aws-msk-iam' && (username === undefined || password === undefined))
       throw new KafkaSettingError(
-        `${S.KAFKA_SASL_MECHANISM.name}=${mechanism} needs ${S.KAFKA_SASL_USERNAME.name} and ${S.KAFKA_SASL_PASSWORD.name}; the kafka destination cannot start, its batches go to the fallback`,
+        `${S.KAFKA_SASL_MECHANISM.name}=${mechanism} needs ${S.KAFKA_SASL_USERNAME.name} and ${S.KAFKA_SASL_PASSWORD.name}; the kafka destination cannot start`,
       );
     config.sasl = {
       mechanism,

@@ -22,7 +22,7 @@ export class PostgresSettingError extends Error {
   override readonly name = 'PostgresSettingError';
 }
 
-const cannotStart = 'the postgres destination cannot start, its batches go to the fallback';
+const cannotStart = 'the postgres destination cannot start';
 
 export function readPostgresConfig(env: Env, problems: string[]): PostgresConfig {
   const raw = readSetting(env, S.POSTGRES_URL, problems);

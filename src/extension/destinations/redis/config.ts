@@ -25,7 +25,7 @@ export class RedisSettingError extends Error {
   override readonly name = 'RedisSettingError';
 }
 
-const cannotStart = 'the redis destination cannot start, its batches go to the fallback';
+const cannotStart = 'the redis destination cannot start';
 
 export function readRedisConfig(env: Env, problems: string[]): RedisConfig {
   const raw = readSetting(env, S.REDIS_URL, problems);
