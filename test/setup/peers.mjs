@@ -379,7 +379,11 @@ export const PEERS = [
   },
   { name: 'redis', cpu: false, prepare: lazy(() => import('./peers/redis.mjs'), 'ensureRedis') },
   { name: 'postgres', cpu: false, prepare: lazy(() => import('./peers/postgres.mjs'), 'ensurePostgres') },
-  { name: 'zipkin', cpu: false, prepare: lazy(() => import('./peers/zipkin.mjs'), 'ensureZipkin') },
+  {
+    name: 'zipkin',
+    cpu: false,
+    prepare: async () => (await (await import('./peers/zipkin.mjs')).ensureZipkin()).jar,
+  },
   {
     name: 'prometheus',
     cpu: true,
@@ -390,7 +394,6 @@ export const PEERS = [
     cpu: true,
     prepare: lazy(() => import('./peers/pushgateway.mjs'), 'ensurePushgateway'),
   },
-  { name: 'jaeger', cpu: true, prepare: lazy(() => import('./peers/jaeger.mjs'), 'ensureJaeger') },
 ];
 
 /** How many CPU-heavy builds may run at once. */
