@@ -9,7 +9,7 @@
 // lifecycle), and runtime-api.ts, extensions-api.ts, telemetry-api.ts, routes.ts (the APIs' handlers).
 import { EventEmitter } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startApiServer } from './api-server.js';
 import { type Clock, systemClock } from './clock.js';
@@ -61,12 +61,23 @@ export function defaultRuntimeBootstrap(): string {
 async function makeNamespaces(s: Sandbox, config: LocalFunctionConfig): Promise<Namespaces | undefined> {
   const network = config.network ?? 'host';
   if (network === 'host' && config.mountNamespace === false) return undefined;
-  const keep = [s.cfg.codeDir, dirname(s.bootstrap), dirname(s.nodePath)];
-  // Paths the caller hands the environment in its variables stay where the caller sees them.
+  // The caller's working directory stays visible too: on the host it is the project the function,
+  // layers and test extensions come from, and a checkout may well live under /tmp.
+  const keep = [s.cfg.codeDir, dirname(s.bootstrap), dirname(s.nodePath), process.cwd()];
+  // Paths the caller hands the environment in its variables stay where the caller sees them, also
+  // inside flag lists such as NODE_OPTIONS (`--require /path/hook.cjs`).
   for (const value of Object.values(config.env ?? {})) {
-    if (!isAbsolute(value)) continue;
-    if (existsSync(value)) keep.push(statSync(value).isDirectory() ? value : dirname(value));
-    else if (existsSync(dirname(value))) keep.push(dirname(value));
+    for (const path of [value, ...value.split(/[\s=]+/)].filter((p) => isAbsolute(p))) {
+      if (existsSync(path)) keep.push(statSync(path).isDirectory() ? path : dirname(path));
+      else if (existsSync(dirname(path))) keep.push(dirname(path));
+    }
+  }
+  // Node resolves packages through every ancestor's node_modules, so a function in a checkout under
+  // /tmp still finds the checkout's packages.
+  for (const dir of [...keep]) {
+    for (let d = resolve(dir); d !== dirname(d); d = dirname(d)) {
+      if (existsSync(join(d, 'node_modules'))) keep.push(join(d, 'node_modules'));
+    }
   }
   try {
     return await Namespaces.create({
