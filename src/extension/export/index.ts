@@ -1,6 +1,12 @@
 // Public surface of export/: the seam types, the exporters, the refusal classification.
 
-export { createOtlpExporter, GRPC_EXPORT_PATHS, parseRetryAfter } from './otlp-exporter.js';
+export {
+  createOtlpExporter,
+  GRPC_EXPORT_PATHS,
+  type LookupFor,
+  parseRetryAfter,
+  SELF_LOOP_CODE,
+} from './otlp-exporter.js';
 export {
   classifyRefusal,
   type RefusalClass,

@@ -6,6 +6,7 @@ import http from 'node:http';
 // https (TLS), http2 and zlib are loaded by the first export that needs them, not at startup.
 import type http2 from 'node:http2';
 import type https from 'node:https';
+import type net from 'node:net';
 import { decodeExportResponse, type Signal } from '../../otlp/index.js';
 import { errorText } from '../log.js';
 import type { SignalEndpoint, TlsFiles } from '../settings/types.js';
@@ -20,10 +21,20 @@ export const GRPC_EXPORT_PATHS: Record<Signal, string> = {
   logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
 };
 
+/** The connect error code of a LookupFor that found the endpoint is this relay itself. */
+export const SELF_LOOP_CODE = 'ERELAYLOOP';
+
+/** How an endpoint's connections resolve its name; undefined for the default `dns.lookup`. */
+export type LookupFor = (url: URL) => net.LookupFunction | undefined;
+
 /** One exporter for all signals; each signal goes out by its own endpoint's protocol. */
-export function createOtlpExporter(endpoints: Record<Signal, SignalEndpoint>, clock: Clock): SignalExporter {
-  const httpT = new HttpTransport(clock);
-  const grpcT = new GrpcTransport(clock);
+export function createOtlpExporter(
+  endpoints: Record<Signal, SignalEndpoint>,
+  clock: Clock,
+  lookupFor: LookupFor = () => undefined,
+): SignalExporter {
+  const httpT = new HttpTransport(clock, lookupFor);
+  const grpcT = new GrpcTransport(clock, lookupFor);
   return {
     export(signal, body, budget) {
       const ep = endpoints[signal];
@@ -116,6 +127,8 @@ const NOTHING_LISTENING = new Set([
   'ENETUNREACH',
   'ENOTFOUND',
   'EADDRNOTAVAIL',
+  // The name resolves to this relay's own receiver (see LookupFor): no collector is there either.
+  SELF_LOOP_CODE,
 ]);
 
 /** The code of `err` or of a cause (http2 wraps the connect error in a stream cancel) meaning nobody listens. */
@@ -140,7 +153,10 @@ class HttpTransport {
   /** One pool per set of TLS files ('' for Node's default roots and no client certificate). */
   private readonly httpsAgents = new Map<string, https.Agent>();
   private readonly tlsFiles = new TlsFilesCache();
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly lookupFor: LookupFor,
+  ) {}
 
   reset() {
     this.httpAgent.destroy();
@@ -210,6 +226,7 @@ class HttpTransport {
         {
           method: 'POST',
           agent,
+          lookup: this.lookupFor(ep.url),
           headers: {
             ...ep.headers,
             'content-type': 'application/x-protobuf',
@@ -286,7 +303,10 @@ class GrpcTransport {
   /** One session per origin and set of TLS files. */
   private sessions = new Map<string, http2.ClientHttp2Session>();
   private readonly tlsFiles = new TlsFilesCache();
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly lookupFor: LookupFor,
+  ) {}
 
   reset() {
     for (const s of this.sessions.values()) s.destroy();
@@ -301,7 +321,10 @@ class GrpcTransport {
     if (existing && !existing.closed && !existing.destroyed) return existing;
     const material = secure ? this.tlsFiles.material(ep.tls) : {};
     if ('error' in material) throw new Error(material.error);
-    const s = process.getBuiltinModule('node:http2').connect(origin, material);
+    const lookup = this.lookupFor(ep.url);
+    const s = process
+      .getBuiltinModule('node:http2')
+      .connect(origin, lookup ? { ...material, lookup } : material);
     s.on('error', () => this.sessions.delete(key));
     s.on('goaway', () => this.sessions.delete(key));
     s.on('close', () => {

@@ -40,7 +40,7 @@ import { formatFlushStrategy } from '../settings/relay.js';
 import type { RelayConfig } from '../settings/types.js';
 import { breakerReadings, encodeSelfMetrics, RelayStats } from '../telemetry/index.js';
 import type { InvokeEvent, ShutdownEvent } from './extensions-api.js';
-import { isLoopbackHost, type LookupAll, resolvesToLoopback } from './loopback.js';
+import { isLoopbackHost, type LookupAll, resolvesToLoopback, selfConnectGuard } from './loopback.js';
 import { flushBeforeSnapshot, InitRuntimeDoneWatch, type SnapshotFlushOutcome } from './snap-start.js';
 import {
   startTelemetryListener,
@@ -123,7 +123,9 @@ export class RelayCore {
     const stats = new RelayStats();
     stats.configProblems = problems.length;
     const buffer = new TelemetryBuffer(config.bufferMaxBytes, config.batchMaxBytes, clock);
-    const makeExporter = opts.createExporter ?? ((c, k) => createOtlpExporter(c.exporters, k));
+    const makeExporter =
+      opts.createExporter ??
+      ((c, k) => createOtlpExporter(c.exporters, k, selfConnectGuard([c.httpPort ?? 0, c.grpcPort ?? 0])));
     const configProblem = () => {
       stats.configProblems++;
     };

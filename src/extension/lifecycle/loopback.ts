@@ -1,6 +1,7 @@
 // Whether a URL host is this machine, whatever its spelling: the relay must never export to its own
 // receiver (each flush would feed the buffer it drains, doubling it).
 import { isIPv4, isIPv6 } from 'node:net';
+import { type LookupFor, SELF_LOOP_CODE } from '../export/index.js';
 
 /** True for localhost names and loopback/unspecified addresses, IPv4-mapped IPv6 ones included. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -44,4 +45,32 @@ export async function resolvesToLoopback(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * For an exporter URL on one of the relay's own ports: a `lookup` for its connections that fails the
+ * connect when the name now resolves to this machine. The startup check sees one DNS answer; this
+ * sees every one the exporter connects with, so a name that changes later cannot loop either.
+ */
+export function selfConnectGuard(ownPorts: readonly number[]): LookupFor {
+  const own = new Set(ownPorts.filter((p) => p > 0));
+  return (url) => {
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    if (!own.has(port)) return undefined;
+    return (hostname, options, callback) => {
+      process.getBuiltinModule('node:dns').lookup(hostname, { ...options, all: true }, (err, found) => {
+        if (err) return callback(err, []);
+        if (found.some((a) => isLoopbackHost(a.address))) {
+          const loop: NodeJS.ErrnoException = new Error(
+            `${hostname} resolves to this machine and port ${port} is the relay's own receiver; nothing was sent to it`,
+          );
+          loop.code = SELF_LOOP_CODE;
+          return callback(loop, []);
+        }
+        if (options.all) return callback(null, found);
+        const first = found[0]!;
+        callback(null, first.address, first.family);
+      });
+    };
+  };
 }
