@@ -17,6 +17,13 @@ export interface Destination extends SignalExporter {
   readonly name: string;
   /** The signals this destination takes; a batch of another signal is never offered to it. */
   readonly signals: ReadonlySet<Signal>;
+  /**
+   * Called once at SHUTDOWN after the last flush, side by side with the other destinations: clean up
+   * on the peer and close connections (Pushgateway group delete, Kafka producer disconnect, Redis
+   * QUIT, PostgreSQL end). It should watch `budget.deadline`; if it has not finished by then the relay
+   * stops waiting and calls `close()`. Without it, `close()` is called. Nothing is exported after it.
+   */
+  shutdown?(budget: FlushBudget): Promise<void>;
 }
 
 /** What a destination's factory gets: its own settings and the extension's shared services. */

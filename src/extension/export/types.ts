@@ -119,6 +119,12 @@ export interface Delivery {
   spill?(batch: Batch, budget: FlushBudget): Promise<DeliveryResult>;
   /** Reported in self-telemetry and the flush summary log line (e.g. breaker state). Optional. */
   state?(): Record<string, string | number>;
+  /**
+   * Called once at SHUTDOWN, after the last flush: closes what the destinations hold open (a
+   * Pushgateway group, a producer, a connection). Resolves by `budget.deadline` whatever the peers do.
+   * Optional.
+   */
+  shutdown?(budget: FlushBudget): Promise<void>;
 }
 
 /** What the extension hands to a Delivery factory (see src/extension/fallback/index.ts). */

@@ -17,6 +17,7 @@ import {
 } from '../export/index.js';
 import {
   ArrivalPredictor,
+  createBudget,
   decideAtInvocationEnd,
   deferWithoutWaiting,
   exportAtInvokeStart,
@@ -478,6 +479,13 @@ export class RelayCore {
     // Always a flush run, even with an empty buffer: it is also the Delivery's chance to replay spilled
     // data (except when the relay is off: a replay would go to its own closed receiver).
     if (!this.loop) await this.flusher.flush(deadline, 'shutdown');
+    // Then the destinations close what they hold (Pushgateway groups, producers, connections) with
+    // what is left of the budget; nothing is exported after this.
+    if (this.delivery.shutdown) {
+      const owned = createBudget(clock, deadline, 'shutdown');
+      await this.delivery.shutdown(owned.budget);
+      owned.dispose();
+    }
     const lost = SIGNALS.map((s) => [s, this.buffer.items(s)] as const).filter(([, n]) => n > 0);
     for (const [s, n] of lost) this.stats.drop('shutdown_budget', s, n);
     if (lost.length > 0) {

@@ -3,6 +3,7 @@
 // not take yet, and its own ledger line; all share one flush budget and run side by side, so a slow
 // or dead destination costs the others no more than the budget, and loses them nothing.
 import type { Signal } from '../../otlp/index.js';
+import { BudgetExpired, withinBudget } from '../destinations/session.js';
 import type { Batch, Clock, Delivery, DeliveryResult, FlushBudget, Logger } from '../export/types.js';
 import { itemsText } from '../log.js';
 import type { DestinationLine, RelayStats } from '../telemetry/stats.js';
@@ -11,6 +12,10 @@ export interface Route {
   name: string;
   signals: ReadonlySet<Signal>;
   delivery: Delivery;
+  /** Closes the destination at SHUTDOWN (its own `shutdown`, or `close`). Absent: nothing to close. */
+  shutdown?: (budget: FlushBudget) => Promise<void>;
+  /** Drops the destination's connections at once: for a `shutdown` still running at the deadline. */
+  close?: () => void;
 }
 
 interface Lane extends Route {
@@ -223,6 +228,30 @@ export function createFanOut(opts: FanOutOptions): Delivery {
         if (!worst || delivered(r) < delivered(worst) || RANK[r.kind] < RANK[worst.kind]) worst = r;
       }
       return worst!;
+    },
+
+    async shutdown(budget) {
+      // Side by side, each bounded by the same deadline: a hung peer costs the others nothing and never
+      // holds the exit past the deadline (its connections are dropped then).
+      await Promise.all(
+        lanes.map(async (lane) => {
+          if (!lane.shutdown) return;
+          try {
+            await withinBudget(lane.shutdown(budget), budget, opts.clock, () => lane.close?.());
+          } catch (err) {
+            if (err instanceof BudgetExpired) {
+              opts.log.warn(
+                `${lane.name} did not shut down before the SHUTDOWN deadline (${err.message}); its connections were dropped`,
+              );
+              return;
+            }
+            lane.close?.();
+            opts.log.warn(`${lane.name} failed to shut down cleanly; its connections were dropped`, {
+              error: err,
+            });
+          }
+        }),
+      );
     },
 
     state() {

@@ -95,7 +95,16 @@ async function buildDestinations(ctx: PipelineContext): Promise<Delivery> {
         log,
         onConfigProblem: ctx.onConfigProblem,
       });
-      routes.push({ name, signals, delivery: chain(destination, name) });
+      routes.push({
+        name,
+        signals,
+        delivery: chain(destination, name),
+        shutdown: async (budget) => {
+          if (destination.shutdown) await destination.shutdown(budget);
+          else destination.close();
+        },
+        close: () => destination.close(),
+      });
     } catch (err) {
       log.error(
         `destination ${name} could not be set up; ${[...signals].join(', ')} are not sent to it (the other destinations are unaffected)`,

@@ -63,5 +63,6 @@ export function withProcessors(inner: Delivery, processors: readonly Processor[]
   }
   if (inner.replay) d.replay = inner.replay.bind(inner);
   if (inner.state) d.state = inner.state.bind(inner);
+  if (inner.shutdown) d.shutdown = inner.shutdown.bind(inner);
   return d;
 }

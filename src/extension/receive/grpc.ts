@@ -41,6 +41,14 @@ export interface GrpcReceiverOptions {
 
 /** Concurrent streams per connection: a unary Export needs one; this bounds a single session. */
 const MAX_CONCURRENT_STREAMS = 100;
+/**
+ * Flow-control windows. At HTTP/2's 64 KiB defaults a client that waits for WINDOW_UPDATE before
+ * sending more (OkHttp, the Java SDK's default) uploads at ~1 MB/s over loopback, time spent inside
+ * the invocation. The inflight-bodies cap, not the window, bounds memory.
+ */
+const STREAM_WINDOW_BYTES = 16 * 1024 * 1024;
+const CONNECTION_WINDOW_BYTES = 32 * 1024 * 1024;
+const GRPC_DEADLINE_EXCEEDED = 4;
 
 export async function startGrpcReceiver(opts: GrpcReceiverOptions): Promise<Receiver> {
   const limits = bodyLimits(opts);
@@ -70,7 +78,7 @@ function http2Server(
 ): http2.Http2Server {
   const server = process.getBuiltinModule('node:http2').createServer({
     maxSessionMemory: 64,
-    settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS },
+    settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, initialWindowSize: STREAM_WINDOW_BYTES },
   });
   server.on('stream', (stream, headers) => {
     handle(stream, headers, opts, limits).catch((err) => {
@@ -86,6 +94,11 @@ function http2Server(
   server.on('sessionError', () => {});
   server.on('session', (s) => {
     sessions.add(s);
+    try {
+      s.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+    } catch {
+      // The session closed before its first frame; nothing to widen.
+    }
     s.on('close', () => sessions.delete(s));
   });
   return server;
@@ -116,8 +129,9 @@ async function handle(
     return;
   }
   try {
-    if (!signal) throw new RequestRefused(GRPC_CODE.UNIMPLEMENTED, `unknown method ${path}`);
-    const raw = await readStream(stream, opts.maxRequestBytes + 5, limits);
+    if (!signal)
+      throw new RequestRefused(GRPC_CODE.UNIMPLEMENTED, 'unknown method; use an OTLP Export method');
+    const raw = await readStream(stream, opts.maxRequestBytes + 5, limits, deadlineOf(headers));
     const { compressed, message } = singleFrame(raw);
     let body = message;
     if (compressed) {
@@ -143,6 +157,7 @@ async function handle(
     stream.end(frame);
   } catch (err) {
     if (!(err instanceof RequestRefused)) throw err;
+    opts.log.debug('OTLP/gRPC request refused', { grpcStatus: err.code, reason: err.message });
     trailersOnly(stream, err.code, err.message);
   }
 }
@@ -158,6 +173,11 @@ function trailersOnly(stream: http2.ServerHttp2Stream, code: number, message: st
     },
     { endStream: true },
   );
+  // RST_STREAM(NO_ERROR) after the status, as gRPC servers do: a client still uploading a refused
+  // body stops at once instead of sending the rest into a dead request.
+  if (!stream.readableEnded) {
+    stream.close(process.getBuiltinModule('node:http2').constants.NGHTTP2_NO_ERROR);
+  }
 }
 
 function tooLarge(max: number) {
@@ -167,14 +187,43 @@ function tooLarge(max: number) {
   );
 }
 
-function readStream(stream: http2.ServerHttp2Stream, max: number, limits: BodyLimits): Promise<Buffer> {
+function readStream(
+  stream: http2.ServerHttp2Stream,
+  max: number,
+  limits: BodyLimits,
+  deadlineMs: number | undefined,
+): Promise<Buffer> {
   return readCapped(
     stream,
     max,
     () => tooLarge(max - 5),
     (err) => new RequestRefused(GRPC_CODE.INTERNAL, 'request stream failed', { cause: err }),
-    limits,
+    {
+      ...limits,
+      // The message's length prefix is its size: an oversized one is refused before its bytes arrive.
+      declaredSize: (head) => (head.length >= 5 ? 5 + head.readUInt32BE(1) : undefined),
+      deadline:
+        deadlineMs === undefined
+          ? undefined
+          : {
+              ms: deadlineMs,
+              refusal: () =>
+                new RequestRefused(
+                  GRPC_DEADLINE_EXCEEDED,
+                  `the request did not arrive within its grpc-timeout of ${deadlineMs} ms; nothing was accepted`,
+                ),
+            },
+    },
   );
+}
+
+const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
+
+/** The client's `grpc-timeout` (up to 8 digits and a unit, per the gRPC HTTP/2 protocol) in ms. */
+export function deadlineOf(headers: http2.IncomingHttpHeaders): number | undefined {
+  const m = /^(\d{1,8})([HMSmun])$/.exec(String(headers['grpc-timeout'] ?? ''));
+  if (!m) return undefined;
+  return Math.max(1, Math.ceil(Number(m[1]) * TIMEOUT_UNIT_MS[m[2]!]!));
 }
 
 /** A unary call carries exactly one length-prefixed message: 1 byte flag, 4 bytes length, payload. */

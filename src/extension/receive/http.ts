@@ -30,6 +30,8 @@ export interface HttpReceiverOptions {
   clock?: Clock;
   /** Awake ms a request body may stay silent before it is refused (default 10 s). */
   bodyIdleMs?: number;
+  /** Ms a request may take to send its headers before its connection is closed (default 10 s). */
+  headersTimeoutMs?: number;
 }
 
 /** The limits every body read gets; built once per receiver. */
@@ -63,7 +65,7 @@ const DONE_PATH = /^\/relay\/v1\/invocations\/([^/]{1,200})\/done$/;
 
 export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Receiver> {
   const limits = bodyLimits(opts);
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     handle(req, res, opts, limits).catch((err) => {
       opts.log.error('OTLP/HTTP receiver fault; the request was answered 500 and its data not accepted', {
         error: err,
@@ -74,7 +76,9 @@ export async function startHttpReceiver(opts: HttpReceiverOptions): Promise<Rece
   });
   // Function SDKs keep one connection open across invocations; loopback sockets survive freezes.
   server.keepAliveTimeout = 60 * 60 * 1000;
-  server.headersTimeout = 60 * 60 * 1000 + 1000;
+  // Only a request that has begun counts against this (an idle kept-alive socket does not): a client
+  // that never finishes its headers gives up its connection slot within seconds.
+  server.headersTimeout = opts.headersTimeoutMs ?? 10_000;
   // No overall request deadline (a freeze may fall inside a request); bodies have an idle deadline.
   server.requestTimeout = 0;
   server.maxConnections = MAX_CONNECTIONS;
@@ -134,6 +138,7 @@ async function handle(
         // The path is not echoed: a caller controls it (it may be kilobytes long, or hold anything).
         'no OTLP endpoint at this path; use /v1/traces, /v1/metrics or /v1/logs',
       ),
+      opts.log,
     );
   }
   try {
@@ -181,11 +186,12 @@ async function handle(
       res.setHeader('connection', 'close');
       req.resume();
     }
-    failure(res, json, err);
+    failure(res, json, err, opts.log);
   }
 }
 
-function failure(res: http.ServerResponse, json: boolean, f: RequestRefused) {
+function failure(res: http.ServerResponse, json: boolean, f: RequestRefused, log: Logger) {
+  log.debug('OTLP/HTTP request refused', { httpStatus: f.httpStatus, reason: f.message });
   if (json) {
     res.writeHead(f.httpStatus, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ code: f.code, message: f.message }));

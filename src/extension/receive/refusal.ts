@@ -71,6 +71,14 @@ export interface BodyLimits {
   idleMs: number;
 }
 
+/** Per-request bounds on a body read, on top of the receiver's `BodyLimits`. */
+export interface ReadBounds extends BodyLimits {
+  /** The size the body's first bytes announce (a gRPC length prefix), checked against `max` early. */
+  declaredSize?: (head: Buffer) => number | undefined;
+  /** The sender's own deadline: a body not complete by then is refused with `refusal()`. */
+  deadline?: { ms: number; refusal: () => RequestRefused };
+}
+
 /**
  * Reads a request body. Past `max` bytes it is refused with `tooLarge(size)` and the rest is drained
  * (never buffered); a stream error is refused with `failed(err)`. With `limits`, a body that would push
@@ -82,7 +90,7 @@ export function readCapped(
   max: number,
   tooLarge: (size: number) => RequestRefused,
   failed: (err: Error) => RequestRefused,
-  limits?: BodyLimits,
+  limits?: ReadBounds,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -90,10 +98,13 @@ export function readCapped(
     let reserved = 0;
     let settled = false;
     let idle: IdleWatch | undefined;
+    let headChecked = !limits?.declaredSize;
+    let deadline: NodeJS.Timeout | undefined;
     const settle = (err?: RequestRefused) => {
       if (settled) return;
       settled = true;
       idle?.stop();
+      if (deadline) clearTimeout(deadline);
       if (limits) limits.inflight.release(reserved);
       reserved = 0;
       if (!err) return resolve(Buffer.concat(chunks, size));
@@ -111,7 +122,17 @@ export function readCapped(
         idle?.activity();
       }
       chunks.push(c);
+      if (!headChecked && size >= 5) {
+        headChecked = true;
+        const declared = limits?.declaredSize?.(chunks.length === 1 ? c : Buffer.concat(chunks, size));
+        if (declared !== undefined && declared > max) return settle(tooLarge(declared));
+      }
     };
+    if (limits?.deadline) {
+      const { ms, refusal } = limits.deadline;
+      deadline = setTimeout(() => settle(refusal()), ms);
+      deadline.unref();
+    }
     if (limits) {
       idle = new IdleWatch(limits.clock, limits.idleMs, () =>
         settle(

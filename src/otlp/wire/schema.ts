@@ -21,6 +21,10 @@ export const Kind = {
   PackedVarint: 7,
   /** repeated 8-byte scalar: packed (wire type 2) or one value (wire type 1) */
   PackedI64: 8,
+  /** wire type 2 bytes: a trace id, 16 bytes or empty (the OTLP spec) */
+  TraceId: 9,
+  /** wire type 2 bytes: a span id, 8 bytes or empty */
+  SpanId: 10,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -107,10 +111,10 @@ def(`${T}ScopeSpans`, [
   [3, 'schema_url', K.String],
 ]);
 def(`${T}Span`, [
-  [1, 'trace_id', K.Bytes],
-  [2, 'span_id', K.Bytes],
+  [1, 'trace_id', K.TraceId],
+  [2, 'span_id', K.SpanId],
   [3, 'trace_state', K.String],
-  [4, 'parent_span_id', K.Bytes],
+  [4, 'parent_span_id', K.SpanId],
   [5, 'name', K.String],
   [6, 'kind', K.Varint],
   [7, 'start_time_unix_nano', K.I64],
@@ -131,8 +135,8 @@ def(`${T}Span.Event`, [
   [4, 'dropped_attributes_count', K.Varint],
 ]);
 def(`${T}Span.Link`, [
-  [1, 'trace_id', K.Bytes],
-  [2, 'span_id', K.Bytes],
+  [1, 'trace_id', K.TraceId],
+  [2, 'span_id', K.SpanId],
   [3, 'trace_state', K.String],
   [4, 'attributes', K.Message, `${C}KeyValue`],
   [5, 'dropped_attributes_count', K.Varint],
@@ -238,8 +242,8 @@ def(`${M}SummaryDataPoint.ValueAtQuantile`, [
 def(`${M}Exemplar`, [
   [2, 'time_unix_nano', K.I64],
   [3, 'as_double', K.I64],
-  [4, 'span_id', K.Bytes],
-  [5, 'trace_id', K.Bytes],
+  [4, 'span_id', K.SpanId],
+  [5, 'trace_id', K.TraceId],
   [6, 'as_int', K.I64],
   [7, 'filtered_attributes', K.Message, `${C}KeyValue`],
 ]);
@@ -263,8 +267,8 @@ def(`${L}LogRecord`, [
   [6, 'attributes', K.Message, `${C}KeyValue`],
   [7, 'dropped_attributes_count', K.Varint],
   [8, 'flags', K.I32],
-  [9, 'trace_id', K.Bytes],
-  [10, 'span_id', K.Bytes],
+  [9, 'trace_id', K.TraceId],
+  [10, 'span_id', K.SpanId],
   [11, 'observed_time_unix_nano', K.I64],
   [12, 'event_name', K.String],
 ]);

@@ -44,6 +44,8 @@ const EXPECTED_WIRE: Record<number, string> = {
   [Kind.I64]: 'fixed64',
   [Kind.I32]: 'fixed32',
   [Kind.Bytes]: 'length-delimited',
+  [Kind.TraceId]: 'length-delimited',
+  [Kind.SpanId]: 'length-delimited',
   [Kind.String]: 'length-delimited',
   [Kind.Message]: 'length-delimited',
   [Kind.PackedVarint]: 'varint or packed',
@@ -231,6 +233,15 @@ function walkMessage(pos: number, end: number, id: number, depth: number): void 
       case Kind.Bytes: {
         if (wire !== 2) wrongWire(schema, field, kind, wire, tagStart);
         const len = lengthOf(pos, end, schema, field);
+        pos = next + len;
+        break;
+      }
+      case Kind.TraceId:
+      case Kind.SpanId: {
+        if (wire !== 2) wrongWire(schema, field, kind, wire, tagStart);
+        const len = lengthOf(pos, end, schema, field);
+        const want = kind === Kind.TraceId ? 16 : 8;
+        if (len !== want && len !== 0) fault(`${describe(schema, field)} is ${len} bytes, not ${want}`, pos);
         pos = next + len;
         break;
       }

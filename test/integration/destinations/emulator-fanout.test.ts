@@ -1,12 +1,13 @@
 // From the emulator with the real built layer: a function's spans fan out to the collector (otlp)
 // and to a real Zipkin server, each read back through its own API; with Zipkin dead the collector
-// still gets every span within the same invocations; and the filter processor's removals never
-// reach either destination.
+// still gets every span within the same invocations and the final ledger line balances for each
+// destination; and the filter processor's removals never reach either destination.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printLogsOnFailure } from '../../helpers/peer-logs.js';
 import { pollUntil } from '../../helpers/peer-process.js';
 import { startZipkin, type ZipkinPeer } from '../../helpers/zipkin.js';
 import { collect, emptyIds, useRelaySuite } from '../extension/harness.js';
+import { expectBalanced, finalLedger } from './ledger.js';
 
 describe('destinations from the emulator with the real layer', () => {
   const suite = useRelaySuite();
@@ -79,6 +80,17 @@ describe('destinations from the emulator with the real layer', () => {
       );
     }
     await relay.env.shutdown();
+    // Assess: the final "shut down" line balances per destination. Zipkin took nothing: what it was
+    // offered is spilled (the fallback), and none of it is lost.
+    const ledger = finalLedger(relay.env.output());
+    expectBalanced(ledger);
+    const { otlp, zipkin: dead } = ledger.destinations ?? {};
+    expect(otlp?.offered.traces).toBe(6);
+    expect(otlp?.exported.traces).toBe(6);
+    expect(dead?.offered.traces).toBe(6);
+    expect(dead?.exported.traces).toBe(0);
+    expect(dead?.spilled.traces).toBe(6);
+    expect(dead?.dropped.traces).toBe(0);
   });
 
   it('the filter processor keeps matching spans out of every destination', async () => {
@@ -117,5 +129,11 @@ describe('destinations from the emulator with the real layer', () => {
       { timeoutMs: 20_000 },
     );
     expect(inZipkin.filter((id) => removed.includes(id))).toEqual([]);
+    // The filter's removals are `filtered` at the top and never offered to a destination.
+    const ledger = finalLedger(relay.env.output());
+    expectBalanced(ledger);
+    expect(ledger.filtered.traces).toBe(removed.length);
+    for (const name of ['otlp', 'zipkin'])
+      expect(ledger.destinations?.[name]?.offered.traces).toBe(kept.length);
   });
 });

@@ -15,6 +15,8 @@ function expectedKind(field: protobuf.Field): { kind: number; nested?: string } 
   if (resolved && 'fields' in resolved) return { kind: Kind.Message, nested: resolved.fullName.slice(1) };
   const isEnum = resolved !== null;
   if (field.type === 'string') return { kind: Kind.String };
+  if (field.type === 'bytes' && /^trace_?id$/i.test(field.name)) return { kind: Kind.TraceId };
+  if (field.type === 'bytes' && /^(parent_?)?span_?id$/i.test(field.name)) return { kind: Kind.SpanId };
   if (field.type === 'bytes') return { kind: Kind.Bytes };
   if (VARINT.has(field.type) || isEnum) return { kind: field.repeated ? Kind.PackedVarint : Kind.Varint };
   if (I64.has(field.type)) return { kind: field.repeated ? Kind.PackedI64 : Kind.I64 };

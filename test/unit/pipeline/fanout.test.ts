@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TelemetryBuffer } from '../../../src/extension/buffer/index.js';
 import { systemClock } from '../../../src/extension/clock.js';
-import type { ExportOutcome, SignalExporter } from '../../../src/extension/export/types.js';
+import type { ExportOutcome, FlushBudget, SignalExporter } from '../../../src/extension/export/types.js';
 import { createFallbackDelivery } from '../../../src/extension/fallback/index.js';
-import { Flusher } from '../../../src/extension/flush/index.js';
-import { createFanOut } from '../../../src/extension/pipeline/index.js';
+import { createBudget, Flusher } from '../../../src/extension/flush/index.js';
+import { createFanOut, type Route } from '../../../src/extension/pipeline/index.js';
+import { withProcessors } from '../../../src/extension/processors/delivery.js';
 import type { FallbackConfig } from '../../../src/extension/settings/index.js';
 import { RelayStats } from '../../../src/extension/telemetry/stats.js';
 import { recordingLog, traceRequest } from '../extension/fakes.js';
@@ -136,5 +137,77 @@ describe('fan-out', () => {
     expect(t.stats.droppedTotal()).toBe(0);
     expect(t.log.lines.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
     balance(t.stats);
+  });
+});
+
+describe('fan-out at SHUTDOWN', () => {
+  function lane(name: string, shutdown?: (b: FlushBudget) => Promise<void>) {
+    const seen = { budgets: [] as FlushBudget[], closed: 0 };
+    const route: Route = {
+      name,
+      signals: new Set(SIGNALS),
+      delivery: { deliver: async (b) => ({ kind: 'exported', items: b.items, rejected: 0 }) },
+      close: () => {
+        seen.closed++;
+      },
+    };
+    if (shutdown)
+      route.shutdown = (b) => {
+        seen.budgets.push(b);
+        return shutdown(b);
+      };
+    return { route, seen };
+  }
+
+  it('shuts every destination down side by side, and a hung one is cut off at the deadline', async () => {
+    // Prepare: one finishes, one never answers, one throws, one has nothing to close.
+    const quick = lane('quick', async () => {});
+    const hung = lane('hung', () => new Promise<void>(() => {}));
+    const broken = lane('broken', async () => {
+      throw new Error('connection reset');
+    });
+    const plain = lane('plain');
+    const log = recordingLog();
+    const fanout = createFanOut({
+      routes: [quick.route, hung.route, broken.route, plain.route],
+      stats: new RelayStats(),
+      log,
+      clock: systemClock,
+      maxPendingBytes: 1 << 20,
+      discard: new Set(),
+    });
+    const owned = createBudget(systemClock, Date.now() + 200, 'shutdown');
+    // Act: resolves although `hung` never does (the test would time out otherwise).
+    await fanout.shutdown?.(owned.budget);
+    owned.dispose();
+    // Assess
+    for (const l of [quick, hung, broken]) expect(l.seen.budgets).toEqual([owned.budget]);
+    expect(quick.seen.closed).toBe(0);
+    expect(hung.seen.closed).toBe(1);
+    expect(broken.seen.closed).toBe(1);
+    expect(plain.seen.closed).toBe(0);
+    const warnings = log.lines.filter((l) => l.level === 'warn').map((l) => l.msg);
+    expect(warnings).toHaveLength(2);
+    expect(warnings.find((m) => m.startsWith('hung '))).toMatch(
+      /did not shut down before the SHUTDOWN deadline/,
+    );
+    expect(warnings.find((m) => m.startsWith('broken '))).toMatch(/failed to shut down cleanly/);
+  });
+
+  it('the processors pass SHUTDOWN on to the destinations they wrap', async () => {
+    const quick = lane('quick', async () => {});
+    const fanout = createFanOut({
+      routes: [quick.route],
+      stats: new RelayStats(),
+      log: recordingLog(),
+      clock: systemClock,
+      maxPendingBytes: 1 << 20,
+      discard: new Set(),
+    });
+    const wrapped = withProcessors(fanout, [], recordingLog());
+    const owned = createBudget(systemClock, Date.now() + 1000, 'shutdown');
+    await wrapped.shutdown?.(owned.budget);
+    owned.dispose();
+    expect(quick.seen.budgets).toHaveLength(1);
   });
 });

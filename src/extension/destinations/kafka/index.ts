@@ -129,6 +129,14 @@ export async function createDestination(
         return classify(err, config, signal, problemLog, drop);
       }
     },
+    async shutdown() {
+      // Nothing is left to flush (every send waited for its acks): disconnect ends the broker sessions.
+      // The relay bounds this call by the SHUTDOWN deadline.
+      const p = producer;
+      producer = undefined;
+      connecting = undefined;
+      await p?.disconnect();
+    },
     resetConnections: drop,
     close: drop,
   };

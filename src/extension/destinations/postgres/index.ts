@@ -198,6 +198,13 @@ export async function createDestination(ctx: DestinationContext): Promise<Destin
         return classify(err, config, rows.table, problemLog, drop);
       }
     },
+    async shutdown(budget) {
+      // end() lets a query still running finish and sends Terminate; past the budget it cuts the socket.
+      const s = sql;
+      sql = undefined;
+      const timeout = Math.max(0, budget.deadline - ctx.clock.now()) / 1000;
+      await s?.end({ timeout });
+    },
     resetConnections: drop,
     close: drop,
   };

@@ -132,13 +132,14 @@ export function createDestination(ctx: DestinationContext): Destination {
         return classify(err, config, problemLog, drop);
       }
     },
-    resetConnections: drop,
-    close() {
+    async shutdown(budget) {
       const c = connection;
       connection = undefined;
       connecting = undefined;
-      void c?.quit(QUIT_MS);
+      await c?.quit(Math.max(0, Math.min(QUIT_MS, budget.deadline - ctx.clock.now())));
     },
+    resetConnections: drop,
+    close: drop,
   };
 }
 
