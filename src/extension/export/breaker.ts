@@ -46,6 +46,8 @@ export class CircuitBreaker {
   private failures = 0;
   private openMs: number;
   private retryAt = 0;
+  /** Until when the backend itself asked to be left alone (Retry-After); even SHUTDOWN waits for it. */
+  private heldUntil = 0;
   private probeInFlight = false;
   private probeWaiters: Array<() => void> = [];
   private opens = 0;
@@ -92,11 +94,12 @@ export class CircuitBreaker {
 
   /**
    * Lets one caller through now, whatever the cool-down says: SHUTDOWN is the last chance, and a
-   * backend that came back during the cool-down must not be skipped then. False while a probe is out.
+   * backend that came back during the cool-down must not be skipped then. False while a probe is out,
+   * or while the backend's own Retry-After holds.
    */
   forceProbe(reason: string): boolean {
     if (this.current === 'closed') return true;
-    if (this.probeInFlight) return false;
+    if (this.probeInFlight || this.now() < this.heldUntil) return false;
     if (this.current === 'open') this.transition('half-open', reason);
     this.probeInFlight = true;
     return true;
@@ -162,6 +165,7 @@ export class CircuitBreaker {
 
   private open(reason: string, retryAfterMs?: number): void {
     this.retryAt = this.now() + Math.max(this.openMs, retryAfterMs ?? 0);
+    this.heldUntil = retryAfterMs ? this.now() + retryAfterMs : 0;
     this.opens++;
     this.transition('open', reason);
   }
