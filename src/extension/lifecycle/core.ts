@@ -1,6 +1,7 @@
 // The relay itself, once registered: receivers → buffer → flush policy → delivery, driven by the
 // lifecycle events. Loaded after `register` so nothing here costs the function's cold start more
 // than it must.
+import { isIP } from 'node:net';
 import { type Signal, validateExportRequest } from '../../otlp/index.js';
 import { TelemetryBuffer } from '../buffer/index.js';
 import {
@@ -39,7 +40,7 @@ import { formatFlushStrategy } from '../settings/relay.js';
 import type { RelayConfig } from '../settings/types.js';
 import { breakerReadings, encodeSelfMetrics, RelayStats } from '../telemetry/index.js';
 import type { InvokeEvent, ShutdownEvent } from './extensions-api.js';
-import { isLoopbackHost } from './loopback.js';
+import { isLoopbackHost, type LookupAll, resolvesToLoopback } from './loopback.js';
 import { flushBeforeSnapshot, InitRuntimeDoneWatch, type SnapshotFlushOutcome } from './snap-start.js';
 import {
   startTelemetryListener,
@@ -55,6 +56,8 @@ const MAX_REMEMBERED_IDS = 256;
 /** A freeze longer than this likely outlived the collector's idle timeout for kept-alive sockets. */
 const STALE_CONNECTION_GAP_MS = 4_000;
 const SELF_TELEMETRY_INTERVAL_MS = 60_000;
+/** How long startup waits for an exporter hostname to resolve before taking it as not this machine. */
+const LOOP_LOOKUP_TIMEOUT_MS = 250;
 
 export interface CoreOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -67,6 +70,8 @@ export interface CoreOptions {
   functionVersion?: string;
   createDelivery?: DeliveryFactory;
   createExporter?: (config: RelayConfig, clock: Clock) => SignalExporter;
+  /** Resolves exporter hostnames for the self-loop check (default: dns.lookup, every address). */
+  lookup?: LookupAll;
 }
 
 type EndSignal = 'done' | 'runtimeDone' | 'deadline' | 'no-signal';
@@ -162,10 +167,18 @@ export class RelayCore {
     );
     // An endpoint that loops back to our own receiver: nothing the relay made could reach a collector
     // (every export would fail and be spooled to /tmp on every run), so it makes and sends nothing.
-    core.loop = RelayCore.exportLoop(config, opts.env);
-    if (config.platformTelemetry && !core.loop) core.startPlatformTelemetry();
+    core.loop = RelayCore.exportLoop(config, opts.env, isLoopbackHost);
     // Independent, so concurrent: the sandbox.localdomain lookup should not wait for the receivers.
-    await Promise.all([core.startReceivers(), core.startTelemetry()]);
+    await Promise.all([
+      (async () => {
+        // A hostname that resolves to this machine loops as surely as one spelled so. Only names
+        // are looked up (an IP literal was decided above), once, after `register`, with a deadline.
+        core.loop ??= await RelayCore.resolvedExportLoop(config, opts.env, opts.lookup);
+        if (config.platformTelemetry && !core.loop) core.startPlatformTelemetry();
+        await core.startReceivers();
+      })(),
+      core.startTelemetry(),
+    ]);
     if (opts.managedInstances) core.startBackgroundFlushing();
     if (config.flush.kind === 'continuous') buffer.onAdd(() => core.scheduleContinuous());
     // The secret is read once `next` has been called (the event loop turns while it waits), so the
@@ -233,12 +246,35 @@ export class RelayCore {
     ]);
   }
 
+  /** `exportLoop` with every exporter hostname resolved (bounded by `LOOP_LOOKUP_TIMEOUT_MS`). */
+  private static async resolvedExportLoop(
+    config: RelayConfig,
+    env: CoreOptions['env'],
+    lookup: LookupAll | undefined,
+  ): Promise<string | undefined> {
+    const hosts = [...new Set(SIGNALS.map((s) => config.exporters[s].url.hostname))].filter(
+      (h) => !isIP(h.replace(/^\[|\]$/g, '')),
+    );
+    if (hosts.length === 0) return undefined;
+    const local = new Set<string>();
+    await Promise.all(
+      hosts.map(async (h) => {
+        if (await resolvesToLoopback(h, LOOP_LOOKUP_TIMEOUT_MS, lookup)) local.add(h);
+      }),
+    );
+    return RelayCore.exportLoop(config, env, (h) => local.has(h));
+  }
+
   /** The name of an exporter variable that points back at our own receivers, if any. */
-  private static exportLoop(config: RelayConfig, env: CoreOptions['env']): string | undefined {
+  private static exportLoop(
+    config: RelayConfig,
+    env: CoreOptions['env'],
+    isSelf: (hostname: string) => boolean,
+  ): string | undefined {
     const own = new Set([config.httpPort, config.grpcPort].filter((p): p is number => !!p));
     for (const s of SIGNALS) {
       const u = config.exporters[s].url;
-      const local = isLoopbackHost(u.hostname);
+      const local = isSelf(u.hostname);
       const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
       if (!local || !own.has(port)) continue;
       const set = ['', `${s.toUpperCase()}_`].some((x) => env[`OTEL_EXPORTER_OTLP_${x}ENDPOINT`]);

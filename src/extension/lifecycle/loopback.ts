@@ -16,3 +16,32 @@ export function isLoopbackHost(hostname: string): boolean {
   const high = Number.parseInt(mapped[2] ?? '0', 16);
   return high >> 8 === 127 || (high === 0 && Number.parseInt(mapped[3] ?? '0', 16) === 0);
 }
+
+/** `dns.lookup` with every address, as the resolving check calls it (injectable for tests). */
+export type LookupAll = (hostname: string) => Promise<readonly { address: string }[]>;
+
+const lookupAll: LookupAll = (hostname) =>
+  process.getBuiltinModule('node:dns').promises.lookup(hostname, { all: true, verbatim: true });
+
+/**
+ * Whether `hostname` resolves to this machine: any of its addresses loopback or unspecified. A name
+ * that does not answer within `timeoutMs` (or does not resolve) counts as not this machine: the
+ * check must never hold up startup, and an export to it fails on its own.
+ */
+export async function resolvesToLoopback(
+  hostname: string,
+  timeoutMs: number,
+  lookup: LookupAll = lookupAll,
+): Promise<boolean> {
+  if (isLoopbackHost(hostname)) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    const found = await Promise.race([lookup(hostname.replace(/^\[|\]$/g, '')).catch(() => undefined), late]);
+    return (found ?? []).some((a) => isLoopbackHost(a.address));
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -14,6 +14,7 @@ import {
   ExtensionsApiError,
   type LifecycleEvent,
 } from './extensions-api.js';
+import type { LookupAll } from './loopback.js';
 import { isSnapStartInit } from './snap-start.js';
 
 export interface ExtensionDeps {
@@ -29,6 +30,8 @@ export interface ExtensionDeps {
   extensionId?: string;
   createDelivery?: DeliveryFactory;
   createExporter?: (config: RelayConfig, clock: Clock) => SignalExporter;
+  /** Resolves exporter hostnames for the self-loop check (default: dns.lookup, every address). */
+  lookup?: LookupAll;
   /** Loads the part of the extension that is not needed before `register` (kept off the first ms). */
   loadCore?: () => Promise<typeof import('./core.js')>;
   /** Called once the relay runs (tests read bound ports and counters from it). */
@@ -89,6 +92,7 @@ export async function runExtension(deps: ExtensionDeps): Promise<number> {
       functionVersion,
       createDelivery: deps.createDelivery,
       createExporter: deps.createExporter,
+      lookup: deps.lookup,
     });
     deps.onReady?.(core);
   } catch (err) {

@@ -449,6 +449,72 @@ describe('extension lifecycle', () => {
     expect(await ext.exit).toBe(0);
   });
 
+  it('turns itself off for a hostname that resolves to loopback with its own port', async () => {
+    const port = await freePort();
+    const looked: string[] = [];
+    const lookup = async (host: string) => {
+      looked.push(host);
+      return host === 'collector.internal' ? [{ address: '10.0.0.7' }, { address: '::ffff:127.0.0.1' }] : [];
+    };
+    const run = (endpoint: string) => {
+      const log = recordingLog();
+      let core: { httpPort?: number } | undefined;
+      const exit = runExtension({
+        env: {
+          AWS_LAMBDA_RUNTIME_API: api.runtimeApi,
+          OTEL_RELAY_HTTP_PORT: String(port),
+          OTEL_RELAY_GRPC_PORT: '0',
+          OTEL_RELAY_SELF_TELEMETRY: 'false',
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_RELAY_SPOOL_DIR: spoolDir,
+        },
+        clock: systemClock,
+        log,
+        lookup,
+        onReady: (c) => {
+          core = c;
+        },
+      });
+      return { log, exit, core: () => core };
+    };
+    const looping = run(`http://collector.internal:${port}`);
+    await api.waitForNext(1);
+    expect(looked).toContain('collector.internal');
+    expect(looping.core()?.httpPort).toBeUndefined();
+    expect(looping.log.lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([
+      `config: OTEL_EXPORTER_OTLP_ENDPOINT (traces: collector.internal:${port}) points at this relay's own receiver; set it to your collector. The relay is off: no telemetry is accepted, produced or exported`,
+    ]);
+    api.push(shutdown());
+    expect(await looping.exit).toBe(0);
+  });
+
+  it('starts normally when the exporter hostname does not resolve in time (the lookup is bounded)', async () => {
+    const log = recordingLog();
+    let core: { httpPort?: number } | undefined;
+    const exit = runExtension({
+      env: {
+        AWS_LAMBDA_RUNTIME_API: api.runtimeApi,
+        OTEL_RELAY_HTTP_PORT: '0',
+        OTEL_RELAY_GRPC_PORT: '0',
+        OTEL_RELAY_SELF_TELEMETRY: 'false',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector.internal:4318',
+        OTEL_RELAY_SPOOL_DIR: spoolDir,
+      },
+      clock: systemClock,
+      log,
+      // A resolver that never answers.
+      lookup: () => new Promise(() => {}),
+      onReady: (c) => {
+        core = c;
+      },
+    });
+    await api.waitForNext(1);
+    expect(core?.httpPort).toBeGreaterThan(0);
+    expect(log.lines.filter((l) => l.level === 'error')).toEqual([]);
+    api.push(shutdown());
+    expect(await exit).toBe(0);
+  });
+
   it('logs a taken port clearly and keeps running', async () => {
     const blocker = http.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
