@@ -113,8 +113,9 @@ export function createFanOut(opts: FanOutOptions): Delivery {
     while (lane.pending.length > 0) {
       if (budget.abort.aborted || opts.clock.now() >= budget.deadline) return;
       const batch = lane.pending[0]!;
-      // Over its share of memory, or at SHUTDOWN: spill it rather than keep waiting for the destination.
-      const spill = lane.pendingBytes > opts.maxPendingBytes || budget.reason === 'shutdown';
+      // Over its share of memory: spill it rather than keep waiting for the destination. At SHUTDOWN it
+      // is delivered (the destination gets its last-chance probe), which spills what it does not take.
+      const spill = lane.pendingBytes > opts.maxPendingBytes;
       const r =
         spill && lane.delivery.spill
           ? await lane.delivery.spill(batch, budget)
