@@ -122,7 +122,8 @@ export async function listSpool(
   range: TimeRange,
   signals: ReadonlySet<Signal>,
 ): Promise<ReplayListing> {
-  const spool = new Spool({ dir, maxBytes: Number.MAX_SAFE_INTEGER });
+  // Bounded like an S3 object: a larger file is moved aside, never read into memory.
+  const spool = new Spool({ dir, maxBytes: MAX_REPLAY_OBJECT_BYTES });
   const items: ReplayItem[] = [];
   let skipped = 0;
   for (const entry of await listSpoolDir(dir)) {
@@ -130,15 +131,20 @@ export async function listSpool(
       skipped++;
       continue;
     }
-    items.push({
+    // The item count is the validated content's, known once loaded; a file name is only a hint.
+    const item: ReplayItem = {
       id: entry.path,
       signal: entry.signal,
       contentType: 'application/x-protobuf',
       bytes: entry.bytes,
-      items: entry.items,
-      load: () => spool.read(entry),
+      async load() {
+        const batch = await spool.read(entry);
+        item.items = batch.items;
+        return batch.body;
+      },
       remove: () => spool.remove(entry),
-    });
+    };
+    items.push(item);
   }
   return { items, skipped, refused: [] };
 }

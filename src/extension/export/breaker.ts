@@ -46,7 +46,10 @@ export class CircuitBreaker {
   private failures = 0;
   private openMs: number;
   private retryAt = 0;
+  /** Until when the backend itself asked to be left alone (Retry-After); even SHUTDOWN waits for it. */
+  private heldUntil = 0;
   private probeInFlight = false;
+  private probeWaiters: Array<() => void> = [];
   private opens = 0;
 
   constructor(options: BreakerOptions) {
@@ -84,10 +87,56 @@ export class CircuitBreaker {
     return true;
   }
 
+  /** A probe is out and has not reported yet. */
+  get probing(): boolean {
+    return this.probeInFlight;
+  }
+
+  /**
+   * Lets one caller through now, whatever the cool-down says: SHUTDOWN is the last chance, and a
+   * backend that came back during the cool-down must not be skipped then. False while a probe is out,
+   * or while the backend's own Retry-After holds.
+   */
+  forceProbe(reason: string): boolean {
+    if (this.current === 'closed') return true;
+    if (this.probeInFlight || this.now() < this.heldUntil) return false;
+    if (this.current === 'open') this.transition('half-open', reason);
+    this.probeInFlight = true;
+    return true;
+  }
+
+  /**
+   * Resolves when the probe in flight reports (at once when none is out), or at `deadline` (clock ms)
+   * or `abort`, whichever is first: true when the probe reported.
+   */
+  whenProbed(deadline: number, abort?: AbortSignal): Promise<boolean> {
+    if (!this.probeInFlight) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const done = (reported: boolean) => {
+        clearTimeout(timer);
+        abort?.removeEventListener('abort', onAbort);
+        this.probeWaiters = this.probeWaiters.filter((w) => w !== onReport);
+        resolve(reported);
+      };
+      const onReport = () => done(true);
+      const onAbort = () => done(false);
+      const timer = setTimeout(onAbort, Math.max(0, deadline - this.now()));
+      abort?.addEventListener('abort', onAbort, { once: true });
+      this.probeWaiters.push(onReport);
+    });
+  }
+
+  private probeReported(): void {
+    this.probeInFlight = false;
+    const waiters = this.probeWaiters;
+    this.probeWaiters = [];
+    for (const w of waiters) w();
+  }
+
   /** The backend confirmed a delivery. */
   recordSuccess(): void {
     this.failures = 0;
-    this.probeInFlight = false;
+    this.probeReported();
     if (this.current !== 'closed') {
       this.openMs = this.baseOpenMs;
       this.transition('closed', 'probe succeeded');
@@ -101,7 +150,7 @@ export class CircuitBreaker {
   recordFailure(reason: string, retryAfterMs?: number): void {
     this.failures++;
     if (this.current === 'half-open') {
-      this.probeInFlight = false;
+      this.probeReported();
       this.openMs = Math.min(this.openMs * 2, this.maxOpenMs);
       this.open(reason, retryAfterMs);
       return;
@@ -111,11 +160,12 @@ export class CircuitBreaker {
 
   /** A probe ended without a verdict (aborted by the budget): let the next caller probe. */
   release(): void {
-    this.probeInFlight = false;
+    this.probeReported();
   }
 
   private open(reason: string, retryAfterMs?: number): void {
     this.retryAt = this.now() + Math.max(this.openMs, retryAfterMs ?? 0);
+    this.heldUntil = retryAfterMs ? this.now() + retryAfterMs : 0;
     this.opens++;
     this.transition('open', reason);
   }

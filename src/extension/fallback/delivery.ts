@@ -166,6 +166,29 @@ export function createFallbackDelivery(
 
   // Spool files known to exist; undefined until the directory was first read (lazily, off init).
   let spoolBacklog: number | undefined;
+  // SHUTDOWN's one probe of a collector the breaker skips has been made.
+  let lastChanceTaken = false;
+
+  /**
+   * May this caller use the collector now? As the breaker says, except at SHUTDOWN: the environment
+   * (and /tmp with it) is about to go, so a collector in its cool-down is probed once anyway, and
+   * the other callers wait for that probe's verdict (within the budget) instead of spilling beside it.
+   */
+  async function acquire(budget: FlushBudget): Promise<boolean> {
+    // Bounded: each pass waits for a probe to report, or decides.
+    for (let i = 0; i < 1_000; i++) {
+      if (collectorBreaker.tryAcquire()) return true;
+      if (budget.reason !== 'shutdown') return false;
+      if (collectorBreaker.probing) {
+        if (!(await collectorBreaker.whenProbed(budget.deadline, budget.abort))) return false;
+        continue;
+      }
+      if (lastChanceTaken) return false;
+      lastChanceTaken = true;
+      return collectorBreaker.forceProbe('SHUTDOWN: probing once, whatever the cool-down says');
+    }
+    return false;
+  }
 
   async function spill(batch: Batch, budget: FlushBudget, why: string): Promise<DeliveryResult> {
     const shutdown = budget.reason === 'shutdown';
@@ -230,10 +253,11 @@ export function createFallbackDelivery(
   ): Promise<void> {
     for (const entry of entries) {
       if (budget.abort.aborted || now() >= replayDeadline) return;
-      if (!collectorBreaker.tryAcquire()) return;
+      if (!(await acquire(budget))) return;
       let body: Uint8Array;
+      let items: number;
       try {
-        body = await spool.read(entry);
+        ({ body, items } = await spool.read(entry));
       } catch {
         // Gone or unreadable: not a verdict on the collector, so a half-open probe slot is handed back.
         collectorBreaker.release();
@@ -246,14 +270,14 @@ export function createFallbackDelivery(
         collectorBreaker.recordSuccess();
         await spool.remove(entry);
         spoolBacklog = Math.max(0, (spoolBacklog ?? 0) - 1);
-        counters.replayedItems += entry.items;
+        counters.replayedItems += items;
         counters.replayedFiles++;
-        ctx.onSpilledSettled?.(entry.signal, 'exported', entry.items);
+        ctx.onSpilledSettled?.(entry.signal, 'exported', items);
         run.files++;
-        run.items += entry.items;
-        log.debug(`${itemsText(entry.signal, entry.items)} replayed from ${entry.path}`, {
+        run.items += items;
+        log.debug(`${itemsText(entry.signal, items)} replayed from ${entry.path}`, {
           signal: entry.signal,
-          items: entry.items,
+          items,
         });
         continue;
       }
@@ -264,7 +288,7 @@ export function createFallbackDelivery(
         // later replay sends; only one resource's data that is still too large is dropped.
         const halves =
           outcome.status === 413
-            ? splitInHalves({ signal: entry.signal, body, items: entry.items, oldestAcceptedAt: 0 })
+            ? splitInHalves({ signal: entry.signal, body, items, oldestAcceptedAt: 0 })
             : undefined;
         if (halves && (await respool(halves))) {
           await spool.remove(entry);
@@ -274,10 +298,10 @@ export function createFallbackDelivery(
         }
         await spool.remove(entry);
         spoolBacklog = Math.max(0, (spoolBacklog ?? 0) - 1);
-        counters.rejectedItems += entry.items;
-        ctx.onSpilledSettled?.(entry.signal, 'rejected', entry.items);
+        counters.rejectedItems += items;
+        ctx.onSpilledSettled?.(entry.signal, 'rejected', items);
         log.error(
-          `${itemsText(entry.signal, entry.items)} from ${entry.path} rejected: ${refusalMeaning(outcome.status)} (${outcome.reason})`,
+          `${itemsText(entry.signal, items)} from ${entry.path} rejected: ${refusalMeaning(outcome.status)} (${outcome.reason})`,
         );
         continue;
       }
@@ -300,7 +324,7 @@ export function createFallbackDelivery(
 
     async deliver(batch, budget) {
       try {
-        if (!collectorBreaker.tryAcquire()) {
+        if (!(await acquire(budget))) {
           const small = batch.body.byteLength < config.spillMinBytes;
           const young = now() - batch.oldestAcceptedAt < config.spillMaxAgeMs;
           if (budget.reason !== 'shutdown' && small && young) {
@@ -390,9 +414,8 @@ export function createFallbackDelivery(
     async replay(budget) {
       const shutdown = budget.reason === 'shutdown';
       if (spoolBacklog === 0) return;
-      // At SHUTDOWN the batches still in memory come first: spooled ones are durable and wait for the
-      // next environment, so they are re-sent only to a collector known to be healthy.
-      if (shutdown && collectorBreaker.state !== 'closed') return;
+      // At SHUTDOWN the spool dies with the environment too: it is drained like the buffer (its first
+      // file may be SHUTDOWN's probe of a collector in its cool-down), then what is left stays.
       let entries: SpoolEntry[];
       try {
         entries = await spool.list();
@@ -403,8 +426,10 @@ export function createFallbackDelivery(
       }
       spoolBacklog = entries.length;
       if (entries.length === 0) return;
-      // Half of the budget at most (a quarter at SHUTDOWN): new data must still get its turn.
-      const replayDeadline = now() + Math.floor((budget.deadline - now()) / (shutdown ? 4 : 2));
+      // Half of the budget at most (at SHUTDOWN less the time to spool what the collector refuses):
+      // new data must still get its turn; the flush gives the spool the rest at SHUTDOWN afterwards.
+      const left = budget.deadline - now() - (shutdown ? SPOOL_RESERVE_MS : 0);
+      const replayDeadline = now() + Math.max(0, Math.floor(left / 2));
       // One line per replay run, not per file: a long outage leaves many files behind.
       const run = { files: 0, items: 0 };
       try {

@@ -1,8 +1,8 @@
 // The last resort before dropping: OTLP batches as files under /tmp, which survives freezes, resets
 // and re-inits of the environment. Each file is written to a temp name,
 // fsynced and renamed, so a file with a final name is always complete; a crash leaves only a temp
-// file, which the next open removes. Files are replayed oldest first and deleted only after the
-// collector confirmed them.
+// file (named after the writer's pid), which the next open removes once that writer is gone. Files are
+// replayed oldest first and deleted only after the collector confirmed them.
 import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { type Signal, validateExportRequest } from '../../otlp/index.js';
@@ -39,15 +39,26 @@ export class SpoolError extends Error {
 
 export interface SpoolOptions {
   dir: string;
-  /** Upper bound on the bytes of spooled files; a batch that would pass it is refused. */
+  /**
+   * Upper bound on the bytes of spooled files; a batch that would pass it is refused, so a file larger
+   * than this was not written here and is never read into memory.
+   */
   maxBytes: number;
   now?: () => number;
-  /** Where a file moved aside (not a regular file, or not a valid export request) is reported. */
+  /** Where a file moved aside, left alone or not deletable is reported. */
   log?: Pick<Logger, 'warn'>;
+}
+
+/** A spooled batch as read back: the item count comes from the validated content, not the file name. */
+export interface SpoolBatch {
+  body: Uint8Array;
+  items: number;
 }
 
 const NAME = /^(\d{13})-(\d{6})-(traces|metrics|logs)-(\d+)\.binpb$/;
 const TEMP_PREFIX = '.tmp-';
+/** Our temp files: `.tmp-<writer pid>-<12 hex>-<final name>`; anything else under the prefix is foreign. */
+const OWN_TEMP = /^\.tmp-(\d+)-[0-9a-f]{12}-\d{13}-\d{6}-(?:traces|metrics|logs)-\d+\.binpb$/;
 /** Files that failed validation keep their data under this prefix, out of the replay's way. */
 export const REFUSED_PREFIX = '.refused-';
 // O_NOFOLLOW: a symlink planted under the spool's name is never read through; O_NONBLOCK: a FIFO
@@ -68,6 +79,11 @@ export class Spool {
   private usedBytes = -1;
   private opening: Promise<void> | undefined;
   private readonly log: Pick<Logger, 'warn'> | undefined;
+  /**
+   * Files delivered (or settled) whose deletion failed (a read-only directory, say): never listed
+   * again by this process, so they are not sent once per flush.
+   */
+  private readonly settled = new Set<string>();
 
   constructor(options: SpoolOptions) {
     this.dir = options.dir;
@@ -76,14 +92,18 @@ export class Spool {
     this.log = options.log;
   }
 
-  /** Creates the directory, removes temp files a crash left behind, and totals what is spooled. */
+  /**
+   * Creates the directory, removes the temp files a crashed writer of ours left behind, and totals
+   * what is spooled. Anything else under the temp prefix (a directory, another program's file, the
+   * temp file of a live writer) is left alone and reported: the directory may be shared.
+   */
   open(): Promise<void> {
     this.opening ??= (async () => {
       await fsp().mkdir(this.dir, { recursive: true });
       let total = 0;
       for (const name of await fsp().readdir(this.dir)) {
         if (name.startsWith(TEMP_PREFIX)) {
-          await fsp().rm(join(this.dir, name), { force: true });
+          await this.clearTemp(name);
           continue;
         }
         if (!NAME.test(name)) continue;
@@ -95,6 +115,26 @@ export class Spool {
       this.usedBytes = total;
     })();
     return this.opening;
+  }
+
+  private async clearTemp(name: string): Promise<void> {
+    const path = join(this.dir, name);
+    const pid = Number(OWN_TEMP.exec(name)?.[1] ?? Number.NaN);
+    try {
+      const st = await fsp().lstat(path);
+      if (st.isFile() && Number.isInteger(pid) && (pid === process.pid || !processAlive(pid))) {
+        await fsp().rm(path, { force: true });
+        return;
+      }
+      const what = !st.isFile()
+        ? 'not a regular file'
+        : Number.isInteger(pid)
+          ? `being written by process ${pid}`
+          : 'not a temp file this relay writes';
+      this.log?.warn(`spool: left ${path} alone (${what}); it is neither replayed nor deleted`);
+    } catch (err) {
+      this.log?.warn(`spool: could not clear the temp file ${path}: ${errorText(err)}`);
+    }
   }
 
   /** Bytes currently spooled (after open). */
@@ -119,7 +159,7 @@ export class Spool {
     this.seq = (this.seq + 1) % 1_000_000;
     const name = `${String(createdAt).padStart(13, '0')}-${String(this.seq).padStart(6, '0')}-${signal}-${items}.binpb`;
     const path = join(this.dir, name);
-    const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${name}`);
+    const temp = join(this.dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}-${name}`);
     // Reserve the space first so concurrent writers cannot overshoot the bound together.
     this.usedBytes += body.byteLength;
     try {
@@ -143,24 +183,36 @@ export class Spool {
     return { name, path, signal, items, bytes: body.byteLength, createdAt };
   }
 
-  /** Spooled batches, oldest first. */
+  /** Spooled batches, oldest first, without those already settled that could not be deleted. */
   async list(): Promise<SpoolEntry[]> {
     await this.open();
-    return listSpoolDir(this.dir);
+    const entries = await listSpoolDir(this.dir);
+    return this.settled.size === 0 ? entries : entries.filter((e) => !this.settled.has(e.name));
   }
 
   /**
-   * Reads a spooled batch: a regular file (never through a symlink) holding a valid export request.
-   * Anything else is moved aside under REFUSED_PREFIX (kept for inspection, never sent), reported,
-   * and refused with SpoolError('invalid').
+   * Reads a spooled batch: a regular file (never through a symlink) of at most `maxBytes`, holding a
+   * valid export request. Anything else is moved aside under REFUSED_PREFIX (kept for inspection,
+   * never sent), reported, and refused with SpoolError('invalid'). The size is checked before
+   * anything is read, so a huge file never lands in memory.
    */
-  async read(entry: SpoolEntry): Promise<Uint8Array> {
+  async read(entry: SpoolEntry): Promise<SpoolBatch> {
     let body: Uint8Array;
     try {
       const fh = await fsp().open(entry.path, READ_FLAGS);
       try {
-        if (!(await fh.stat()).isFile()) throw new Error('not a regular file');
-        body = await fh.readFile();
+        const st = await fh.stat();
+        if (!st.isFile()) throw new Error('not a regular file');
+        if (st.size > this.maxBytes) {
+          throw new Error(`${st.size} bytes, larger than the spool's bound of ${this.maxBytes} bytes`);
+        }
+        body = new Uint8Array(st.size);
+        let at = 0;
+        while (at < body.byteLength) {
+          const { bytesRead } = await fh.read(body, at, body.byteLength - at, at);
+          if (bytesRead === 0) throw new Error(`shorter than its size (${at} of ${st.size} bytes)`);
+          at += bytesRead;
+        }
       } finally {
         await fh.close();
       }
@@ -172,7 +224,7 @@ export class Spool {
       throw await this.refuse(entry, why, cause);
     }
     try {
-      validateExportRequest(entry.signal, body);
+      return { body, items: validateExportRequest(entry.signal, body).items };
     } catch (cause) {
       throw await this.refuse(
         entry,
@@ -180,7 +232,6 @@ export class Spool {
         cause,
       );
     }
-    return body;
   }
 
   private async refuse(entry: SpoolEntry, why: string, cause: unknown): Promise<SpoolError> {
@@ -197,7 +248,11 @@ export class Spool {
     return new SpoolError(message, 'invalid', { cause });
   }
 
-  /** Deletes a batch; call only after the collector confirmed it. */
+  /**
+   * Deletes a batch; call only after the collector confirmed (or refused) it. A file that cannot be
+   * deleted is reported once and never listed again by this process: it is settled, and sending it
+   * once per flush would multiply its data at the collector. It still counts toward the bound.
+   */
   async remove(entry: SpoolEntry): Promise<void> {
     await this.open();
     try {
@@ -205,8 +260,24 @@ export class Spool {
       this.usedBytes = Math.max(0, this.usedBytes - entry.bytes);
     } catch (err) {
       // Already gone (another replayer got there first): nothing to account for.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if (this.settled.has(entry.name)) return;
+      this.settled.add(entry.name);
+      this.log?.warn(
+        `spool: ${entry.path} was settled but cannot be deleted (${errorText(err)}); this process will not send it again, a later one may`,
+        { signal: entry.signal },
+      );
     }
+  }
+}
+
+/** False when no process has this pid (ESRCH); one we may not signal (EPERM) is alive. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 

@@ -112,6 +112,14 @@ export class Flusher {
     // Evicted data is the oldest: it goes first. One comparison when nothing was evicted.
     if (this.buffer.hasEvicted()) await this.spillEvicted(budget, sum);
     await Promise.all(SIGNALS.map((s) => this.drainSignal(s, budget, sum)));
+    // At SHUTDOWN the spool dies with the environment: once the buffer is out, it gets the time left.
+    if (budget.reason === 'shutdown' && this.delivery.replay && this.buffer.isEmpty()) {
+      try {
+        await this.delivery.replay(budget);
+      } catch (err) {
+        this.log.warn('replay of spilled data failed; it stays where it is', { error: err });
+      }
+    }
     sum.outOfBudget = !this.buffer.isEmpty() && (budget.abort.aborted || this.clock.now() >= budget.deadline);
     sum.durationMs = this.clock.monotonic() - started;
     if (sum.batches > 0) {

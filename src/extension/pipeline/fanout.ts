@@ -12,9 +12,9 @@ export interface Route {
   name: string;
   signals: ReadonlySet<Signal>;
   delivery: Delivery;
-  /** Closes the destination at SHUTDOWN (its own `shutdown`, or `close`). Absent: nothing to close. */
+  /** The destination's own SHUTDOWN step (see Destination.shutdown). Without it, `close` is called. */
   shutdown?: (budget: FlushBudget) => Promise<void>;
-  /** Drops the destination's connections at once: for a `shutdown` still running at the deadline. */
+  /** Drops the destination's connections at once; also for a `shutdown` still running at the deadline. */
   close?: () => void;
 }
 
@@ -113,8 +113,9 @@ export function createFanOut(opts: FanOutOptions): Delivery {
     while (lane.pending.length > 0) {
       if (budget.abort.aborted || opts.clock.now() >= budget.deadline) return;
       const batch = lane.pending[0]!;
-      // Over its share of memory, or at SHUTDOWN: spill it rather than keep waiting for the destination.
-      const spill = lane.pendingBytes > opts.maxPendingBytes || budget.reason === 'shutdown';
+      // Over its share of memory: spill it rather than keep waiting for the destination. At SHUTDOWN it
+      // is delivered (the destination gets its last-chance probe), which spills what it does not take.
+      const spill = lane.pendingBytes > opts.maxPendingBytes;
       const r =
         spill && lane.delivery.spill
           ? await lane.delivery.spill(batch, budget)
@@ -234,7 +235,7 @@ export function createFanOut(opts: FanOutOptions): Delivery {
       // holds the exit past the deadline (its connections are dropped then).
       await Promise.all(
         lanes.map(async (lane) => {
-          if (!lane.shutdown) return;
+          if (!lane.shutdown) return lane.close?.();
           try {
             await withinBudget(lane.shutdown(budget), budget, opts.clock, () => lane.close?.());
           } catch (err) {

@@ -99,10 +99,7 @@ async function buildDestinations(ctx: PipelineContext): Promise<Delivery> {
         name,
         signals,
         delivery: chain(destination, name),
-        shutdown: async (budget) => {
-          if (destination.shutdown) await destination.shutdown(budget);
-          else destination.close();
-        },
+        ...(destination.shutdown && { shutdown: destination.shutdown.bind(destination) }),
         close: () => destination.close(),
       });
     } catch (err) {

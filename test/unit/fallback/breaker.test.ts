@@ -87,4 +87,24 @@ describe('CircuitBreaker', () => {
     breaker.release();
     expect(breaker.tryAcquire()).toBe(true);
   });
+  it('forceProbe lets one caller through during the cool-down, and the waiters learn its verdict', async () => {
+    const { breaker, now } = setup({ threshold: 1 });
+    breaker.recordFailure('down');
+    expect(breaker.tryAcquire()).toBe(false);
+    expect(breaker.forceProbe('last chance')).toBe(true);
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.forceProbe('last chance')).toBe(false);
+    const waited = breaker.whenProbed(now() + 10_000);
+    breaker.recordSuccess();
+    expect(await waited).toBe(true);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('forceProbe respects a Retry-After the backend sent', () => {
+    const { breaker, advance } = setup({ threshold: 1 });
+    breaker.recordFailure('HTTP 429', 30_000);
+    expect(breaker.forceProbe('last chance')).toBe(false);
+    advance(30_000);
+    expect(breaker.forceProbe('last chance')).toBe(true);
+  });
 });

@@ -96,6 +96,13 @@ const batch = (items = 3, signal: Batch['signal'] = 'traces'): Batch => ({
   oldestAcceptedAt: 0,
 });
 const down: ExportOutcome = { kind: 'retryable', reason: 'ECONNREFUSED' };
+/** A batch of `items` real spans: a replay counts what the content holds. */
+const spans = async (items: number): Promise<Batch> => ({
+  signal: 'traces',
+  body: await traceRequest(items),
+  items,
+  oldestAcceptedAt: 0,
+});
 
 describe('fallback Delivery', () => {
   it('exports and counts when the collector takes the batch', async () => {
@@ -141,13 +148,14 @@ describe('fallback Delivery', () => {
   it('replays spooled batches oldest first once the collector is back, deleting each after it is confirmed', async () => {
     let healthy = false;
     const h = harness(() => (healthy ? { kind: 'success' } : down));
-    for (let i = 1; i <= 4; i++) await h.delivery.deliver(batch(i), h.budget(1000));
+    const batches = [await spans(1), await spans(2), await spans(3), await spans(4)];
+    for (const b of batches) await h.delivery.deliver(b, h.budget(1000));
     expect(await h.delivery.spool.list()).toHaveLength(4);
     healthy = true;
     h.advance(10_000);
     h.calls.length = 0;
     await h.delivery.replay?.(h.budget(10_000));
-    expect(h.calls.map((c) => c.bytes)).toEqual([10, 20, 30, 40]);
+    expect(h.calls.map((c) => c.bytes)).toEqual(batches.map((b) => b.body.byteLength));
     expect(await h.delivery.spool.list()).toEqual([]);
     expect(h.delivery.counters.replayedItems).toBe(10);
     expect(h.delivery.collectorBreaker.state).toBe('closed');
@@ -241,7 +249,7 @@ describe('fallback Delivery', () => {
   it('settles a spooled batch the collector rejects as invalid when replayed as rejected, for the ledger, logged once', async () => {
     let answer: ExportOutcome = down;
     const h = harness(() => answer, { breakerThreshold: 100 });
-    await h.delivery.deliver(batch(4), h.budget(1000));
+    await h.delivery.deliver(await spans(4), h.budget(1000));
     answer = { kind: 'failed', reason: 'collector answered 400 for traces: bad', status: 400 };
     await h.delivery.replay?.(h.budget(1000));
     expect(await h.delivery.spool.list()).toEqual([]);
@@ -356,5 +364,57 @@ describe('fallback Delivery replay and the half-open probe', () => {
     await h.delivery.replay?.(h.budget(1000));
     expect((await h.delivery.deliver(batch(1), h.budget(1000))).kind).toBe('exported');
     expect(h.delivery.collectorBreaker.state).toBe('closed');
+  });
+  it('at SHUTDOWN probes a collector whose breaker is cooling down, once, and drains the spool there', async () => {
+    let healthy = false;
+    const h = harness(() => (healthy ? { kind: 'success' } : down));
+    for (let i = 1; i <= 3; i++) await h.delivery.deliver(await spans(i), h.budget(1000));
+    expect(h.delivery.collectorBreaker.state).toBe('open');
+    expect(await h.delivery.spool.list()).toHaveLength(3);
+    // The collector is back, the cool-down (10 s) is not over.
+    healthy = true;
+    h.advance(1_000);
+    h.calls.length = 0;
+    const budget = h.budget(2_000, 'shutdown');
+    await h.delivery.replay?.(budget);
+    const results = await Promise.all([
+      h.delivery.deliver(await spans(5), budget),
+      h.delivery.deliver({ ...(await spans(6)), signal: 'traces' }, budget),
+    ]);
+    expect(results.map((r) => r.kind)).toEqual(['exported', 'exported']);
+    expect(h.calls).toHaveLength(5);
+    expect(await h.delivery.spool.list()).toEqual([]);
+    expect(h.delivery.counters.replayedItems).toBe(6);
+    expect(h.delivery.collectorBreaker.state).toBe('closed');
+  });
+
+  it('at SHUTDOWN probes a dead collector once: the batches that wait for the verdict spill, none tries again', async () => {
+    const h = harness(() => down);
+    for (let i = 1; i <= 3; i++) await h.delivery.deliver(await spans(i), h.budget(1000));
+    h.advance(1_000);
+    h.calls.length = 0;
+    const budget = h.budget(2_000, 'shutdown');
+    await h.delivery.replay?.(budget);
+    const results = await Promise.all([
+      h.delivery.deliver(await spans(5), budget),
+      h.delivery.deliver(await spans(6), budget),
+    ]);
+    // The probe was the spool's oldest file; the new batches went straight to the spool.
+    expect(h.calls).toHaveLength(1);
+    expect(results.map((r) => r.kind)).toEqual(['spilled', 'spilled']);
+    expect(await h.delivery.spool.list()).toHaveLength(5);
+    expect(h.delivery.collectorBreaker.state).toBe('open');
+  });
+
+  it('outside SHUTDOWN the cool-down holds: nothing is sent before the probe time', async () => {
+    let healthy = false;
+    const h = harness(() => (healthy ? { kind: 'success' } : down));
+    for (let i = 1; i <= 3; i++) await h.delivery.deliver(await spans(i), h.budget(1000));
+    healthy = true;
+    h.advance(1_000);
+    h.calls.length = 0;
+    await h.delivery.replay?.(h.budget(2_000));
+    expect((await h.delivery.deliver(await spans(5), h.budget(2_000))).kind).toBe('spilled');
+    expect(h.calls).toHaveLength(0);
   });
 });

@@ -53,6 +53,8 @@ describe('Spool.read', () => {
     const spool = new Spool({ dir: d, maxBytes: 1 << 20 });
     await spool.write('traces', body, 3);
     const [entry] = await spool.list();
-    expect(Buffer.from(await spool.read(entry!))).toEqual(Buffer.from(body));
+    const read = await spool.read(entry!);
+    expect(Buffer.from(read.body)).toEqual(Buffer.from(body));
+    expect(read.items).toBe(3);
   });
 });

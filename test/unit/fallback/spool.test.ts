@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ describe('Spool', () => {
       ['traces', 3, 3],
       ['logs', 1, 2],
     ]);
-    expect([...(await spool.read(entries[1]!))]).toEqual([0x7a, 0]);
+    expect([...(await spool.read(entries[1]!)).body]).toEqual([0x7a, 0]);
     expect(spool.bytes).toBe(5);
   });
 
@@ -44,7 +45,9 @@ describe('Spool', () => {
     const d = dir();
     const first = new Spool({ dir: d, maxBytes: 100 });
     await first.write('traces', new Uint8Array(40), 4);
-    writeFileSync(join(d, '.tmp-abc-0000000000001-000001-traces-1.binpb'), 'partial');
+    // Its writer (an earlier extension process) is gone.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(join(d, `.tmp-${dead}-0123456789ab-0000000000001-000001-traces-1.binpb`), 'partial');
     const second = new Spool({ dir: d, maxBytes: 100 });
     await second.open();
     expect(second.bytes).toBe(40);
