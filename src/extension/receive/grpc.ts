@@ -120,6 +120,10 @@ async function handle(
     .trim()
     .toLowerCase();
   if (ct !== 'application/grpc' && ct !== 'application/grpc+proto') {
+    opts.log.debug('OTLP/gRPC request refused', {
+      httpStatus: 415,
+      reason: `content-type ${ct.slice(0, 100) || '(none)'}`,
+    });
     try {
       stream.respond({ ':status': 415, 'content-type': 'text/plain' });
       stream.end(`content-type ${ct || '(none)'} is not application/grpc or application/grpc+proto\n`);
@@ -201,7 +205,7 @@ function readStream(
     {
       ...limits,
       // The message's length prefix is its size: an oversized one is refused before its bytes arrive.
-      declaredSize: (head) => (head.length >= 5 ? 5 + head.readUInt32BE(1) : undefined),
+      declaredSize: { headBytes: 5, size: (head) => 5 + head.readUInt32BE(1) },
       deadline:
         deadlineMs === undefined
           ? undefined

@@ -73,8 +73,8 @@ export interface BodyLimits {
 
 /** Per-request bounds on a body read, on top of the receiver's `BodyLimits`. */
 export interface ReadBounds extends BodyLimits {
-  /** The size the body's first bytes announce (a gRPC length prefix), checked against `max` early. */
-  declaredSize?: (head: Buffer) => number | undefined;
+  /** The size the body's first `headBytes` announce (a gRPC length prefix), checked against `max` early. */
+  declaredSize?: { headBytes: number; size: (head: Buffer) => number };
   /** The sender's own deadline: a body not complete by then is refused with `refusal()`. */
   deadline?: { ms: number; refusal: () => RequestRefused };
 }
@@ -122,10 +122,11 @@ export function readCapped(
         idle?.activity();
       }
       chunks.push(c);
-      if (!headChecked && size >= 5) {
+      const announced = limits?.declaredSize;
+      if (!headChecked && announced && size >= announced.headBytes) {
         headChecked = true;
-        const declared = limits?.declaredSize?.(chunks.length === 1 ? c : Buffer.concat(chunks, size));
-        if (declared !== undefined && declared > max) return settle(tooLarge(declared));
+        const declared = announced.size(chunks.length === 1 ? c : Buffer.concat(chunks, size));
+        if (declared > max) return settle(tooLarge(declared));
       }
     };
     if (limits?.deadline) {
