@@ -37,6 +37,8 @@ export interface GrpcReceiverOptions {
   clock?: Clock;
   /** Awake ms a request stream may stay silent before it is refused (default 10 s). */
   bodyIdleMs?: number;
+  /** Ms a new connection may take to send the HTTP/2 preface and SETTINGS before it is closed (default 10 s). */
+  headersTimeoutMs?: number;
 }
 
 /** Concurrent streams per connection: a unary Export needs one; this bounds a single session. */
@@ -94,6 +96,12 @@ function http2Server(
   server.on('sessionError', () => {});
   server.on('session', (s) => {
     sessions.add(s);
+    // Every HTTP/2 client sends its preface and SETTINGS at once; a socket that does not holds a
+    // connection slot for nothing. Once they arrive, an idle kept-alive session is fine.
+    const silent = setTimeout(() => s.destroy(), opts.headersTimeoutMs ?? 10_000);
+    silent.unref();
+    s.once('remoteSettings', () => clearTimeout(silent));
+    s.once('close', () => clearTimeout(silent));
     try {
       s.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
     } catch {

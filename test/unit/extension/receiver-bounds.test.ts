@@ -40,7 +40,14 @@ beforeEach(async () => {
     bodyIdleMs: 120_000,
     headersTimeoutMs: 300,
   });
-  grpcR = await startGrpcReceiver({ port: 0, maxRequestBytes: MAX, ingest, log, bodyIdleMs: 120_000 });
+  grpcR = await startGrpcReceiver({
+    port: 0,
+    maxRequestBytes: MAX,
+    ingest,
+    log,
+    bodyIdleMs: 120_000,
+    headersTimeoutMs: 300,
+  });
 });
 afterEach(async () => {
   await httpR.close();
@@ -162,6 +169,24 @@ describe('OTLP/gRPC receiver bounds', () => {
       expect(JSON.stringify(lines)).not.toContain('"op"');
     } finally {
       session.close();
+    }
+  });
+});
+
+describe('OTLP/gRPC connection bounds', () => {
+  it('closes a connection that never sends the HTTP/2 preface, and keeps an idle session that did', async () => {
+    const silent = net.connect(grpcR.port, '127.0.0.1');
+    silent.resume();
+    const idle = http2.connect(`http://127.0.0.1:${grpcR.port}`);
+    try {
+      await new Promise((r) => idle.once('remoteSettings', r));
+      await new Promise((r) => silent.once('close', r));
+      // The session that sent its SETTINGS outlived the silent socket's deadline and still serves calls.
+      expect(idle.closed || idle.destroyed).toBe(false);
+      expect((await grpcCall(idle, frame(spanRequest(16, 8)))).status).toBe('0');
+    } finally {
+      silent.destroy();
+      idle.close();
     }
   });
 });
