@@ -161,10 +161,14 @@ const cases: Array<[string, Case]> = [
 ];
 
 describe('lambda-otel-relay/middleware type declarations', () => {
-  it.each(cases)('type-checks %s', async (_title, c) => {
-    const r = await compile(c);
-    expect(r.errors).toEqual([]);
-    expect(r.code).toBe(0);
-    expect(entryLoaded(r.files)).toEqual([c.expected]);
-  }, TSC_DEADLINE_MS + 10_000);
+  it.each(cases)(
+    'type-checks %s',
+    async (_title, c) => {
+      const r = await compile(c);
+      expect(r.errors).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(entryLoaded(r.files)).toEqual([c.expected]);
+    },
+    TSC_DEADLINE_MS + 10_000,
+  );
 });
