@@ -1,15 +1,11 @@
 // The awsxray and awslogs destinations against a local endpoint that verifies each request's SigV4
 // signature the way AWS does: it takes the headers the request says it signed, signs the same request
 // with the AWS SDK's signer (@smithy/signature-v4) and compares. The OTLP body must arrive untouched.
-import { createHash, createHmac } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDestination as createLogs } from '../../../src/extension/destinations/awslogs/index.js';
 import { createDestination as createXray } from '../../../src/extension/destinations/awsxray/index.js';
 import { otlpJsonToProtobuf } from '../../../src/otlp/index.js';
+import { type SigV4Endpoint, startSigV4Endpoint } from '../../helpers/sigv4-endpoint.js';
 import { budget, clock, memoryLog, tracesRequest } from './fixtures.js';
 
 const credentials = {
@@ -19,95 +15,17 @@ const credentials = {
 };
 const region = 'eu-central-1';
 
-class NodeSha256 {
-  private readonly h;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.h.digest();
-  }
-}
-function bytes(d: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
-  if (typeof d === 'string') return d;
-  return ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d);
-}
-
-interface Verified {
-  path: string;
-  service: string;
-  headers: Record<string, string>;
-  body: Buffer;
-  valid: boolean;
-}
-
-/** Verifies like AWS: same canonical request from the signed headers, signature by the SDK signer. */
-async function verify(req: IncomingMessage, body: Buffer): Promise<Verified> {
-  const auth = String(req.headers.authorization ?? '');
-  const m =
-    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
-      auth,
-    );
-  const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-  if (!m) return { path: req.url ?? '', service: '', headers, body, valid: false };
-  const [, keyId, , reqRegion, service, signedHeaders, signature] = m as unknown as string[];
-  const signed: Record<string, string> = {};
-  for (const h of signedHeaders!.split(';')) signed[h] = headers[h] ?? '';
-  const stamp = headers['x-amz-date']!;
-  const date = new Date(
-    `${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}Z`,
-  );
-  const signer = new SignatureV4({
-    credentials,
-    region: reqRegion!,
-    service: service!,
-    sha256: NodeSha256,
-    applyChecksum: false,
-  });
-  const { 'x-amz-date': _d, 'x-amz-security-token': _t, ...rest } = signed;
-  const sdk = await signer.sign(
-    {
-      method: req.method ?? 'POST',
-      protocol: 'http:',
-      hostname: signed.host!,
-      path: req.url ?? '/',
-      headers: rest,
-      body,
-    },
-    { signingDate: date },
-  );
-  const sdkSig = /Signature=([0-9a-f]{64})/.exec(String(sdk.headers.authorization))?.[1];
-  const sdkSigned = /SignedHeaders=([^,]+)/.exec(String(sdk.headers.authorization))?.[1];
-  return {
-    path: req.url ?? '',
-    service: service!,
-    headers,
-    body,
-    valid: keyId === credentials.accessKeyId && sdkSig === signature && sdkSigned === signedHeaders,
-  };
-}
-
 describe('awsxray and awslogs destinations, signed with SigV4', () => {
-  let server: Server;
+  let verifier: SigV4Endpoint;
   let endpoint: string;
-  const seen: Verified[] = [];
+  let seen: SigV4Endpoint['seen'];
   beforeAll(async () => {
-    server = createServer(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const v = await verify(req, Buffer.concat(chunks));
-      seen.push(v);
-      res.writeHead(v.valid ? 200 : 403, { 'content-type': 'application/x-protobuf' }).end();
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    verifier = await startSigV4Endpoint(credentials);
+    endpoint = verifier.url;
+    seen = verifier.seen;
   });
-  afterAll(() => {
-    server?.close();
+  afterAll(async () => {
+    await verifier?.close();
   });
   const awsEnv = {
     AWS_REGION: region,
